@@ -1,0 +1,6 @@
+"""chatter: an AI data analyst that answers product questions with tested, multi-step analyses."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+__all__ = ["__version__"]

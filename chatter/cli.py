@@ -1,0 +1,269 @@
+"""The ``chatter`` command line (typer + rich).
+
+Heavy modules (duckdb, sqlglot, langgraph, scipy) are imported inside the commands, so that
+``chatter --help`` starts fast. Errors become exit codes here and nowhere else: 2 for bad input,
+1 for a failed run; with --json the error is also the JSON document on stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from chatter.errors import ChatterError, InvalidValueError
+
+app = typer.Typer(
+    name="chatter",
+    help="An AI data analyst: ask questions of your product data and get tested answers.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+DatabaseOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--database",
+        help="DuckDB file (default: CHATTER_DATABASE, else the demo).",
+        show_default=False,
+    ),
+]
+ModelOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--semantic-model",
+        help="YAML semantic model (default: the packaged saas model).",
+        show_default=False,
+    ),
+]
+UserOpt = Annotated[str, typer.Option("--user", help="Who is asking (for permissions and audit).")]
+NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Bypass the result cache.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print only the JSON result on stdout.")]
+
+
+@app.callback()
+def _main(
+    log_level: Annotated[
+        str,
+        typer.Option(
+            "--log-level", help="debug, info, warning or error.", envvar="CHATTER_LOG_LEVEL"
+        ),
+    ] = "warning",
+) -> None:
+    from chatter.logs import configure_logging
+
+    configure_logging(log_level)
+
+
+def _fail(err: ChatterError, as_json: bool) -> NoReturn:
+    if as_json:
+        sys.stdout.write(json.dumps(err.to_dict()) + "\n")
+    _stderr_console().print(f"[bold red]Error:[/] {_escape(err.message)}", soft_wrap=True)
+    raise typer.Exit(err.exit_code)
+
+
+def _guarded(as_json: bool, action: Callable[[], Any]) -> Any:
+    """Run ``action``, turning chatter errors into exit codes and anything else into exit 1."""
+    try:
+        return action()
+    except ChatterError as err:
+        _fail(err, as_json)
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+    except Exception as err:  # a bug or an environment failure: say so without a raw trace
+        from chatter.logs import get_logger
+
+        get_logger("chatter.cli").error("unexpected_error", exc_info=True)
+        failure = ChatterError(f"Unexpected failure: {type(err).__name__}: {err}")
+        _fail(failure, as_json)
+
+
+def _stderr_console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+# ---- demo ------------------------------------------------------------------------------------
+
+
+@app.command()
+def demo(
+    users: Annotated[int, typer.Option(help="Number of users (trial signups).")] = 100_000,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same data.")] = 42,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Output DuckDB file (default: the embedded demo database in CHATTER_HOME).",
+            show_default=False,
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace the output file.")] = False,
+) -> None:
+    """Write a demo DuckDB dataset (users, events, revenue) with documented planted effects."""
+
+    def action() -> None:
+        from chatter.demo import generate_demo
+        from chatter.settings import get_settings
+
+        target = out or get_settings().demo_database
+        summary = generate_demo(target, users=users, seed=seed, overwrite=force)
+        typer.echo(
+            f"Wrote {summary.path}: {summary.users:,} users, {summary.events:,} events, "
+            f"{summary.revenue_rows:,} revenue rows (seed {summary.seed}) "
+            f"in {summary.seconds:.1f} s."
+        )
+
+    _guarded(False, action)
+
+
+# ---- query -----------------------------------------------------------------------------------
+
+
+def parse_filter(text: str) -> dict[str, Any]:
+    """``industry=fintech``, ``signup_date >= 2024-01-01``, ``plan_type in starter,growth``,
+    ``churn_date is_null`` or a JSON object ``{"field", "op", "value"}``."""
+    from chatter.semantic.filter_syntax import parse_filter_text
+
+    return parse_filter_text(text)
+
+
+def parse_order(text: str) -> dict[str, Any]:
+    """``conversion_rate`` (ascending), ``-conversion_rate`` or ``conversion_rate:desc``."""
+    text = text.strip()
+    descending = text.startswith("-")
+    name = text.lstrip("-")
+    if ":" in name:
+        name, _, direction = name.partition(":")
+        if direction.lower() not in ("asc", "desc"):
+            raise InvalidValueError("--order", text, "FIELD, -FIELD, FIELD:asc or FIELD:desc")
+        descending = direction.lower() == "desc"
+    return {"field": name, "descending": descending}
+
+
+@app.command()
+def query(
+    measure: Annotated[
+        list[str] | None, typer.Option("--measure", "-m", help="Measure (repeat for more).")
+    ] = None,
+    dimension: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--dimension", "-d", help="Dimension to group by (repeat; DIM__month sets a grain)."
+        ),
+    ] = None,
+    filter_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--filter",
+            "-f",
+            help='Row filter, e.g. "industry=fintech" or "signup_date>=2024-01-01" '
+            "(repeat for more).",
+        ),
+    ] = None,
+    time_grain: Annotated[
+        str | None,
+        typer.Option("--time-grain", help="day, week, month, quarter or year for date dimensions."),
+    ] = None,
+    order: Annotated[
+        list[str] | None,
+        typer.Option("--order", help="Sort by a returned column; -FIELD for descending (repeat)."),
+    ] = None,
+    limit: Annotated[int | None, typer.Option("--limit", help="Return at most N rows.")] = None,
+    database: DatabaseOpt = None,
+    semantic_model: ModelOpt = None,
+    user: UserOpt = "local",
+    no_cache: NoCacheOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run one semantic query (measures by dimensions) and print the table."""
+
+    def run() -> None:
+        from chatter.context import Context, open_context_warehouse
+        from chatter.tools.query import run_query_step
+        from chatter.workflow.result import Route, RunMetrics, WorkflowResult
+
+        started = time.perf_counter()
+        request = {
+            "measures": measure or [],
+            "dimensions": dimension or [],
+            "filters": [parse_filter(f) for f in filter_ or []],
+            "time_grain": time_grain,
+            "order_by": [parse_order(o) for o in order or []],
+            "limit": limit,
+        }
+        ctx = Context(
+            user=user, database=database, semantic_model=semantic_model, use_cache=not no_cache
+        )
+        with open_context_warehouse(ctx) as warehouse:
+            step = run_query_step(warehouse, request)
+        result = WorkflowResult(
+            workflow="query",
+            run_id=uuid.uuid4().hex,
+            status="completed",
+            steps=[step],
+            route=Route(
+                workflow="query",
+                confidence=1.0,
+                reason="An explicit semantic query from the command line.",
+            ),
+            metrics=RunMetrics(
+                duration_ms=round((time.perf_counter() - started) * 1000, 3),
+                cache_hits=int(step.cached),
+            ),
+        )
+        if as_json:
+            sys.stdout.write(result.model_dump_json() + "\n")
+        else:
+            from chatter.terminal import print_query_step
+
+            formats = {
+                m.measure.name: m.measure.format
+                for m in map(warehouse.model.measure, measure or [])
+            }
+            print_query_step(step, result.metrics.duration_ms, formats)
+
+    _guarded(as_json, run)
+
+
+# ---- templates -------------------------------------------------------------------------------
+
+
+@app.command()
+def templates(as_json: JsonOpt = False) -> None:
+    """List the workflow templates and their steps."""
+
+    def action() -> None:
+        from chatter.workflow.template import describe_templates
+
+        described = describe_templates()
+        if as_json:
+            sys.stdout.write(json.dumps(described) + "\n")
+            return
+        from chatter.terminal import print_templates
+
+        print_templates(described)
+
+    _guarded(as_json, action)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

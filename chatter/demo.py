@@ -1,0 +1,387 @@
+"""The demo dataset: a SaaS product's users, events and revenue, generated inside DuckDB.
+
+Every random draw is a hash of (row key, seed, salt), so the data is a pure function of the seed,
+whatever the thread count, and 1M users take seconds because nothing loops in Python.
+The effects planted here are listed in docs/demo-data.md; keep the two in step.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+import uuid
+from dataclasses import dataclass
+from itertools import pairwise
+from pathlib import Path
+from statistics import NormalDist
+
+import duckdb
+from sqlglot import exp
+
+from chatter.errors import InvalidValueError, OutputExistsError
+from chatter.logs import get_logger
+
+log = get_logger(__name__)
+
+#: Signups run from START to START + SIGNUP_DAYS; the books close on END (revenue months, churn).
+START = "2024-01-01"
+END = "2025-12-31"
+SIGNUP_DAYS = 710  # last signup 2025-12-10: its trial (at most 21 days) resolves by END
+MAX_USERS = 50_000_000
+
+
+@dataclass(frozen=True)
+class Level:
+    """One level of a categorical column: its share of users and its conversion multiplier."""
+
+    name: str
+    weight: float
+    conversion: float = 1.0
+
+
+@dataclass(frozen=True)
+class Plan:
+    name: str
+    weight: float
+    price: float  # list price per month
+    conversion: float  # base trial-to-paid probability
+    churn: float  # monthly churn hazard multiplier
+    api_adoption: float  # share of accounts that use the API
+    api_intensity: float  # log-scale shift of API calls per adopter
+
+
+@dataclass(frozen=True)
+class Feature:
+    name: str
+    adoption: float  # share of users with at least one event
+    mu: float  # log-scale intensity of events per adopter
+    sigma: float
+
+
+PLANS = (
+    Plan("starter", 0.45, 29.0, 0.20, 1.15, 0.10, 0.0),
+    Plan("growth", 0.30, 79.0, 0.23, 1.00, 0.20, 0.4),
+    Plan("business", 0.17, 249.0, 0.26, 0.85, 0.40, 0.9),
+    Plan("enterprise", 0.08, 899.0, 0.31, 0.60, 0.60, 1.4),
+)
+INDUSTRIES = (
+    Level("software", 0.20),
+    Level("fintech", 0.14, conversion=0.60),  # planted: converts worse
+    Level("healthcare", 0.12),
+    Level("retail", 0.14),
+    Level("education", 0.10, conversion=1.35),  # planted: converts better
+    Level("media", 0.10),
+    Level("manufacturing", 0.10),
+    Level("logistics", 0.10),
+)
+CHANNELS = (
+    Level("organic", 0.30),
+    Level("paid_search", 0.22),
+    Level("referral", 0.12, conversion=1.60),  # planted: converts better
+    Level("social", 0.14, conversion=0.75),  # planted: converts worse
+    Level("partner", 0.10),
+    Level("outbound", 0.12),
+)
+# No effect on anything: an analyst must find nothing here.
+COMPANY_SIZES = (
+    Level("1-10", 0.35),
+    Level("11-50", 0.30),
+    Level("51-200", 0.20),
+    Level("201-1000", 0.10),
+    Level("1000+", 0.05),
+)
+COUNTRIES = (
+    Level("US", 0.38),
+    Level("GB", 0.10),
+    Level("DE", 0.09),
+    Level("IN", 0.08),
+    Level("FR", 0.06),
+    Level("CA", 0.06),
+    Level("BR", 0.06),
+    Level("AU", 0.05),
+    Level("NL", 0.04),
+    Level("JP", 0.04),
+    Level("ES", 0.04),
+)
+FEATURES = (
+    Feature("dashboard_view", 0.92, 0.4, 1.0),
+    Feature("search", 0.60, 0.1, 1.0),
+    Feature("data_import", 0.50, 0.0, 0.8),
+    Feature("report_export", 0.45, 0.3, 1.0),  # planted: usage correlates with dashboard_view
+    Feature("team_invite", 0.35, -0.5, 0.7),
+    Feature("integration_setup", 0.30, -1.0, 0.6),  # planted: adopters churn at half the rate
+    Feature("alert_created", 0.25, 0.2, 1.0),
+    Feature("api_call", 0.0, 1.0, 1.3),  # adoption and intensity come from the plan
+)
+CORRELATED_PAIR = ("dashboard_view", "report_export")
+CORRELATION_RHO = 0.7  # between the pair's latent intensities (and 0.5 between adoptions)
+RETENTION_FEATURE = "integration_setup"
+RETENTION_HAZARD_RATIO = 0.5
+BASE_MONTHLY_CHURN = 0.035
+UPGRADE_PROBABILITY = 0.12
+MAX_EVENTS_PER_FEATURE = 5000  # < 8192, the per-feature key space of event draws
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    path: Path
+    users: int
+    events: int
+    revenue_rows: int
+    seed: int
+    seconds: float
+
+
+def _lit(value: object) -> str:
+    """A SQL literal for a constant of this module (never user text)."""
+    return exp.convert(value).sql("duckdb")
+
+
+def _pick(levels: tuple[Level, ...] | tuple[Plan, ...], draw: str) -> str:
+    """CASE expression choosing a level by inverse CDF of a uniform draw."""
+    total = sum(level.weight for level in levels)
+    cum, branches = 0.0, []
+    for level in levels[:-1]:
+        cum += level.weight / total
+        branches.append(f"WHEN {draw} < {cum!r} THEN {_lit(level.name)}")
+    return f"CASE {' '.join(branches)} ELSE {_lit(levels[-1].name)} END"
+
+
+def _lookup(levels: tuple[Level, ...] | tuple[Plan, ...], column: str, attr: str) -> str:
+    """CASE expression mapping a level name to one of its numeric attributes."""
+    branches = " ".join(
+        f"WHEN {_lit(level.name)} THEN {float(getattr(level, attr))!r}" for level in levels
+    )
+    return f"CASE {column} {branches} END"
+
+
+def _feature_counts(plan_column: str) -> list[str]:
+    """Per feature, the SQL for one user's event count: 0 unless a latent normal passes the
+    feature's adoption threshold, else a heavy-tailed (log-normal) count. The correlated pair
+    shares part of its latent adoption and intensity draws; API use depends on the plan."""
+    quantile = NormalDist().inv_cdf
+    index = {f.name: i for i, f in enumerate(FEATURES)}
+    dash, report = (index[name] for name in CORRELATED_PAIR)
+    rho = CORRELATION_RHO
+    counts = []
+    for i, feature in enumerate(FEATURES):
+        z_adopt = f"gauss(user_id, {100 + i})"
+        z_uses = f"gauss(user_id, {200 + i})"
+        threshold = f"{quantile(1 - feature.adoption)!r}" if 0 < feature.adoption < 1 else "99.0"
+        mu = f"{feature.mu!r}"
+        if feature.name == RETENTION_FEATURE:
+            z_adopt = "z_retention"
+        if i == report:
+            z_adopt = f"(0.5 * gauss(user_id, {100 + dash}) + {0.75**0.5!r} * {z_adopt})"
+            z_uses = (
+                f"({rho!r} * gauss(user_id, {200 + dash}) + {(1 - rho * rho) ** 0.5!r} * {z_uses})"
+            )
+        if feature.name == "api_call":
+            threshold = "CASE {} {} END".format(
+                plan_column,
+                " ".join(
+                    f"WHEN {_lit(p.name)} THEN {quantile(1 - p.api_adoption)!r}" for p in PLANS
+                ),
+            )
+            mu = f"({mu} + {_lookup(PLANS, plan_column, 'api_intensity')})"
+        counts.append(
+            f"CASE WHEN {z_adopt} > {threshold} THEN least({MAX_EVENTS_PER_FEATURE}, 1 + floor("
+            f"exp({mu} + {feature.sigma!r} * {z_uses})))::INTEGER ELSE 0 END"
+        )
+    return counts
+
+
+def _statements(users: int, seed: int) -> list[str]:
+    retention = next(i for i, f in enumerate(FEATURES) if f.name == RETENTION_FEATURE)
+    features = ", ".join(f"({i}, {_lit(f.name)})" for i, f in enumerate(FEATURES))
+    counts = _feature_counts("plan_type")
+    count_columns = ", ".join(f"{sql} AS n{i}" for i, sql in enumerate(counts))
+    before = ["0"] + [" + ".join(f"n{j}" for j in range(i)) for i in range(1, len(FEATURES) + 1)]
+    pick_n = " ".join(f"WHEN {i} THEN n{i}" for i in range(len(FEATURES)))
+    pick_offset = " ".join(f"WHEN {i} THEN {before[i]}" for i in range(len(FEATURES)))
+    return [
+        # A keyed uniform draw in (0, 1): hashing the key and the (seed, salt) pair separately,
+        # then hashing their XOR, keeps draws of different salts independent (one combined
+        # hash(k, seed, salt) leaves them correlated, which would plant effects nobody chose).
+        f"CREATE TEMP MACRO unif(k, salt) AS "
+        f"((hash(xor(hash(k), hash({int(seed)} * 4096 + salt))) >> 11)::DOUBLE + 0.5)"
+        f" / 9007199254740992.0",
+        # Standard normal by Box-Muller from two salts.
+        "CREATE TEMP MACRO gauss(k, salt) AS "
+        "sqrt(-2 * ln(unif(k, 2 * salt + 1000))) * cos(2 * pi() * unif(k, 2 * salt + 1001))",
+        # Signup days: growth over two years, a winter peak and summer dip, quiet weekends.
+        f"""CREATE TEMP TABLE days AS
+        WITH d AS (
+            SELECT range AS i, DATE {_lit(START)} + range::INTEGER AS day FROM range({SIGNUP_DAYS})
+        ), w AS (
+            SELECT i, day, (1 + 1.2 * i / {SIGNUP_DAYS})
+                * (1 + 0.18 * cos(2 * pi() * (dayofyear(day) - 20) / 365.25))
+                * CASE WHEN dayofweek(day) IN (0, 6) THEN 0.55 ELSE 1.0 END AS weight FROM d
+        )
+        SELECT day, (sum(weight) OVER (ORDER BY i) - weight) / sum(weight) OVER () AS cum_lo FROM w""",
+        f"CREATE TEMP TABLE features(idx INTEGER, name VARCHAR); INSERT INTO features VALUES {features}",
+        f"""CREATE TEMP TABLE draws AS
+        SELECT range + 1 AS user_id, unif(range + 1, 1) AS r_signup FROM range({int(users)})""",
+        # One row per user with every latent trait the other tables derive from.
+        f"""CREATE TEMP TABLE people AS
+        SELECT d.user_id, days.day AS signup_date,
+            {_pick(PLANS, "unif(d.user_id, 2)")} AS plan_type,
+            {_pick(INDUSTRIES, "unif(d.user_id, 3)")} AS industry,
+            {_pick(CHANNELS, "unif(d.user_id, 4)")} AS acquisition_channel,
+            {_pick(COMPANY_SIZES, "unif(d.user_id, 5)")} AS company_size,
+            {_pick(COUNTRIES, "unif(d.user_id, 6)")} AS country,
+            7 + floor(unif(d.user_id, 7) * 15)::INTEGER AS trial_days,
+            gauss(d.user_id, {100 + retention}) AS z_retention
+        FROM draws d ASOF JOIN days ON d.r_signup >= days.cum_lo""",
+        f"""CREATE TEMP TABLE accounts AS
+        WITH a AS (
+            SELECT *, signup_date + trial_days AS conversion_date,
+                unif(user_id, 8) < least(0.95,
+                    {_lookup(PLANS, "plan_type", "conversion")}
+                    * {_lookup(INDUSTRIES, "industry", "conversion")}
+                    * {_lookup(CHANNELS, "acquisition_channel", "conversion")}) AS converted,
+                {counts[retention]} > 0 AS retained_feature,
+                -ln(unif(user_id, 9)) AS lifetime_draw
+            FROM people
+        ), b AS (
+            SELECT *, lifetime_draw / ({BASE_MONTHLY_CHURN!r} * {_lookup(PLANS, "plan_type", "churn")}
+                * CASE WHEN retained_feature THEN {RETENTION_HAZARD_RATIO!r} ELSE 1.0 END)
+                AS lifetime_months
+            FROM a
+        ), c AS (
+            SELECT *, conversion_date + (lifetime_months * 30.44)::INTEGER AS churn_at FROM b
+        )
+        SELECT *, converted AND churn_at <= DATE {_lit(END)} AS churned,
+            CASE WHEN converted AND churn_at <= DATE {_lit(END)} THEN churn_at END AS churn_date,
+            CASE WHEN NOT converted THEN conversion_date
+                 WHEN churn_at <= DATE {_lit(END)} THEN churn_at
+                 ELSE DATE {_lit(END)} + 1 END AS active_until
+        FROM c""",
+        """CREATE TABLE users AS
+        SELECT user_id::BIGINT AS user_id, signup_date::DATE AS signup_date,
+            plan_type::VARCHAR AS plan_type, industry::VARCHAR AS industry,
+            acquisition_channel::VARCHAR AS acquisition_channel,
+            company_size::VARCHAR AS company_size, country::VARCHAR AS country,
+            converted::BOOLEAN AS converted, churned::BOOLEAN AS churned,
+            churn_date::DATE AS churn_date
+        FROM accounts ORDER BY user_id""",
+        # Event counts per user and feature, and each (user, feature)'s first event id: ids are
+        # consecutive in (user, feature) order, computed with one running sum over users.
+        f"""CREATE TEMP TABLE usage AS
+        WITH wide AS (
+            SELECT user_id, signup_date, active_until, {count_columns} FROM accounts
+        ), based AS (
+            SELECT *, sum({before[-1]}) OVER (ORDER BY user_id) - ({before[-1]}) AS base FROM wide
+        )
+        SELECT * FROM (
+            SELECT user_id, signup_date, active_until, f.idx, f.name,
+                CASE f.idx {pick_n} END AS n, base + CASE f.idx {pick_offset} END AS first_id
+            FROM based CROSS JOIN features f
+        ) WHERE n > 0""",
+        # Timestamps fall uniformly in the user's active window (trial, or until churn or END).
+        """CREATE TABLE events AS
+        SELECT (first_id + k + 1)::BIGINT AS event_id, user_id::BIGINT AS user_id,
+            name::VARCHAR AS event_type,
+            (signup_date::TIMESTAMP + to_microseconds((unif((user_id * 64 + idx) * 8192 + k, 13)
+                * (date_diff('second', signup_date, active_until) * 1000000))::BIGINT))::TIMESTAMP
+                AS event_ts
+        FROM (SELECT *, unnest(range(n)) AS k FROM usage)""",
+        # Paid months: from the conversion month up to (not including) the churn month, else
+        # through the last month; some accounts upgrade one plan part-way through.
+        f"""CREATE TABLE revenue AS
+        WITH paying AS (
+            SELECT user_id, plan_type, unif(user_id, 10) AS r_price,
+                date_trunc('month', conversion_date)::DATE AS first_month,
+                CASE WHEN churned THEN date_trunc('month', churn_date)::DATE - INTERVAL 1 MONTH
+                     ELSE date_trunc('month', DATE {_lit(END)})::DATE END AS last_month,
+                unif(user_id, 11) < {UPGRADE_PROBABILITY!r} AS upgrades,
+                unif(user_id, 12) AS r_upgrade
+            FROM accounts WHERE converted
+        ), months AS (
+            SELECT *, unnest(generate_series(first_month::TIMESTAMP, last_month::TIMESTAMP,
+                INTERVAL 1 MONTH))::DATE AS month,
+                date_diff('month', first_month, last_month) AS span
+            FROM paying WHERE last_month >= first_month
+        ), planned AS (
+            SELECT user_id, month, r_price,
+                CASE WHEN upgrades AND date_diff('month', first_month, month) >= 1 + floor(r_upgrade * span)
+                     THEN {_upgrade_case("plan_type")} ELSE plan_type END AS plan_type
+            FROM months
+        )
+        SELECT user_id::BIGINT AS user_id, month::DATE AS month, plan_type::VARCHAR AS plan_type,
+            round({_lookup(PLANS, "plan_type", "price")}
+                * CASE WHEN plan_type IN ({_lit(PLANS[-2].name)}, {_lit(PLANS[-1].name)})
+                       THEN 0.85 + 0.3 * r_price ELSE 1.0 END, 2)::DOUBLE AS mrr
+        FROM planned""",
+    ]
+
+
+def _upgrade_case(column: str) -> str:
+    branches = " ".join(
+        f"WHEN {_lit(lower.name)} THEN {_lit(higher.name)}" for lower, higher in pairwise(PLANS)
+    )
+    return f"CASE {column} {branches} ELSE {column} END"
+
+
+def generate_demo(
+    path: Path, users: int = 100_000, seed: int = 42, *, overwrite: bool = False
+) -> DemoSummary:
+    """Write the demo dataset (CONTRACT.md section 1) to ``path`` and describe what was written.
+
+    The file appears atomically: it is built under a temporary name and renamed, so a reader
+    never sees half a database and a failed run leaves any earlier file as it was.
+    """
+    if not isinstance(users, int) or isinstance(users, bool) or not 1 <= users <= MAX_USERS:
+        raise InvalidValueError("--users", users, f"a whole number from 1 to {MAX_USERS}")
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**40:
+        raise InvalidValueError("--seed", seed, "a whole number from 0 to 2**40 - 1")
+    path = Path(path).expanduser()
+    if path.is_dir():
+        raise InvalidValueError("--out", str(path), "a file path, not a directory")
+    if path.exists() and not overwrite:
+        raise OutputExistsError(f"{path} already exists; pass --force to replace it.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    started = time.perf_counter()
+    try:
+        con = duckdb.connect(str(tmp))
+        try:
+            for statement in _statements(users, seed):
+                con.execute(statement)
+            counts = [
+                con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+                for table in ("users", "events", "revenue")
+            ]
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        os.replace(tmp, path)
+    finally:
+        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+    summary = DemoSummary(
+        path, counts[0], counts[1], counts[2], seed, time.perf_counter() - started
+    )
+    log.info(
+        "demo_generated",
+        path=str(path),
+        users=summary.users,
+        events=summary.events,
+        revenue_rows=summary.revenue_rows,
+        seed=seed,
+        seconds=round(summary.seconds, 3),
+    )
+    return summary
+
+
+def ensure_demo_database(path: Path, users: int, seed: int) -> Path:
+    """Return ``path``, generating the demo there first if it does not exist yet.
+
+    Two processes racing on first use both generate and atomically rename the same content.
+    """
+    if not path.exists():
+        log.info("demo_first_use", path=str(path), users=users, seed=seed)
+        with contextlib.suppress(OutputExistsError):  # another process finished first
+            generate_demo(path, users=users, seed=seed)
+    return path

@@ -1,0 +1,204 @@
+"""The ChatterError tree: every error a user can see, with a stable code.
+
+This module is the bottom layer: it imports nothing from chatter. The core raises these; only the
+edges (cli.py, api/) turn them into exit codes or HTTP statuses.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+def suggest(name: str, choices: Iterable[str], limit: int = 3) -> list[str]:
+    """Return the valid choices closest to ``name`` (case-insensitive), best first.
+
+    >>> suggest("conversion_rte", ["conversion_rate", "churn_rate", "users"])
+    ['conversion_rate']
+    """
+    pool = sorted(set(choices))
+    by_lower: dict[str, str] = {c.lower(): c for c in pool}
+    close = difflib.get_close_matches(str(name).lower(), list(by_lower), n=limit, cutoff=0.6)
+    return [by_lower[c] for c in close]
+
+
+def _shorten(value: object, width: int = 80) -> str:
+    """Repr of a user-supplied value, cut so hostile input cannot flood a message."""
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+class ChatterError(Exception):
+    """Root of every error chatter raises on purpose."""
+
+    code = "chatter_error"
+    #: True when the caller's input is at fault (exit code 2, HTTP 4xx).
+    bad_input = False
+    http_status = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    @property
+    def exit_code(self) -> int:
+        return 2 if self.bad_input else 1
+
+    def to_dict(self) -> dict[str, dict[str, str]]:
+        return {"error": {"code": self.code, "message": self.message}}
+
+
+class BadInputError(ChatterError):
+    """The caller asked for something invalid; nothing ran."""
+
+    code = "bad_input"
+    bad_input = True
+    http_status = 400
+
+
+class UnknownNameError(BadInputError):
+    """A name (measure, dimension, field, operator, template, ...) that does not exist."""
+
+    code = "unknown_name"
+    kind = "name"
+
+    def __init__(self, name: str, choices: Iterable[str], *, context: str = "") -> None:
+        self.name = name
+        self.choices = sorted(set(choices))
+        self.suggestions = suggest(name, self.choices)
+        where = f" {context}" if context else ""
+        hint = (
+            f" Did you mean {' or '.join(repr(s) for s in self.suggestions)}?"
+            if self.suggestions
+            else ""
+        )
+        listed = ", ".join(self.choices[:40]) + (" ..." if len(self.choices) > 40 else "")
+        super().__init__(
+            f"Unknown {self.kind} {_shorten(name)}{where}.{hint} Valid {self.kind}s: {listed}."
+        )
+
+
+class UnknownMeasureError(UnknownNameError):
+    code = "unknown_measure"
+    kind = "measure"
+
+
+class UnknownDimensionError(UnknownNameError):
+    code = "unknown_dimension"
+    kind = "dimension"
+
+
+class UnknownFieldError(UnknownNameError):
+    code = "unknown_field"
+    kind = "field"
+
+
+class UnknownOperatorError(UnknownNameError):
+    code = "unknown_operator"
+    kind = "operator"
+
+
+class UnknownTimeGrainError(UnknownNameError):
+    code = "unknown_time_grain"
+    kind = "time grain"
+
+
+class UnknownTemplateError(UnknownNameError):
+    code = "unknown_template"
+    kind = "template"
+
+
+class AmbiguousNameError(BadInputError):
+    """A short name that several tables define; the caller must qualify it."""
+
+    code = "ambiguous_name"
+
+    def __init__(self, name: str, candidates: Iterable[str]) -> None:
+        self.name = name
+        self.candidates = sorted(candidates)
+        super().__init__(
+            f"{_shorten(name)} is ambiguous: qualify it as one of {', '.join(self.candidates)}."
+        )
+
+
+class InvalidValueError(BadInputError):
+    """A value of the wrong type or shape for the item it was given to."""
+
+    code = "invalid_value"
+
+    def __init__(
+        self, item: str, value: object, expected: str, *, reason: str | None = None
+    ) -> None:
+        self.item = item
+        self.value = value
+        why = reason or f"expected {expected}"
+        super().__init__(f"Invalid value {_shorten(value)} for {item}: {why}.")
+
+
+class InvalidQueryError(BadInputError):
+    """A query whose parts are valid alone but not together (e.g. no measure and no dimension)."""
+
+    code = "invalid_query"
+
+
+class SemanticModelError(BadInputError):
+    """A semantic model file that cannot be loaded or is inconsistent."""
+
+    code = "invalid_semantic_model"
+
+
+class TemplateError(BadInputError):
+    """A workflow template that is malformed (dangling dependency, cycle, duplicate step)."""
+
+    code = "invalid_template"
+
+
+class DatabaseError(BadInputError):
+    """The database the caller pointed at cannot be used as it is."""
+
+    code = "database_error"
+
+
+class DatabaseNotFoundError(DatabaseError):
+    code = "database_not_found"
+
+
+class NotADuckDBFileError(DatabaseError):
+    code = "not_a_duckdb_file"
+
+
+class DatabaseLockedError(DatabaseError):
+    code = "database_locked"
+    http_status = 409
+
+
+class MissingSchemaError(DatabaseError):
+    """Tables or columns the semantic model needs are absent from the database."""
+
+    code = "missing_schema"
+
+    def __init__(self, database: str, missing: list[str]) -> None:
+        self.missing = missing
+        super().__init__(
+            f"Database {database} does not match the semantic model: " + "; ".join(missing) + "."
+        )
+
+
+class OutputExistsError(BadInputError):
+    """Refusing to overwrite a file that already holds something."""
+
+    code = "output_exists"
+    http_status = 409
+
+
+class QueryTimeoutError(ChatterError):
+    """A query ran past its time limit and was interrupted."""
+
+    code = "query_timeout"
+    http_status = 504
+
+
+class QueryExecutionError(ChatterError):
+    """DuckDB failed while running a query chatter built."""
+
+    code = "query_failed"

@@ -1,0 +1,48 @@
+"""structlog configured for JSON lines on stderr; stdout is kept for results."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import structlog
+
+_LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+}
+
+
+class _StderrLoggerFactory:
+    """Writes to whatever ``sys.stderr`` is at call time, so redirected stderr is honoured."""
+
+    def __call__(self, *args: Any) -> structlog.PrintLogger:
+        return structlog.PrintLogger(file=sys.stderr)
+
+
+def configure_logging(level: str = "warning") -> None:
+    """Send JSON log lines at ``level`` and above to stderr."""
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.dict_tracebacks,
+            structlog.processors.JSONRenderer(),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(
+            _LEVELS.get(level.lower(), logging.WARNING)
+        ),
+        logger_factory=_StderrLoggerFactory(),
+        cache_logger_on_first_use=False,
+    )
+
+
+def get_logger(name: str) -> Any:
+    """A structlog logger; if nothing configured logging yet, JSON on stderr at warning."""
+    if not structlog.is_configured():
+        configure_logging()
+    return structlog.get_logger(name)

@@ -1,0 +1,125 @@
+"""Result and schema caches on disk (diskcache under CHATTER_HOME/cache).
+
+A result is keyed by everything that decides it: the database file and its data version, the
+data scope (mandatory row filters), the SQL with its literals and parameters, and the row limit.
+Never by question text: two phrasings of one query share an entry, two literals never do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import pickle
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import diskcache
+
+from chatter.logs import get_logger
+
+log = get_logger(__name__)
+
+#: Bump when the cached value's shape changes, so old entries are never read back.
+FORMAT = 1
+
+
+@dataclass
+class CacheStats:
+    hits: int = 0
+    misses: int = 0
+    stores: int = 0
+    oversize: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def count(self, what: str) -> None:
+        with self._lock:
+            setattr(self, what, getattr(self, what) + 1)
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "hits": self.hits,
+            "misses": self.misses,
+            "stores": self.stores,
+            "oversize": self.oversize,
+        }
+
+
+def result_key(
+    *, database: str, version: str, scope: Any, sql: str, params: dict[str, Any], limit: Any
+) -> str:
+    """A digest of everything that decides a query's result."""
+    payload = json.dumps(
+        {
+            "f": FORMAT,
+            "db": database,
+            "v": version,
+            "scope": scope,
+            "sql": sql,
+            "params": {k: repr(v) for k, v in sorted(params.items())},
+            "limit": limit,
+        },
+        sort_keys=True,
+        default=repr,
+    )
+    return "result:" + hashlib.sha256(payload.encode()).hexdigest()
+
+
+class ResultCache:
+    """Query results with a time to live, a size cap per entry and hit/miss counters."""
+
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        ttl_s: float = 1800.0,
+        schema_ttl_s: float = 86_400.0,
+        entry_max_bytes: int = 8 * 1024 * 1024,
+        size_limit: int = 1024**3,
+    ) -> None:
+        self.ttl_s = ttl_s
+        self.schema_ttl_s = schema_ttl_s
+        self.entry_max_bytes = entry_max_bytes
+        self.stats = CacheStats()
+        directory.mkdir(parents=True, exist_ok=True)
+        self._disk = diskcache.Cache(
+            str(directory), size_limit=size_limit, eviction_policy="least-recently-used"
+        )
+
+    def close(self) -> None:
+        self._disk.close()
+
+    def get(self, key: str) -> Any | None:
+        blob = self._disk.get(key)
+        if blob is None:
+            self.stats.count("misses")
+            return None
+        self.stats.count("hits")
+        return pickle.loads(blob)
+
+    def set(self, key: str, value: Any) -> bool:
+        """Store ``value`` unless it is larger than the per-entry cap; True when stored."""
+        blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        if len(blob) > self.entry_max_bytes:
+            self.stats.count("oversize")
+            log.info("cache_entry_too_large", bytes=len(blob), cap=self.entry_max_bytes)
+            return False
+        self._disk.set(key, blob, expire=self.ttl_s)
+        self.stats.count("stores")
+        return True
+
+    def get_schema(self, database: str, version: str) -> dict[str, dict[str, str]] | None:
+        value = self._disk.get(_schema_key(database, version))
+        return None if value is None else dict(value)
+
+    def set_schema(self, database: str, version: str, schema: dict[str, dict[str, str]]) -> None:
+        self._disk.set(_schema_key(database, version), schema, expire=self.schema_ttl_s)
+
+    def clear(self) -> None:
+        self._disk.clear()
+
+
+def _schema_key(database: str, version: str) -> str:
+    # The data version is part of the key: a changed file never reads an old schema.
+    return "schema:" + hashlib.sha256(f"{FORMAT}|{database}|{version}".encode()).hexdigest()

@@ -1,0 +1,174 @@
+"""DuckDB connections for user data: read-only, interruptible, capped.
+
+Engine-specific behaviour (DuckDB errors, configuration, interrupts) stays in this module, so the
+rest of chatter sees only chatter errors and plain rows.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from chatter.errors import (
+    DatabaseLockedError,
+    DatabaseNotFoundError,
+    MissingSchemaError,
+    NotADuckDBFileError,
+    QueryExecutionError,
+    QueryTimeoutError,
+)
+from chatter.logs import get_logger
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class RawResult:
+    columns: tuple[str, ...]
+    rows: list[tuple[Any, ...]]
+    truncated: bool
+    duration_ms: float
+
+
+def data_version(path: Path) -> str:
+    """Changes whenever the database's content may have changed (file and WAL size and mtime)."""
+    parts = []
+    for p in (path, path.with_name(path.name + ".wal")):
+        try:
+            st = p.stat()
+        except FileNotFoundError:
+            continue
+        parts.append(f"{st.st_size}:{st.st_mtime_ns}")
+    return "|".join(parts)
+
+
+def connection_config(threads: int | None = None) -> dict[str, Any]:
+    """DuckDB settings for user databases: user queries never need files, extensions or
+    settings changes. (Another connection to the same file in this process must use the same.)"""
+    config: dict[str, Any] = {
+        "enable_external_access": False,
+        "autoload_known_extensions": False,
+        "autoinstall_known_extensions": False,
+        "lock_configuration": True,
+    }
+    if threads:
+        config["threads"] = threads
+    return config
+
+
+class Engine:
+    """One read-only DuckDB database; each query runs on its own cursor with a time limit."""
+
+    def __init__(self, path: Path, *, timeout_s: float = 30.0, threads: int | None = None) -> None:
+        self.path = Path(path).expanduser().resolve()
+        self.timeout_s = timeout_s
+        if not self.path.exists():
+            raise DatabaseNotFoundError(f"Database file {self.path} does not exist.")
+        if self.path.is_dir():
+            raise NotADuckDBFileError(f"{self.path} is a directory, not a DuckDB database file.")
+        try:
+            self._con = duckdb.connect(
+                str(self.path), read_only=True, config=connection_config(threads)
+            )
+        except duckdb.IOException as err:
+            text = str(err)
+            if "lock" in text.lower():
+                raise DatabaseLockedError(
+                    f"Database {self.path} is locked by another process that is writing to it; "
+                    "close that process or point --database at a copy."
+                ) from None
+            raise NotADuckDBFileError(
+                f"{self.path} cannot be opened as a DuckDB database: {_first_line(text)}"
+            ) from None
+        except duckdb.Error as err:
+            raise NotADuckDBFileError(
+                f"{self.path} cannot be opened as a DuckDB database: {_first_line(str(err))}"
+            ) from None
+        self.identity = str(self.path)
+        self._lock = threading.Lock()
+
+    @property
+    def version(self) -> str:
+        return data_version(self.path)
+
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def schema(self) -> dict[str, dict[str, str]]:
+        """Table -> column -> type, for the tables of the main schema."""
+        rows = self.execute(
+            "SELECT table_name, column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = 'main' ORDER BY table_name, ordinal_position",
+            {},
+        ).rows
+        out: dict[str, dict[str, str]] = {}
+        for table, column, kind in rows:
+            out.setdefault(table, {})[column] = kind
+        return out
+
+    def execute(
+        self, sql: str, params: dict[str, Any] | None = None, *, row_cap: int | None = None
+    ) -> RawResult:
+        """Run one statement; interrupt it after ``timeout_s``; keep at most ``row_cap`` rows."""
+        with self._lock:
+            cursor = self._con.cursor()
+        timer = threading.Timer(self.timeout_s, cursor.interrupt)
+        started = time.perf_counter()
+        timer.start()
+        try:
+            cursor.execute(sql, params or {})
+            columns = tuple(d[0] for d in cursor.description or ())
+            rows = cursor.fetchall() if row_cap is None else cursor.fetchmany(row_cap + 1)
+        except duckdb.InterruptException:
+            raise QueryTimeoutError(
+                f"Query ran longer than {self.timeout_s:g} s and was stopped "
+                "(raise CHATTER_QUERY_TIMEOUT_S, or narrow the question with filters)."
+            ) from None
+        except duckdb.Error as err:
+            raise QueryExecutionError(
+                f"DuckDB could not run the query: {_first_line(str(err))}"
+            ) from None
+        finally:
+            timer.cancel()
+            cursor.close()
+        truncated = row_cap is not None and len(rows) > row_cap
+        if truncated:
+            rows = rows[:row_cap]
+        duration_ms = (time.perf_counter() - started) * 1000
+        log.debug("query_executed", rows=len(rows), truncated=truncated, ms=round(duration_ms, 2))
+        return RawResult(columns, rows, truncated, duration_ms)
+
+
+def check_schema(
+    database: str, schema: dict[str, dict[str, str]], required: dict[str, frozenset[str]]
+) -> None:
+    """Raise MissingSchemaError naming every table or column ``required`` that is absent."""
+    missing: list[str] = []
+    for table, columns in sorted(required.items()):
+        have = schema.get(table)
+        if have is None:
+            tables = ", ".join(sorted(schema)) or "none"
+            missing.append(f"table {table!r} is missing (tables present: {tables})")
+            continue
+        absent = sorted(columns - set(have))
+        if absent:
+            missing.append(
+                f"table {table!r} lacks column(s) {', '.join(absent)} (has: {', '.join(have)})"
+            )
+    if missing:
+        raise MissingSchemaError(database, missing)
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else text

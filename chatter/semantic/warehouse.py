@@ -1,0 +1,224 @@
+"""The Warehouse: a semantic model over one database, with the result cache in front.
+
+Everything that reads user data goes through here: semantic queries (validated, compiled) and the
+SQL ASTs that analyses build themselves. Both are cached by the same rules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import math
+import uuid
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from sqlglot import exp
+
+from chatter.semantic.cache import ResultCache, result_key
+from chatter.semantic.compiler import (
+    DIALECT,
+    CompiledQuery,
+    compile_query,
+    literal_sql,
+    required_columns,
+)
+from chatter.semantic.engine import Engine, check_schema
+from chatter.semantic.model import SemanticModel
+from chatter.semantic.query import Filter, SemanticQuery, resolve
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """Rows of one statement, the SQL as run (literals written in), and how it was obtained."""
+
+    columns: tuple[str, ...]
+    rows: list[tuple[Any, ...]]
+    sql: str
+    truncated: bool = False
+    duration_ms: float = 0.0
+    cached: bool = False
+    query: SemanticQuery | None = field(default=None, compare=False)
+
+    def records(self) -> list[dict[str, Any]]:
+        """Rows as JSON-safe dicts (dates as ISO text, NaN as null)."""
+        return [
+            {c: json_safe(v) for c, v in zip(self.columns, row, strict=True)} for row in self.rows
+        ]
+
+
+def json_safe(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dt.date | dt.datetime | dt.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    return str(value)
+
+
+class Warehouse:
+    """Run semantic queries or built ASTs against one database, through the result cache."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        model: SemanticModel,
+        *,
+        cache: ResultCache | None = None,
+        row_cap: int = 10_000,
+        scope: tuple[Filter, ...] = (),
+    ) -> None:
+        self.engine = engine
+        self.model = model
+        self.cache = cache
+        self.row_cap = row_cap
+        self.scope = scope
+        self._schema: tuple[str, dict[str, dict[str, str]]] | None = None
+        self._compiled: dict[str, CompiledQuery] = {}
+
+    def close(self) -> None:
+        self.engine.close()
+        if self.cache is not None:
+            self.cache.close()
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- schema --------------------------------------------------------------------------
+
+    def schema(self) -> dict[str, dict[str, str]]:
+        """The database's tables and columns, cached per data version."""
+        version = self.engine.version
+        if self._schema and self._schema[0] == version:
+            return self._schema[1]
+        schema = self.cache.get_schema(self.engine.identity, version) if self.cache else None
+        if schema is None:
+            schema = self.engine.schema()
+            if self.cache:
+                self.cache.set_schema(self.engine.identity, version, schema)
+        self._schema = (version, schema)
+        return schema
+
+    # ---- queries -------------------------------------------------------------------------
+
+    def query(self, query: SemanticQuery | dict[str, Any]) -> QueryResult:
+        """Validate, compile and run a semantic query (with this warehouse's data scope)."""
+        parsed = SemanticQuery.parse(query)
+        compiled = self.compile(parsed)
+        result = self._run(
+            compiled.sql,
+            compiled.params,
+            compiled.literal_sql,
+            compiled.required,
+            limit=parsed.limit,
+        )
+        return replace(result, query=parsed)
+
+    def compile(self, query: SemanticQuery) -> CompiledQuery:
+        """Resolve and compile, remembering recent queries: a repeated question (a warm cache
+        hit above all) should not pay for building its SQL again."""
+        key = query.model_dump_json()
+        compiled = self._compiled.pop(key, None)
+        if compiled is None:
+            resolved = resolve(query, self.model, self.scope)
+            compiled = compile_query(resolved, self.model, row_cap=self.row_cap)
+            if len(self._compiled) >= 512:
+                self._compiled.pop(next(iter(self._compiled)))  # the least recently used
+        self._compiled[key] = compiled
+        return compiled
+
+    def run_ast(
+        self,
+        ast: exp.Expr,
+        params: dict[str, Any] | None = None,
+        *,
+        row_cap: int | None = None,
+    ) -> QueryResult:
+        """Run a statement an analysis built as an AST (placeholders ``$name`` for values)."""
+        params = params or {}
+        cap = self.row_cap if row_cap is None else row_cap
+        return self._run(
+            ast.sql(DIALECT),
+            params,
+            literal_sql(ast, params),
+            required_columns(ast, self.model),
+            limit=None,
+            row_cap=cap,
+        )
+
+    def _run(
+        self,
+        sql: str,
+        params: dict[str, Any],
+        literal: str,
+        required: dict[str, frozenset[str]],
+        *,
+        limit: int | None,
+        row_cap: int | None = None,
+    ) -> QueryResult:
+        cap = self.row_cap if row_cap is None else row_cap
+        check_schema(str(self.engine.path), self.schema(), required)
+        key = None
+        if self.cache is not None:
+            key = result_key(
+                database=self.engine.identity,
+                version=self.engine.version,
+                scope=[f.model_dump(mode="json") for f in self.scope],
+                sql=literal,
+                params=params,
+                limit=[limit, cap],
+            )
+            hit = self.cache.get(key)
+            if hit is not None:
+                return replace(hit, cached=True, duration_ms=0.0)
+        raw = self.engine.execute(sql, params, row_cap=cap)
+        result = QueryResult(
+            columns=raw.columns,
+            rows=raw.rows,
+            sql=literal,
+            truncated=raw.truncated,
+            duration_ms=raw.duration_ms,
+        )
+        if self.cache is not None and key is not None:
+            self.cache.set(key, replace(result, duration_ms=0.0))
+        return result
+
+
+def open_warehouse(
+    database: Path,
+    model: SemanticModel,
+    *,
+    cache_dir: Path | None,
+    timeout_s: float,
+    row_cap: int,
+    ttl_s: float = 1800.0,
+    schema_ttl_s: float = 86_400.0,
+    entry_max_bytes: int = 8 * 1024 * 1024,
+    size_limit: int = 1024**3,
+    scope: tuple[Filter, ...] = (),
+) -> Warehouse:
+    """A Warehouse over ``database``; ``cache_dir=None`` runs without the result cache."""
+    engine = Engine(database, timeout_s=timeout_s)
+    cache = None
+    if cache_dir is not None:
+        cache = ResultCache(
+            cache_dir,
+            ttl_s=ttl_s,
+            schema_ttl_s=schema_ttl_s,
+            entry_max_bytes=entry_max_bytes,
+            size_limit=size_limit,
+        )
+    return Warehouse(engine, model, cache=cache, row_cap=row_cap, scope=scope)

@@ -1,0 +1,47 @@
+"""Settings read from ``CHATTER_*`` environment variables (pydantic-settings)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_home() -> Path:
+    return Path(platformdirs.user_data_dir("chatter", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Everything configurable, with the defaults a first run uses."""
+
+    model_config = SettingsConfigDict(env_prefix="CHATTER_", extra="ignore")
+
+    home: Path = Field(default_factory=_default_home, description="Data directory.")
+    database: Path | None = Field(default=None, description="Default --database.")
+    semantic_model: Path | None = Field(default=None, description="Default --semantic-model.")
+    demo_users: int = Field(default=100_000, ge=1, description="Size of the embedded demo.")
+    demo_seed: int = Field(default=42, description="Seed of the embedded demo.")
+    query_timeout_s: float = Field(default=30.0, gt=0, description="Per-query time limit.")
+    row_cap: int = Field(default=10_000, ge=1, description="Rows a query may return.")
+    cache_ttl_s: float = Field(default=1800.0, gt=0, description="Result cache time to live.")
+    schema_cache_ttl_s: float = Field(default=86_400.0, gt=0)
+    cache_entry_max_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    cache_size_limit_bytes: int = Field(default=1024**3, ge=1024 * 1024)
+    log_level: str = Field(default="warning", description="debug, info, warning or error.")
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.home / "cache"
+
+    @property
+    def demo_database(self) -> Path:
+        return self.home / "demo.duckdb"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

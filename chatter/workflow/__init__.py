@@ -1,0 +1,1 @@
+"""Workflow templates, their results and (later) their compilation to LangGraph graphs."""

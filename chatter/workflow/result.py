@@ -1,0 +1,66 @@
+"""The result of a run: the JSON document of CONTRACT.md section 3, as pydantic models."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+StepType = Literal[
+    "query", "statistical_test", "analysis", "insight_generation", "comparison", "aggregation"
+]
+STEP_TYPES: tuple[str, ...] = StepType.__args__  # type: ignore[attr-defined]
+
+
+class StepResult(BaseModel):
+    id: str
+    type: StepType
+    status: Literal["completed", "failed", "skipped"]
+    duration_ms: float = 0.0
+    sql: str | None = None
+    columns: list[str] = Field(default_factory=list)
+    rows: list[dict[str, Any]] = Field(default_factory=list)
+    truncated: bool = False
+    cached: bool = False
+    error: str | None = None
+
+
+class Finding(BaseModel):
+    metric: str
+    dimension: str | None = None
+    segment: str | None = None
+    test: str
+    statistic: float | None = None
+    p_value: float | None = None
+    p_adjusted: float | None = None
+    effect_size: float | None = None
+    n: int = 0
+    significant: bool = False
+
+
+class Insight(BaseModel):
+    text: str
+    evidence: list[str] = Field(default_factory=list)
+
+
+class Route(BaseModel):
+    workflow: str
+    confidence: float = Field(ge=0.0, le=1.0)
+    reason: str
+
+
+class RunMetrics(BaseModel):
+    duration_ms: float = 0.0
+    cache_hits: int = 0
+    llm_tokens: int = 0
+
+
+class WorkflowResult(BaseModel):
+    workflow: str
+    run_id: str
+    status: Literal["completed", "partial", "failed", "cancelled"]
+    steps: list[StepResult] = Field(default_factory=list)
+    findings: list[Finding] = Field(default_factory=list)
+    insights: list[Insight] = Field(default_factory=list)
+    route: Route | None = None
+    metrics: RunMetrics = Field(default_factory=RunMetrics)

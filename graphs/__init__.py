@@ -1,0 +1,1 @@
+"""Declarative workflow templates (YAML), installed as ``chatter.graphs``."""

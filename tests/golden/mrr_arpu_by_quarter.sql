@@ -1,0 +1,10 @@
+SELECT
+  CAST(DATE_TRUNC('QUARTER', "revenue"."month") AS DATE) AS "month__quarter",
+  SUM("revenue"."mrr") AS "mrr",
+  CAST(SUM("revenue"."mrr") AS DOUBLE) / NULLIF(COUNT(DISTINCT "revenue"."user_id"), 0) AS "arpu"
+FROM "revenue" AS "revenue"
+GROUP BY
+  CAST(DATE_TRUNC('QUARTER', "revenue"."month") AS DATE)
+ORDER BY
+  "month__quarter" ASC
+LIMIT 10001

@@ -1,0 +1,12 @@
+SELECT
+  COUNT(*) AS "users"
+FROM (
+  SELECT DISTINCT
+    "users"."user_id" AS "users__user_id"
+  FROM "users" AS "users"
+  LEFT JOIN "events" AS "events"
+    ON "users"."user_id" = "events"."user_id"
+  WHERE
+    "events"."event_type" = 'search'
+) AS "fanout_safe"
+LIMIT 10001

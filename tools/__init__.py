@@ -1,0 +1,1 @@
+"""Step tools (query, statistics, analyses, insights), installed as ``chatter.tools``."""
