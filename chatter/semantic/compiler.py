@@ -116,6 +116,10 @@ def _aggregate(
         agg = exp.Min(this=arg)
     elif m.agg == "max":
         agg = exp.Max(this=arg)
+    elif m.agg == "variance":  # sample variance, as the tests on sufficient statistics expect
+        agg = exp.Variance(this=arg)
+    elif m.agg == "stddev":
+        agg = exp.StddevSamp(this=arg)
     else:  # pragma: no cover - ratios are expanded before this point
         raise AssertionError(m.agg)
     if m.filters:

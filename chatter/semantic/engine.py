@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 
 from chatter.errors import (
     DatabaseLockedError,
@@ -117,19 +120,15 @@ class Engine:
             out.setdefault(table, {})[column] = kind
         return out
 
-    def execute(
-        self, sql: str, params: dict[str, Any] | None = None, *, row_cap: int | None = None
-    ) -> RawResult:
-        """Run one statement; interrupt it after ``timeout_s``; keep at most ``row_cap`` rows."""
+    @contextmanager
+    def _cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor of its own, interrupted after ``timeout_s``; DuckDB errors become ours."""
         with self._lock:
             cursor = self._con.cursor()
         timer = threading.Timer(self.timeout_s, cursor.interrupt)
-        started = time.perf_counter()
         timer.start()
         try:
-            cursor.execute(sql, params or {})
-            columns = tuple(d[0] for d in cursor.description or ())
-            rows = cursor.fetchall() if row_cap is None else cursor.fetchmany(row_cap + 1)
+            yield cursor
         except duckdb.InterruptException:
             raise QueryTimeoutError(
                 f"Query ran longer than {self.timeout_s:g} s and was stopped "
@@ -142,12 +141,30 @@ class Engine:
         finally:
             timer.cancel()
             cursor.close()
+
+    def execute(
+        self, sql: str, params: dict[str, Any] | None = None, *, row_cap: int | None = None
+    ) -> RawResult:
+        """Run one statement; interrupt it after ``timeout_s``; keep at most ``row_cap`` rows."""
+        started = time.perf_counter()
+        with self._cursor() as cursor:
+            cursor.execute(sql, params or {})
+            columns = tuple(d[0] for d in cursor.description or ())
+            rows = cursor.fetchall() if row_cap is None else cursor.fetchmany(row_cap + 1)
         truncated = row_cap is not None and len(rows) > row_cap
         if truncated:
             rows = rows[:row_cap]
         duration_ms = (time.perf_counter() - started) * 1000
         log.debug("query_executed", rows=len(rows), truncated=truncated, ms=round(duration_ms, 2))
         return RawResult(columns, rows, truncated, duration_ms)
+
+    def fetch_arrays(self, sql: str, params: dict[str, Any] | None = None) -> dict[str, np.ndarray]:
+        """Run one statement and return its columns as numpy arrays (for sample-based tests
+        that need per-row values: only the columns they ask for cross into Python)."""
+        with self._cursor() as cursor:
+            cursor.execute(sql, params or {})
+            arrays = cursor.fetchnumpy()
+        return {name: np.asarray(values) for name, values in arrays.items()}
 
 
 def check_schema(

@@ -28,7 +28,9 @@ from chatter.errors import (
 from chatter.semantic.values import OPERATORS, coerce
 
 DimensionType = Literal["string", "number", "boolean", "date", "timestamp"]
-Aggregation = Literal["count", "count_distinct", "sum", "avg", "min", "max", "ratio"]
+Aggregation = Literal[
+    "count", "count_distinct", "sum", "avg", "min", "max", "variance", "stddev", "ratio"
+]
 TimeGrain = Literal["day", "week", "month", "quarter", "year"]
 TIME_GRAINS: tuple[TimeGrain, ...] = ("day", "week", "month", "quarter", "year")
 Relationship = Literal["many_to_one", "one_to_one"]
@@ -81,7 +83,7 @@ class Measure(_Strict):
         else:
             if self.numerator or self.denominator:
                 raise ValueError(f"numerator/denominator only apply to ratio, not {self.agg}")
-            if self.agg in ("sum", "avg", "min", "max", "count_distinct") and not self.column:
+            if self.agg not in ("count", "ratio") and not self.column:
                 raise ValueError(f"a {self.agg} measure needs a column")
         return self
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from sqlglot import exp
 
 from chatter.semantic.cache import ResultCache, result_key
@@ -158,6 +159,16 @@ class Warehouse:
             limit=None,
             row_cap=cap,
         )
+
+    def fetch_arrays(
+        self, ast: exp.Expr, params: dict[str, Any] | None = None
+    ) -> tuple[dict[str, np.ndarray], str]:
+        """Run an analysis's statement for its columns as arrays, with the SQL as run. Not
+        cached: per-row pulls are large, and the aggregates built on them are what repeats."""
+        params = params or {}
+        check_schema(str(self.engine.path), self.schema(), required_columns(ast, self.model))
+        arrays = self.engine.fetch_arrays(ast.sql(DIALECT), params)
+        return arrays, literal_sql(ast, params)
 
     def _run(
         self,

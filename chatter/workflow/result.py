@@ -26,6 +26,10 @@ class StepResult(BaseModel):
 
 
 class Finding(BaseModel):
+    """One statistical test of a run. ``segment`` null: an omnibus test across all levels of
+    ``dimension``; otherwise that level against the rest. ``subject`` names what else the test
+    is about when the metric alone does not say (a feature, a pair of features)."""
+
     metric: str
     dimension: str | None = None
     segment: str | None = None
@@ -36,6 +40,17 @@ class Finding(BaseModel):
     effect_size: float | None = None
     n: int = 0
     significant: bool = False
+    # Extensions beyond CONTRACT.md section 3 (additive).
+    subject: str | None = None
+    effect_size_name: str | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    ci_of: str | None = None
+    estimates: dict[str, float] = Field(default_factory=dict)
+    testable: bool = True
+    reason: str | None = None
+    warnings: list[str] = Field(default_factory=list)
+    source_step: str | None = None
 
 
 class Insight(BaseModel):

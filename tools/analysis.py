@@ -1,0 +1,31 @@
+"""Analyses a workflow step can run, each returning rows plus the findings it tested.
+
+Every analysis takes the Warehouse (semantic model + database + cache) and names from the model
+as parameters, with defaults for the packaged ``saas`` model; a user's own model works when it
+names the same roles.
+"""
+
+from chatter.tools._analysis_result import AnalysisResult, to_finding
+from chatter.tools._cohorts import cohort_analysis
+from chatter.tools._features import (
+    adoption_by_segment,
+    churn_relationship,
+    power_users,
+    usage_correlation,
+)
+from chatter.tools._revenue import expansion_opportunities, ltv_by_segment, revenue_growth
+from chatter.tools._segments import segment_rate_tests
+
+__all__ = [
+    "AnalysisResult",
+    "adoption_by_segment",
+    "churn_relationship",
+    "cohort_analysis",
+    "expansion_opportunities",
+    "ltv_by_segment",
+    "power_users",
+    "revenue_growth",
+    "segment_rate_tests",
+    "to_finding",
+    "usage_correlation",
+]
