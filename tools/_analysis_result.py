@@ -10,7 +10,7 @@ from sqlglot import exp
 
 from chatter.semantic.warehouse import Warehouse, json_safe
 from chatter.tools.stats import TestResult
-from chatter.workflow.result import Finding
+from chatter.workflow.result import Finding, StepResult, StepType
 
 
 class AnalysisResult(BaseModel):
@@ -26,6 +26,30 @@ class AnalysisResult(BaseModel):
     summary: dict[str, Any] = Field(default_factory=dict)  # headline numbers, for insights
     truncated: bool = False
     cached: bool = False
+
+    def to_step(
+        self,
+        step_id: str,
+        step_type: StepType,
+        *,
+        tool: str | None = None,
+        duration_ms: float = 0.0,
+    ) -> StepResult:
+        """This analysis as a completed step of a run (its findings travel separately)."""
+        return StepResult(
+            id=step_id,
+            type=step_type,
+            status="completed",
+            tool=tool,
+            duration_ms=duration_ms,
+            sql=";\n".join(self.sql) or None,
+            columns=self.columns,
+            rows=self.rows,
+            truncated=self.truncated,
+            cached=self.cached,
+            summary=self.summary,
+            notes=self.notes,
+        )
 
 
 def to_finding(

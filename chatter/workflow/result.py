@@ -13,16 +13,24 @@ STEP_TYPES: tuple[str, ...] = StepType.__args__  # type: ignore[attr-defined]
 
 
 class StepResult(BaseModel):
+    """One step of a run. ``sql`` holds every statement the step ran, as run, separated by
+    ``;`` and a newline. ``error`` says why a step failed or was skipped."""
+
     id: str
     type: StepType
     status: Literal["completed", "failed", "skipped"]
     duration_ms: float = 0.0
     sql: str | None = None
-    columns: list[str] = Field(default_factory=list)
     rows: list[dict[str, Any]] = Field(default_factory=list)
     truncated: bool = False
-    cached: bool = False
     error: str | None = None
+    # Extensions beyond CONTRACT.md section 3 (additive).
+    tool: str | None = None
+    columns: list[str] = Field(default_factory=list)
+    cached: bool = False
+    summary: dict[str, Any] = Field(default_factory=dict)  # headline numbers (evidence)
+    notes: list[str] = Field(default_factory=list)  # definitions and caveats
+    chart: dict[str, Any] | None = None  # a Vega-Lite spec chosen from the rows' shape
 
 
 class Finding(BaseModel):
