@@ -240,6 +240,86 @@ def query(
     _guarded(as_json, run)
 
 
+# ---- run -------------------------------------------------------------------------------------
+
+
+def parse_customizations(text: str | None) -> dict[str, Any] | None:
+    """JSON text, or @PATH to a JSON file."""
+    if text is None:
+        return None
+    source = text
+    if text.startswith("@"):
+        try:
+            source = Path(text[1:]).expanduser().read_text(encoding="utf-8")
+        except OSError as err:
+            raise InvalidValueError(
+                "--customizations", text, f"a readable file ({err.strerror})"
+            ) from None
+    try:
+        data = json.loads(source)
+    except json.JSONDecodeError as err:
+        raise InvalidValueError(
+            "--customizations",
+            text,
+            f"valid JSON ({err.msg} at line {err.lineno} column {err.colno})",
+        ) from None
+    if not isinstance(data, dict):
+        raise InvalidValueError("--customizations", text, "a JSON object")
+    return data
+
+
+@app.command()
+def run(
+    template: Annotated[str, typer.Argument(help="Template name (see `chatter templates`).")],
+    customizations: Annotated[
+        str | None,
+        typer.Option(
+            "--customizations",
+            help='JSON (or @file): {"steps": {"<id>": {"enabled": false, "parameters": {...}}}}',
+        ),
+    ] = None,
+    charts: Annotated[
+        Path | None,
+        typer.Option("--charts", help="Write each step's chart (SVG and PNG) into this directory."),
+    ] = None,
+    database: DatabaseOpt = None,
+    semantic_model: ModelOpt = None,
+    user: UserOpt = "local",
+    no_cache: NoCacheOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run a workflow template and print its report (or its JSON result)."""
+
+    def action() -> None:
+        from chatter.terminal import print_run_report, progress_display
+        from chatter.workflow.runs import run_workflow
+
+        custom = parse_customizations(customizations)
+        with progress_display(enabled=not as_json) as on_progress:
+            result = run_workflow(
+                template,
+                custom,
+                user=user,
+                database=database,
+                semantic_model=semantic_model,
+                use_cache=not no_cache,
+                progress=on_progress,
+            )
+        if charts is not None:
+            from chatter.workflow.chart_files import write_charts
+
+            written = write_charts(result.steps, charts)
+            _stderr_console().print(f"Wrote {len(written)} chart file(s) to {charts}")
+        if as_json:
+            sys.stdout.write(result.model_dump_json() + "\n")
+        else:
+            print_run_report(result)
+        if result.status == "failed":
+            raise typer.Exit(1)
+
+    _guarded(as_json, action)
+
+
 # ---- templates -------------------------------------------------------------------------------
 
 

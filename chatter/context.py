@@ -54,3 +54,31 @@ def open_context_warehouse(ctx: Context, settings: Settings | None = None) -> Wa
         size_limit=settings.cache_size_limit_bytes,
         scope=ctx.scope,
     )
+
+
+def context_to_dict(ctx: Context) -> dict[str, object]:
+    """JSON-safe form, for the run store (a resumed run uses the same context)."""
+    return {
+        "user": ctx.user,
+        "role": ctx.role,
+        "tenant": ctx.tenant,
+        "database": str(ctx.database) if ctx.database else None,
+        "semantic_model": str(ctx.semantic_model) if ctx.semantic_model else None,
+        "use_cache": ctx.use_cache,
+        "scope": [f.model_dump(mode="json") for f in ctx.scope],
+    }
+
+
+def context_from_dict(data: dict[str, object]) -> Context:
+    database, model = data.get("database"), data.get("semantic_model")
+    scope = data.get("scope")
+    filters = tuple(Filter.model_validate(f) for f in scope) if isinstance(scope, list) else ()
+    return Context(
+        user=str(data.get("user", "local")),
+        role=str(data.get("role", "analyst")),
+        tenant=str(data["tenant"]) if isinstance(data.get("tenant"), str) else None,
+        database=Path(str(database)) if database else None,
+        semantic_model=Path(str(model)) if model else None,
+        use_cache=bool(data.get("use_cache", True)),
+        scope=filters,
+    )

@@ -108,6 +108,21 @@ class UnknownTemplateError(UnknownNameError):
     kind = "template"
 
 
+class UnknownStepError(UnknownNameError):
+    code = "unknown_step"
+    kind = "step"
+
+
+class UnknownToolError(UnknownNameError):
+    code = "unknown_tool"
+    kind = "tool"
+
+
+class UnknownParameterError(UnknownNameError):
+    code = "unknown_parameter"
+    kind = "parameter"
+
+
 class AmbiguousNameError(BadInputError):
     """A short name that several tables define; the caller must qualify it."""
 
@@ -196,6 +211,11 @@ class QueryTimeoutError(ChatterError):
 
     code = "query_timeout"
     http_status = 504
+
+
+class UnknownRunError(BadInputError):
+    code = "unknown_run"
+    http_status = 404
 
 
 class QueryExecutionError(ChatterError):

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
-from chatter.workflow.result import StepResult
+from chatter.workflow.result import StepResult, WorkflowResult
 
 
 def _cell(value: Any, fmt: str = "number") -> Text:
@@ -60,9 +64,119 @@ def print_templates(described: list[dict[str, Any]], console: Console | None = N
         console.print(f"[bold]{template['name']}[/]")
         console.print(f"  {template['description']}", style="dim")
         for number, step in enumerate(template["steps"], start=1):
-            after = ", ".join(step["depends_on"])
+            after = [
+                *step["depends_on"],
+                *(f"{d} (optional)" for d in step.get("optional_dependencies", [])),
+            ]
             console.print(
                 f"  {number}. [bold]{step['id']}[/] ({step['type']}, tool {step['tool']})"
-                + (f" after {after}" if after else "")
+                + (f" after {', '.join(after)}" if after else "")
             )
         console.print()
+
+
+@contextmanager
+def progress_display(enabled: bool = True) -> Iterator[Callable[[dict[str, Any]], None]]:
+    """A progress bar on stderr (only on a terminal); yields the callback runs report to."""
+    console = Console(stderr=True)
+    if not enabled or not console.is_terminal:
+        yield lambda event: None
+        return
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("starting", total=100)
+
+        def update(event: dict[str, Any]) -> None:
+            verb = {
+                "step_started": "running",
+                "step_finished": event.get("status", "done"),
+                "step_skipped": "skipped",
+            }.get(str(event.get("event")), "")
+            bar.update(
+                task,
+                completed=float(event.get("percent", 0)),
+                description=f"{event.get('step', '')} {verb}",
+            )
+
+        yield update
+
+
+def print_run_report(
+    result: WorkflowResult, console: Console | None = None, max_rows: int = 12
+) -> None:
+    """Insights first, then each step's table, then the findings."""
+    console = console or Console(highlight=False)
+    console.print(
+        f"[bold]{result.workflow}[/] - {result.status} in "
+        f"{result.metrics.duration_ms:,.0f} ms ({result.metrics.cache_hits} cached "
+        f"step(s))"
+    )
+    if result.insights:
+        console.print("\n[bold]Insights[/]")
+        for n, insight in enumerate(result.insights, start=1):
+            console.print(f" {n}. {escape(insight.text)}", soft_wrap=True)
+            console.print(f"    evidence: {', '.join(insight.evidence)}", style="dim")
+    for step in result.steps:
+        console.print(
+            f"\n[bold]{step.id}[/] ({step.type}) - {step.status}"
+            + (f": {escape(step.error)}" if step.error else "")
+        )
+        if step.type == "insight_generation" or not step.rows:
+            continue
+        table = Table(show_edge=False, header_style="bold")
+        columns = step.columns or list(step.rows[0])
+        for column in columns:
+            table.add_column(column)
+        for row in step.rows[:max_rows]:
+            table.add_row(*(_cell(_plain(row.get(c))) for c in columns))
+        console.print(table)
+        if len(step.rows) > max_rows:
+            console.print(
+                f"... {len(step.rows) - max_rows:,} more row(s) (see --json)", style="dim"
+            )
+    tested = [f for f in result.findings if f.testable]
+    if tested:
+        console.print(
+            f"\n[bold]Findings[/] ({sum(f.significant for f in tested)} of "
+            f"{len(tested)} tests significant after Benjamini-Hochberg)"
+        )
+        table = Table(show_edge=False, header_style="bold")
+        for column in (
+            "step",
+            "metric",
+            "dimension",
+            "segment / subject",
+            "test",
+            "effect",
+            "p adj",
+            "",
+        ):
+            table.add_column(column)
+        for f in sorted(tested, key=lambda f: (not f.significant, f.p_adjusted or 1.0)):
+            table.add_row(
+                f.source_step or "",
+                f.metric,
+                f.dimension or "",
+                f.segment or f.subject or "all levels",
+                f.test,
+                _cell(f.effect_size),
+                _p(f.p_adjusted),
+                "*" if f.significant else "",
+            )
+        console.print(table)
+
+
+def _plain(value: Any) -> Any:
+    return json.dumps(value) if isinstance(value, list | dict) else value
+
+
+def _p(value: float | None) -> Text:
+    if value is None:
+        return Text("-", style="dim")
+    return Text("< 0.001" if value < 0.001 else f"{value:.3f}", justify="right")

@@ -94,6 +94,17 @@ class Engine:
             ) from None
         self.identity = str(self.path)
         self._lock = threading.Lock()
+        self._active: dict[int, set[duckdb.DuckDBPyConnection]] = {}  # thread -> cursors
+
+    def interrupt(self, threads: set[int] | None = None) -> int:
+        """Stop the queries running on ``threads`` (all when None); returns how many."""
+        with self._lock:
+            cursors = [
+                c for t, cs in self._active.items() if threads is None or t in threads for c in cs
+            ]
+        for cursor in cursors:
+            cursor.interrupt()
+        return len(cursors)
 
     @property
     def version(self) -> str:
@@ -125,6 +136,7 @@ class Engine:
         """A cursor of its own, interrupted after ``timeout_s``; DuckDB errors become ours."""
         with self._lock:
             cursor = self._con.cursor()
+            self._active.setdefault(threading.get_ident(), set()).add(cursor)
         timer = threading.Timer(self.timeout_s, cursor.interrupt)
         timer.start()
         try:
@@ -140,6 +152,8 @@ class Engine:
             ) from None
         finally:
             timer.cancel()
+            with self._lock:
+                self._active.get(threading.get_ident(), set()).discard(cursor)
             cursor.close()
 
     def execute(

@@ -213,6 +213,26 @@ def _with_unique_aliases(dims: list[ResolvedDimension]) -> list[ResolvedDimensio
     ]
 
 
+def resolve_filters(
+    filters: Any, model: SemanticModel, base_tables: tuple[str, ...] = ()
+) -> tuple[ResolvedFilter, ...]:
+    """Check filters given alone (e.g. in a step's parameters) against the model."""
+    if not isinstance(filters, list | tuple):
+        raise InvalidValueError("filters", filters, "a list of {field, op, value} objects")
+    parsed = []
+    for item in filters:
+        try:
+            parsed.append(item if isinstance(item, Filter) else Filter.model_validate(item))
+        except ValidationError as err:
+            raise InvalidValueError(
+                "filters",
+                item,
+                "an object with field, op and value",
+                reason=str(err.errors()[0]["msg"]).lower(),
+            ) from None
+    return tuple(_resolve_filter(model, f, base_tables) for f in parsed)
+
+
 def _resolve_filter(model: SemanticModel, f: Filter, base: tuple[str, ...]) -> ResolvedFilter:
     op = OPERATORS.get(str(f.op).strip().lower())
     if op is None:

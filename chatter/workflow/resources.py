@@ -1,0 +1,79 @@
+"""Process-wide resources a run uses: warehouses (one per database, model and scope), and the
+control of running runs (cancellation, and the threads whose queries to interrupt)."""
+
+from __future__ import annotations
+
+import atexit
+import threading
+from dataclasses import dataclass, field
+
+from chatter.context import Context, open_context_warehouse
+from chatter.semantic.warehouse import Warehouse
+from chatter.settings import get_settings
+
+_warehouses: dict[tuple[object, ...], Warehouse] = {}
+_lock = threading.Lock()
+
+
+def warehouse_for(ctx: Context) -> Warehouse:
+    """A shared Warehouse for the context's database, model, cache choice and data scope."""
+    settings = get_settings()
+    key = (
+        ctx.database or settings.database,
+        ctx.semantic_model or settings.semantic_model,
+        ctx.use_cache,
+        tuple(f.model_dump_json() for f in ctx.scope),
+        str(settings.home),
+    )
+    with _lock:
+        warehouse = _warehouses.get(key)
+        if warehouse is None:
+            warehouse = open_context_warehouse(ctx, settings)
+            _warehouses[key] = warehouse
+        return warehouse
+
+
+def close_warehouses() -> None:
+    """Close every shared warehouse (releases the database files)."""
+    with _lock:
+        for warehouse in _warehouses.values():
+            warehouse.close()
+        _warehouses.clear()
+
+
+# DuckDB objects still open when the interpreter tears down make its bindings complain.
+atexit.register(close_warehouses)
+
+
+@dataclass
+class RunControl:
+    """What lets one run be stopped: a flag, and the threads running its steps."""
+
+    cancelled: threading.Event = field(default_factory=threading.Event)
+    threads: set[int] = field(default_factory=set)
+
+
+_runs: dict[str, RunControl] = {}
+
+
+def control(run_id: str) -> RunControl:
+    with _lock:
+        return _runs.setdefault(run_id, RunControl())
+
+
+def cancel(run_id: str) -> bool:
+    """Ask a run to stop: pending steps are skipped and running queries interrupted."""
+    with _lock:
+        ctl = _runs.get(run_id)
+        pools = list(_warehouses.values())
+    if ctl is None:
+        return False
+    ctl.cancelled.set()
+    for warehouse in pools:
+        warehouse.engine.interrupt(set(ctl.threads))
+    return True
+
+
+def forget(run_id: str) -> None:
+    with _lock:
+        _runs.pop(run_id, None)

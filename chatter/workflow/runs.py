@@ -1,0 +1,193 @@
+"""Running workflows: build and cache graphs, run them durably (SQLite checkpoints), stream
+progress, resume an interrupted run, cancel a running one."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from langgraph.checkpoint.sqlite import SqliteSaver
+
+from chatter import __version__
+from chatter.context import Context, context_from_dict, context_to_dict, resolve_model
+from chatter.errors import UnknownRunError
+from chatter.logs import get_logger
+from chatter.semantic.model import SemanticModel
+from chatter.settings import get_settings
+from chatter.workflow import resources
+from chatter.workflow.compiler import build_state_graph
+from chatter.workflow.graph_cache import GraphCache
+from chatter.workflow.result import Route, WorkflowResult
+from chatter.workflow.run_store import RunStore
+from chatter.workflow.template import Template, customize, get_template
+
+log = get_logger(__name__)
+Progress = Callable[[dict[str, Any]], None]
+
+_cache: GraphCache | None = None
+_savers: dict[str, SqliteSaver] = {}
+_stores: dict[str, RunStore] = {}
+_lock = threading.Lock()
+
+
+def graph_cache() -> GraphCache:
+    global _cache
+    if _cache is None:
+        _cache = GraphCache(size=get_settings().graph_cache_size)
+    return _cache
+
+
+def _checkpointer() -> SqliteSaver:
+    path = str(get_settings().home / "checkpoints.sqlite")
+    with _lock:
+        if path not in _savers:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _savers[path] = SqliteSaver(sqlite3.connect(path, check_same_thread=False))
+        return _savers[path]
+
+
+def run_store() -> RunStore:
+    path = str(get_settings().home / "runs.sqlite")
+    with _lock:
+        if path not in _stores:
+            _stores[path] = RunStore(Path(path))
+        return _stores[path]
+
+
+def prepare(
+    template: str | Template, customizations: Mapping[str, Any] | None, model: SemanticModel
+) -> Template:
+    """The customized template, validated (names, tools, parameters) against ``model``."""
+    base = get_template(template) if isinstance(template, str) else template
+    customized = customize(base, customizations)
+    from chatter.workflow.template import validate
+
+    validate(customized, model)
+    return customized
+
+
+def compiled_graph(template: Template, model: SemanticModel, *, durable: bool = False) -> Any:
+    """The compiled graph of a (customized) template, from the graph cache."""
+    key = (template.name, template.content_hash, model.content_hash, __version__, durable)
+
+    def compile_graph() -> Any:
+        builder = build_state_graph(template, model)
+        return builder.compile(
+            checkpointer=_checkpointer() if durable else None, name=template.name
+        )
+
+    return graph_cache().get(key, compile_graph)
+
+
+def build_graph(
+    template: str | Template,
+    customizations: Mapping[str, Any] | None = None,
+    *,
+    semantic_model: Path | None = None,
+) -> Any:
+    """The compiled graph for ``invoke``/``stream`` (context: a chatter Context)."""
+    model = resolve_model(semantic_model, get_settings())
+    return compiled_graph(prepare(template, customizations, model), model)
+
+
+def run_workflow(
+    template: str | Template,
+    customizations: Mapping[str, Any] | None = None,
+    *,
+    user: str = "local",
+    role: str = "analyst",
+    database: Path | None = None,
+    semantic_model: Path | None = None,
+    use_cache: bool = True,
+    run_id: str | None = None,
+    progress: Progress | None = None,
+    route: Route | None = None,
+) -> WorkflowResult:
+    """Run a template to the end and return its result (CONTRACT.md section 3)."""
+    ctx = Context(
+        user=user, role=role, database=database, semantic_model=semantic_model, use_cache=use_cache
+    )
+    model = resolve_model(ctx.semantic_model, get_settings())
+    customized = prepare(template, customizations, model)
+    run_id = run_id or uuid.uuid4().hex
+    run_store().create(
+        run_id, customized.name, customized.model_dump(mode="json"), context_to_dict(ctx)
+    )
+    initial = {"run_id": run_id, "started_at": time.time()}
+    return _execute(customized, model, ctx, run_id, initial, progress, route)
+
+
+def resume_run(run_id: str, progress: Progress | None = None) -> WorkflowResult:
+    """Continue a run that was interrupted (process killed): finished steps are not redone."""
+    record = run_store().get(run_id)
+    if record is None:
+        raise UnknownRunError(f"No run {run_id!r} is recorded under {get_settings().home}.")
+    if record["result"] is not None:
+        return WorkflowResult.model_validate(record["result"])
+    ctx = context_from_dict(record["context"])
+    model = resolve_model(ctx.semantic_model, get_settings())
+    template = Template.model_validate(record["template"])
+    return _execute(template, model, ctx, run_id, None, progress, None)
+
+
+def cancel_run(run_id: str) -> bool:
+    """Stop a running run: pending steps are skipped, running queries interrupted."""
+    return resources.cancel(run_id)
+
+
+def _execute(
+    template: Template,
+    model: SemanticModel,
+    ctx: Context,
+    run_id: str,
+    initial: dict[str, Any] | None,
+    progress: Progress | None,
+    route: Route | None,
+) -> WorkflowResult:
+    graph = compiled_graph(template, model, durable=True)
+    config = {"configurable": {"thread_id": run_id}}
+    resources.control(run_id)
+    store = run_store()
+    store.set_status(run_id, "running")
+    total = len(template.steps)
+    finished = 0
+    final: dict[str, Any] = {}
+    try:
+        for mode, chunk in graph.stream(
+            initial, config, context=ctx, stream_mode=["custom", "values"]
+        ):
+            if mode == "values":
+                final = chunk
+            elif progress is not None and isinstance(chunk, dict):
+                if chunk.get("event") in ("step_finished", "step_skipped"):
+                    finished += 1
+                progress(
+                    {
+                        **chunk,
+                        "run_id": run_id,
+                        "steps_done": finished,
+                        "steps_total": total,
+                        "percent": round(100 * finished / total, 1),
+                    }
+                )
+        result = WorkflowResult.model_validate(final["result"])
+        result = result.model_copy(
+            update={
+                "route": route
+                or Route(
+                    workflow=template.name, confidence=1.0, reason="Template requested explicitly."
+                )
+            }
+        )
+        store.set_status(run_id, result.status, result.model_dump(mode="json"))
+        return result
+    except BaseException:
+        store.set_status(run_id, "interrupted")
+        raise
+    finally:
+        resources.forget(run_id)
