@@ -61,6 +61,8 @@ def assemble(template: Template, state: WorkflowState) -> WorkflowResult:
             duration_ms=round(duration, 3),
             cache_hits=sum(s.cached for s in steps),
             llm_tokens=int(insight_state.get("llm_tokens", 0)),
+            insights_reworded=int(insight_state.get("reworded", 0)),
+            insights_rejected=int(insight_state.get("rejected", 0)),
         ),
     )
 

@@ -76,6 +76,9 @@ class RunMetrics(BaseModel):
     duration_ms: float = 0.0
     cache_hits: int = 0
     llm_tokens: int = 0
+    # Extensions: LLM rewordings kept, and rejected because a number or citation changed.
+    insights_reworded: int = 0
+    insights_rejected: int = 0
 
 
 class WorkflowResult(BaseModel):

@@ -144,6 +144,7 @@ def run_insights(
             "items": rows,
             "finding_keys": keys,
             "llm_tokens": outcome.tokens,
+            "reworded": outcome.reworded,
             "rejected": outcome.rejected,
         },
     )

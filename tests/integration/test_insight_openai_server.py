@@ -138,3 +138,27 @@ def test_reword_through_a_real_client_keeps_faithful_text_and_rejects_changed_nu
     for before, after in zip(insights, outcome.insights, strict=True):
         if _PERCENT.search(before.text):
             assert after == before  # the deterministic text is kept
+
+
+def test_a_workflow_rewords_through_the_configured_llm(
+    server: ThreadingHTTPServer, demo_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chatter.settings import get_settings
+    from chatter.workflow.runs import run_workflow
+
+    monkeypatch.setenv("OPENAI_API_KEY", "test")
+    monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{server.server_port}/v1")
+    monkeypatch.setenv("CHATTER_LLM_MODEL", "test-model")
+    get_settings.cache_clear()
+    monkeypatch.setattr(ChatCompletions, "mode", "faithful")
+    kept = run_workflow("conversion_deep_dive", database=demo_db)
+    assert kept.metrics.llm_tokens == 1189
+    assert kept.metrics.insights_reworded == len(kept.insights) > 0
+    assert all(i.text.startswith("For the growth team: ") for i in kept.insights)
+    assert ChatCompletions.requests[-1]["model"] == "test-model"
+
+    monkeypatch.setattr(ChatCompletions, "mode", "changed")
+    checked = run_workflow("conversion_deep_dive", database=demo_db)
+    assert checked.metrics.insights_rejected >= 1
+    changed = [i for i in checked.insights if not i.text.startswith("For the growth team: ")]
+    assert len(changed) == checked.metrics.insights_rejected
