@@ -184,6 +184,73 @@ def pearson_from_r(r: float, n: int) -> TestResult:
     return _pearson_result(max(-1.0, min(1.0, value)), size)
 
 
+@guarded("spearman")
+def spearman_from_rho(rho: float, n: int) -> TestResult:
+    """Spearman test from a rank correlation computed in SQL (``corr`` of average ranks) and
+    the pair count; the same p-value and interval as ``spearman_test`` on the raw values."""
+    size = as_count(n, "n")
+    value = finite(rho)
+    if value is None or abs(value) > 1 + 1e-9:
+        raise Untestable(f"rho must be a finite number in [-1, 1], got {rho}", n=size)
+    if size < 3:
+        raise Untestable(f"n={size}; a correlation test needs at least 3 pairs", n=size)
+    return _spearman_result(max(-1.0, min(1.0, value)), size)
+
+
+def weighted_correlation_pairs(
+    values: np.ndarray, weights: np.ndarray, names: Sequence[str], method: Method = "spearman"
+) -> list[tuple[str, str, TestResult]]:
+    """Every pair's correlation over rows given once with a weight (how many observations share
+    that row): the joint distribution SQL returns with ``GROUP BY ALL ... COUNT(*)``. Exact,
+    ties included (average ranks for Spearman), at any number of observations. Never raises."""
+    labels = [str(name) for name in names]
+    pairs = list(itertools.combinations(range(len(labels)), 2))
+    test = str(method)
+    try:
+        data = np.asarray(values, dtype=np.float64)
+        w = np.asarray(weights, dtype=np.float64)
+        n = round(float(w.sum()))
+        if data.ndim != 2 or data.shape[1] != len(labels) or len(w) != data.shape[0]:
+            raise Untestable("values, weights and names do not match")
+        if method == "spearman":
+            data = (
+                np.column_stack(
+                    [_weighted_average_ranks(data[:, j], w) for j in range(data.shape[1])]
+                )
+                if data.size
+                else data
+            )
+        mean = (w @ data) / w.sum() if n else np.zeros(data.shape[1])
+        centred = data - mean
+        cov = (centred * w[:, None]).T @ centred
+        scale = np.sqrt(np.diag(cov))
+        results = {}
+        for i, j in pairs:
+            if scale[i] == 0 or scale[j] == 0:
+                results[(i, j)] = not_testable(
+                    test,
+                    "a feature with the same value for every observation has no correlation",
+                    n=n,
+                )
+                continue
+            r = float(cov[i, j] / (scale[i] * scale[j]))
+            results[(i, j)] = (spearman_from_rho if method == "spearman" else pearson_from_r)(r, n)
+    except Untestable as exc:
+        results = {pair: not_testable(test, exc.reason, n=exc.n) for pair in pairs}
+    except Exception as exc:  # an analysis must never fail on a correlation table
+        reason = f"internal error: {type(exc).__name__}: {exc}"
+        results = {pair: not_testable(test, reason) for pair in pairs}
+    return [(labels[i], labels[j], results[(i, j)]) for i, j in pairs]
+
+
+def _weighted_average_ranks(column: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Each row's average rank among all observations: rows below it, plus its tie's middle."""
+    levels, inverse = np.unique(column, return_inverse=True)
+    per_level = np.bincount(inverse, weights=weights, minlength=len(levels))
+    below = np.cumsum(per_level) - per_level
+    return (below + (per_level + 1) / 2)[inverse]
+
+
 def _all_pairs(
     matrix: np.ndarray, names: list[str], method: Method
 ) -> dict[tuple[int, int], TestResult]:

@@ -7,6 +7,7 @@ from itertools import pairwise
 from typing import Any
 
 import numpy as np
+from sqlglot import exp
 
 from chatter.semantic.warehouse import Warehouse
 from chatter.tools._analysis_result import AnalysisResult, Recorder, to_finding
@@ -180,10 +181,25 @@ WITH latest AS (
     SELECT A_EV.C_EKEY AS entity, A_EV.C_FEATURE AS feature, COUNT(*) AS uses
     FROM T_EV AS A_EV WHERE A_EV.C_FEATURE IS NOT NULL GROUP BY 1, 2
 )
-SELECT current_accounts.entity, current_accounts.plan, current_accounts.amount, usage.feature,
-    COALESCE(usage.uses, 0) AS uses
+SELECT current_accounts.entity, current_accounts.plan, current_accounts.amount
 FROM current_accounts LEFT JOIN usage ON current_accounts.entity = usage.entity
+GROUP BY 1, 2, 3
 """
+
+
+def _uses_of(i: int) -> exp.Expr:
+    """Column ``c<i>``: the account's uses of feature parameter ``$f<i>`` (zero if none)."""
+    uses = exp.Filter(
+        this=exp.Sum(this=exp.column("uses", table="usage")),
+        expression=exp.Where(
+            this=exp.EQ(
+                this=exp.column("feature", table="usage"), expression=exp.Placeholder(this=f"f{i}")
+            )
+        ),
+    )
+    return exp.alias_(
+        exp.Coalesce(this=uses, expressions=[exp.Literal.number(0)]), f"c{i}", quoted=True
+    )
 
 
 def expansion_opportunities(
@@ -206,34 +222,41 @@ def expansion_opportunities(
     model = warehouse.model
     rev = revenue_source(model, revenue, period_dimension, plan_dimension, entity_table)
     ev = event_source(model, feature_dimension, entity_table)
-    data = rec.arrays(
-        build_sql(
-            _EXPANSION_SQL,
-            {
-                "T_REV": rev.table,
-                "A_REV": rev.alias,
-                "C_RKEY": rev.key,
-                "C_PERIOD": rev.period,
-                "C_PLAN": rev.plan,
-                "C_AMOUNT": rev.amount,
-                "T_EV": ev.table,
-                "A_EV": ev.alias,
-                "C_EKEY": ev.key,
-                "C_FEATURE": ev.feature,
-            },
-        )
+    features = sorted(
+        str(r[feature_dimension])
+        for r in rec.query({"dimensions": [feature_dimension]})
+        if r[feature_dimension] is not None
     )
+    base = build_sql(
+        _EXPANSION_SQL,
+        {
+            "T_REV": rev.table,
+            "A_REV": rev.alias,
+            "C_RKEY": rev.key,
+            "C_PERIOD": rev.period,
+            "C_PLAN": rev.plan,
+            "C_AMOUNT": rev.amount,
+            "T_EV": ev.table,
+            "A_EV": ev.alias,
+            "C_EKEY": ev.key,
+            "C_FEATURE": ev.feature,
+        },
+    )
+    assert isinstance(base, exp.Select)
+    statement = base.select(*(_uses_of(i) for i in range(len(features))), append=True)
+    data = rec.arrays(statement, {f"f{i}": f for i, f in enumerate(features)})
     if not len(data["entity"]):
         return rec.result(
             "expansion_opportunities", [], [], ["No paying accounts in the last period."]
         )
-    entities, first, row = np.unique(data["entity"], return_index=True, return_inverse=True)
-    plan = np.asarray([str(p) for p in data["plan"][first]], dtype=object)
-    amount = data["amount"][first].astype(np.float64)
-    used = np.asarray([f is not None for f in data["feature"]], dtype=bool)
-    features, col = np.unique(data["feature"][used].astype(str), return_inverse=True)
-    usage = np.zeros((len(entities), len(features)))
-    usage[row[used], col] = data["uses"][used]
+    entities = data["entity"]
+    plan = np.asarray([str(p) for p in data["plan"]], dtype=object)
+    amount = data["amount"].astype(np.float64)
+    usage = (
+        np.column_stack([data[f"c{i}"].astype(np.float64) for i in range(len(features))])
+        if features
+        else np.zeros((len(entities), 0))
+    )
     profile = np.log1p(usage)
     levels = sorted({str(p) for p in plan}, key=lambda p: float(amount[plan == p].mean()))
     price = {p: float(amount[plan == p].mean()) for p in levels}

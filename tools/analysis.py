@@ -7,14 +7,10 @@ names the same roles.
 
 from chatter.tools._analysis_result import AnalysisResult, to_finding
 from chatter.tools._cohorts import cohort_analysis
-from chatter.tools._features import (
-    adoption_by_segment,
-    churn_relationship,
-    power_users,
-    usage_correlation,
-)
+from chatter.tools._features import adoption_by_segment, churn_relationship
 from chatter.tools._revenue import expansion_opportunities, ltv_by_segment, revenue_growth
 from chatter.tools._segments import segment_rate_tests
+from chatter.tools._usage import power_users, usage_correlation
 
 __all__ = [
     "AnalysisResult",

@@ -69,7 +69,7 @@ class PowerUserParams(Params):
 
 class CorrelationParams(Params):
     feature_dimension: Dimension = "event_type"
-    population: Measure = "users"
+    adopters: Measure = "active_users"
     method: Literal["spearman", "pearson"] = "spearman"
     max_features: int = Field(25, ge=2, le=100)
 
@@ -131,7 +131,10 @@ class ToolSpec:
 
 def _analysis(func: Callable[..., AnalysisResult]) -> Callable[[Warehouse, Any], AnalysisResult]:
     def run(warehouse: Warehouse, params: BaseModel) -> AnalysisResult:
-        return func(warehouse, **dict(params))
+        result, cached = warehouse.memoize(
+            func.__name__, params.model_dump(mode="json"), lambda: func(warehouse, **dict(params))
+        )
+        return result.model_copy(update={"cached": True}) if cached else result
 
     return run
 

@@ -19,7 +19,9 @@ from chatter.tools._correlation import (
     correlation_pairs,
     pearson_from_r,
     pearson_test,
+    spearman_from_rho,
     spearman_test,
+    weighted_correlation_pairs,
 )
 from chatter.tools._means import (
     anova_test,
@@ -63,7 +65,9 @@ __all__ = [
     "ols_trend_test",
     "pearson_from_r",
     "pearson_test",
+    "spearman_from_rho",
     "spearman_test",
     "two_proportion_test",
+    "weighted_correlation_pairs",
     "welch_t_test",
 ]

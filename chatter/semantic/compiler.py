@@ -184,6 +184,15 @@ def _joins_for(model: SemanticModel, base: str, tables: set[str]) -> list[Edge]:
     return edges
 
 
+def _tables_past_fan_out(edges: list[Edge]) -> set[str]:
+    """Tables joined across a one-to-many edge, or joined from such a table."""
+    many: set[str] = set()
+    for edge in edges:  # in join order: a source comes before its targets
+        if edge.fans_out or edge.source in many:
+            many.add(edge.target)
+    return many
+
+
 def _join_condition(edge: Edge) -> exp.Expr:
     return exp.and_(
         *(exp.EQ(this=_col(a, edge.source), expression=_col(b, edge.target)) for a, b in edge.on)
@@ -217,12 +226,21 @@ class _Compiler:
         each leaf becomes a column named after it (for a CTE)."""
         tables = {d.ref.table for d in self.q.dimensions} | {f.ref.table for f in self.q.filters}
         edges = _joins_for(self.model, base, tables)
-        fans_out = any(e.fans_out for e in edges)
+        many = _tables_past_fan_out(edges)
+        # Columns a table behind a one-to-many edge is joined for only as a filter can repeat a
+        # base row within one group; then (only then) rows are made distinct below.
+        dim_columns = {(d.ref.table, d.ref.dimension.column) for d in self.q.dimensions}
+        fans_out = any(
+            (f.ref.table, f.ref.dimension.column) not in dim_columns
+            for f in self.q.filters
+            if f.ref.table in many
+        )
         source: exp.Select = exp.select().from_(_table(self.model, base))
         for edge in edges:
-            source = source.join(
-                _table(self.model, edge.target), on=_join_condition(edge), join_type="LEFT"
-            )
+            target: exp.Expr = _table(self.model, edge.target)
+            if edge.fans_out:
+                target = self._distinct_table(edge.target, edges)
+            source = source.join(target, on=_join_condition(edge), join_type="LEFT")
         conditions = [
             filter_expr(f, _col(f.ref.dimension.column, f.ref.table), self.params)
             for f in self.q.filters
@@ -282,6 +300,27 @@ class _Compiler:
         if dim_cols:
             select = select.group_by(*dim_cols)
         return select
+
+    def _distinct_table(self, name: str, edges: list[Edge]) -> exp.Expr:
+        """A table across a one-to-many edge, reduced to the distinct values of the columns the
+        query uses from it (join keys, dimensions, filters): each row it adds to a base row is
+        then a distinct group, and far fewer rows are joined."""
+        used = {
+            c
+            for e in edges
+            for t, cols in ((e.source, [a for a, _ in e.on]), (e.target, [b for _, b in e.on]))
+            if t == name
+            for c in cols
+        }
+        used |= {d.ref.dimension.column for d in self.q.dimensions if d.ref.table == name}
+        used |= {f.ref.dimension.column for f in self.q.filters if f.ref.table == name}
+        physical = self.model.tables[name].table
+        inner = (
+            exp.select(*(_col(c) for c in sorted(used)))
+            .from_(exp.Table(this=_ident(physical)))
+            .distinct()
+        )
+        return exp.alias_(exp.Subquery(this=inner), name, table=True, quoted=True)
 
     def compile(self, row_cap: int | None) -> exp.Select:
         by_table = self.leaves_by_table()

@@ -6,6 +6,8 @@ rest of chatter sees only chatter errors and plain rows.
 
 from __future__ import annotations
 
+import os
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -26,6 +28,7 @@ from chatter.errors import (
     QueryTimeoutError,
 )
 from chatter.logs import get_logger
+from chatter.settings import get_settings
 
 log = get_logger(__name__)
 
@@ -50,24 +53,37 @@ def data_version(path: Path) -> str:
     return "|".join(parts)
 
 
-def connection_config(threads: int | None = None) -> dict[str, Any]:
+def spill_directory() -> str:
+    """Where DuckDB spills: the system temp dir, not beside the (maybe read-only) database,
+    and not under CHATTER_HOME, so the configuration is the same for every data directory."""
+    return str(Path(tempfile.gettempdir()) / f"chatter-duckdb-{os.getuid()}")
+
+
+def connection_config() -> dict[str, Any]:
     """DuckDB settings for user databases: user queries never need files, extensions or
-    settings changes. (Another connection to the same file in this process must use the same.)"""
+    settings changes; memory is capped (DuckDB spills to a temporary directory beyond it)
+    because its default, most of the machine's RAM, is no neighbour for a server. Read from
+    settings, so every connection of the process agrees (DuckDB refuses a second connection to
+    the same file with other settings)."""
+    settings = get_settings()
     config: dict[str, Any] = {
         "enable_external_access": False,
         "autoload_known_extensions": False,
         "autoinstall_known_extensions": False,
+        "temp_directory": spill_directory(),
         "lock_configuration": True,
     }
-    if threads:
-        config["threads"] = threads
+    if settings.duckdb_memory_limit:
+        config["memory_limit"] = settings.duckdb_memory_limit
+    if settings.duckdb_threads:
+        config["threads"] = settings.duckdb_threads
     return config
 
 
 class Engine:
     """One read-only DuckDB database; each query runs on its own cursor with a time limit."""
 
-    def __init__(self, path: Path, *, timeout_s: float = 30.0, threads: int | None = None) -> None:
+    def __init__(self, path: Path, *, timeout_s: float = 30.0) -> None:
         self.path = Path(path).expanduser().resolve()
         self.timeout_s = timeout_s
         if not self.path.exists():
@@ -75,9 +91,7 @@ class Engine:
         if self.path.is_dir():
             raise NotADuckDBFileError(f"{self.path} is a directory, not a DuckDB database file.")
         try:
-            self._con = duckdb.connect(
-                str(self.path), read_only=True, config=connection_config(threads)
-            )
+            self._con = duckdb.connect(str(self.path), read_only=True, config=connection_config())
         except duckdb.IOException as err:
             text = str(err)
             if "lock" in text.lower():

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import json
 import math
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from sqlglot import exp
@@ -28,6 +30,8 @@ from chatter.semantic.compiler import (
 from chatter.semantic.engine import Engine, check_schema
 from chatter.semantic.model import SemanticModel
 from chatter.semantic.query import Filter, SemanticQuery, resolve
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -169,6 +173,27 @@ class Warehouse:
         check_schema(str(self.engine.path), self.schema(), required_columns(ast, self.model))
         arrays = self.engine.fetch_arrays(ast.sql(DIALECT), params)
         return arrays, literal_sql(ast, params)
+
+    def memoize(self, name: str, params: Any, compute: Callable[[], T]) -> tuple[T, bool]:
+        """An analysis's whole result, cached like a query's: by the analysis and its
+        parameters, the semantic model, the database and its data version, and the scope.
+        Returns the value and whether it came from the cache."""
+        if self.cache is None:
+            return compute(), False
+        key = result_key(
+            database=self.engine.identity,
+            version=self.engine.version,
+            scope=[f.model_dump(mode="json") for f in self.scope],
+            sql=f"analysis:{name}:{self.model.content_hash}",
+            params={"params": json.dumps(params, sort_keys=True, default=str)},
+            limit=self.row_cap,
+        )
+        hit = self.cache.get(key)
+        if hit is not None:
+            return hit, True
+        value = compute()
+        self.cache.set(key, value)
+        return value, False
 
     def _run(
         self,

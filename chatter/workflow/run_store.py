@@ -29,6 +29,9 @@ class RunStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._con = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
         self._con.execute("PRAGMA journal_mode=WAL")
+        # WAL with NORMAL sync survives a process crash (what a run must resume from) without an
+        # fsync per write; only a power cut can lose the last writes.
+        self._con.execute("PRAGMA synchronous=NORMAL")
         self._con.execute(_SCHEMA)
         self._con.commit()
         self._lock = threading.Lock()

@@ -4,7 +4,12 @@ FROM (
   SELECT DISTINCT
     "users"."user_id" AS "users__user_id"
   FROM "users" AS "users"
-  LEFT JOIN "events" AS "events"
+  LEFT JOIN (
+    SELECT DISTINCT
+      "event_type",
+      "user_id"
+    FROM "events"
+  ) AS "events"
     ON "users"."user_id" = "events"."user_id"
   WHERE
     "events"."event_type" = 'search'

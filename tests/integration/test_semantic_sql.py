@@ -15,7 +15,7 @@ import pytest
 import sqlglot
 
 from chatter.semantic.compiler import compile_query
-from chatter.semantic.engine import Engine
+from chatter.semantic.engine import Engine, connection_config
 from chatter.semantic.model import default_model
 from chatter.semantic.query import SemanticQuery, resolve
 from chatter.semantic.warehouse import Warehouse
@@ -91,7 +91,7 @@ def test_golden_sql(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(QUERIES))
 def test_parameterized_and_literal_sql_agree(name: str, demo_db: Path) -> None:
     c = compiled(name)
-    con = duckdb.connect(str(demo_db), read_only=True)
+    con = duckdb.connect(str(demo_db), read_only=True, config=connection_config())
     try:
         with_params = con.execute(c.sql, c.params).fetchall()
         with_literals = con.execute(c.literal_sql).fetchall()
@@ -226,7 +226,7 @@ HAND_WRITTEN = {
 
 @pytest.mark.parametrize("name", sorted(HAND_WRITTEN))
 def test_semantic_results_equal_hand_written_sql(name: str, demo_db: Path) -> None:
-    con = duckdb.connect(str(demo_db), read_only=True)
+    con = duckdb.connect(str(demo_db), read_only=True, config=connection_config())
     try:
         expected = con.execute(HAND_WRITTEN[name]).fetchall()
     finally:
