@@ -1,4 +1,4 @@
-"""Run every benchmark of the foundation once and print their ratios.
+"""Run the benchmarks once and print their ratios.
 
 ``python bench/run_all.py`` (the 1M-user database is generated once and reused).
 """
@@ -10,7 +10,15 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).parent
-SCRIPTS = ["bench_demo.py", "bench_cache.py", "bench_semantic_overhead.py", "bench_startup.py"]
+SCRIPTS = [
+    "bench_demo.py",
+    "bench_cache.py",
+    "bench_semantic_overhead.py",
+    "bench_startup.py",
+    "bench_workflows.py",
+    "stats_agreement.py",
+]
+# bench_memory.py (10M users, minutes and GBs of disk) runs on its own.
 
 if __name__ == "__main__":
     for script in SCRIPTS:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from chatter.tools.compare import correct_findings
-from chatter.workflow.resources import control
+from chatter.workflow.resources import control, forget
 from chatter.workflow.result import Insight, RunMetrics, StepResult, WorkflowResult
 from chatter.workflow.state import WorkflowState
 from chatter.workflow.step_runners import ordered_findings, remap_evidence
@@ -69,6 +69,8 @@ def assemble(template: Template, state: WorkflowState) -> WorkflowResult:
 
 def make_finalize_node(template: Template) -> Callable[..., dict[str, Any]]:
     def finalize(state: WorkflowState) -> dict[str, Any]:
-        return {"result": assemble(template, state).model_dump(mode="json")}
+        result = assemble(template, state)
+        forget(result.run_id)  # the run is over: nothing left to cancel
+        return {"result": result.model_dump(mode="json")}
 
     return finalize

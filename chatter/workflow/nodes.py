@@ -20,7 +20,7 @@ from chatter.semantic.query import SemanticQuery
 from chatter.semantic.warehouse import Warehouse
 from chatter.settings import get_settings
 from chatter.tools.registry import ToolSpec
-from chatter.workflow.resources import RunControl, control, warehouse_for
+from chatter.workflow.resources import RunControl, control, step_slots, warehouse_for
 from chatter.workflow.result import StepResult
 from chatter.workflow.state import WorkflowState
 from chatter.workflow.step_runners import run_insights, run_roll_up, run_tool
@@ -30,6 +30,10 @@ log = get_logger(__name__)
 
 
 class StepTimeoutError(Exception):
+    pass
+
+
+class StepCancelledError(Exception):
     pass
 
 
@@ -62,6 +66,19 @@ def _run_with_timeout(
     if "error" in box:
         raise box["error"]
     return box["value"]
+
+
+def _with_slot(ctl: RunControl, func: Callable[[], Any]) -> Any:
+    """Run ``func`` once a query slot is free (its time limit starts then); a run cancelled
+    while waiting gives up its turn."""
+    slots = step_slots()
+    while not slots.acquire(timeout=0.1):
+        if ctl.cancelled.is_set():
+            raise StepCancelledError("the run was cancelled")
+    try:
+        return func()
+    finally:
+        slots.release()
 
 
 def _skip_reason(step: StepSpec, state: WorkflowState, ctl: RunControl) -> str | None:
@@ -108,14 +125,20 @@ def make_step_node(
                 update["insights"] = output.insights
             else:
                 query = params if isinstance(params, SemanticQuery) else None
-                output = _run_with_timeout(
-                    lambda: run_tool(tool, step, params, warehouse, query), timeout, ctl, warehouse
+                output = _with_slot(
+                    ctl,
+                    lambda: _run_with_timeout(
+                        lambda: run_tool(tool, step, params, warehouse, query),
+                        timeout,
+                        ctl,
+                        warehouse,
+                    ),
                 )
             record = output.step.model_copy(
                 update={**base, "duration_ms": round((time.perf_counter() - started) * 1000, 3)}
             )
             findings = [f.model_dump(mode="json") for f in output.findings]
-        except (ChatterError, StepTimeoutError) as err:
+        except (ChatterError, StepTimeoutError, StepCancelledError) as err:
             message = err.message if isinstance(err, ChatterError) else str(err)
             record, findings = _failed(base, started, message), []
         except Exception as err:  # a bug: the run goes on, the step says what broke

@@ -45,6 +45,18 @@ def close_warehouses() -> None:
 atexit.register(close_warehouses)
 
 
+_slots: threading.BoundedSemaphore | None = None
+
+
+def step_slots() -> threading.BoundedSemaphore:
+    """How many steps may query at once in this process (CHATTER_MAX_PARALLEL_STEPS)."""
+    global _slots
+    with _lock:
+        if _slots is None:
+            _slots = threading.BoundedSemaphore(get_settings().max_parallel_steps)
+        return _slots
+
+
 @dataclass
 class RunControl:
     """What lets one run be stopped: a flag, and the threads running its steps."""

@@ -15,7 +15,7 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 
 from chatter import __version__
 from chatter.context import Context, context_from_dict, context_to_dict, resolve_model
-from chatter.errors import UnknownRunError
+from chatter.errors import InvalidValueError, UnknownRunError
 from chatter.logs import get_logger
 from chatter.semantic.model import SemanticModel
 from chatter.settings import get_settings
@@ -119,6 +119,10 @@ def run_workflow(
     model = resolve_model(ctx.semantic_model, get_settings())
     customized = prepare(template, customizations, model)
     run_id = run_id or uuid.uuid4().hex
+    if run_store().get(run_id) is not None:
+        raise InvalidValueError(
+            "run_id", run_id, "a new id; this run exists already (resume it with resume_run)"
+        )
     run_store().create(
         run_id, customized.name, customized.model_dump(mode="json"), context_to_dict(ctx)
     )

@@ -375,3 +375,35 @@ def test_cancellation_stops_pending_steps(demo_db: Path) -> None:
     assert result.status == "cancelled"
     status = {s.id: s.status for s in result.steps}
     assert status["second"] == "skipped" and status["third"] == "skipped"
+
+
+def test_a_run_id_cannot_be_reused(demo_db: Path) -> None:
+    template = sleepy_template(only={})
+    run_workflow(template, database=demo_db, run_id="once")
+    with pytest.raises(InvalidValueError, match="exists already"):
+        run_workflow(template, database=demo_db, run_id="once")
+
+
+def test_query_slots_bound_how_many_steps_query_at_once(
+    demo_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chatter.workflow import resources
+
+    active, peak = [0], [0]
+    lock = threading.Lock()
+
+    def counting(warehouse: Any, params: SleepParams) -> AnalysisResult:
+        with lock:
+            active[0] += 1
+            peak[0] = max(peak[0], active[0])
+        time.sleep(0.2)
+        with lock:
+            active[0] -= 1
+        return AnalysisResult(analysis="counting")
+
+    monkeypatch.setitem(
+        TOOLS, "sleepy", ToolSpec("sleepy", frozenset({"analysis"}), SleepParams, counting)
+    )
+    monkeypatch.setattr(resources, "_slots", threading.BoundedSemaphore(2))
+    result = run_workflow(sleepy_template(a={}, b={}, c={}, d={}), database=demo_db)
+    assert result.status == "completed" and peak[0] == 2
