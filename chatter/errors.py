@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from typing import Any
 
 
 def suggest(name: str, choices: Iterable[str], limit: int = 3) -> list[str]:
@@ -148,6 +149,20 @@ class InvalidValueError(BadInputError):
         self.value = value
         why = reason or f"expected {expected}"
         super().__init__(f"Invalid value {_shorten(value)} for {item}: {why}.")
+
+
+def invalid_value_from(err: Any, where: str) -> InvalidValueError:
+    """The first problem of a pydantic ValidationError as an InvalidValueError naming the item
+    (duck-typed, so this module still imports nothing)."""
+    first = err.errors()[0]
+    loc = ".".join(str(p) for p in first["loc"])
+    message = str(first["msg"])
+    return InvalidValueError(
+        f"{where} {loc}".strip(),
+        first.get("input"),
+        message,
+        reason=message[:1].lower() + message[1:],
+    )
 
 
 class InvalidQueryError(BadInputError):

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from chatter.errors import InvalidValueError, UnknownParameterError, UnknownToolError
+from chatter.errors import UnknownParameterError, UnknownToolError, invalid_value_from
 from chatter.semantic.model import SemanticModel, TimeGrain
 from chatter.semantic.query import SemanticQuery, resolve, resolve_filters
 from chatter.semantic.warehouse import Warehouse
@@ -277,15 +277,7 @@ def parse_params(tool: ToolSpec, params: Mapping[str, Any], *, where: str) -> Ba
     try:
         return tool.params.model_validate(dict(params))
     except ValidationError as err:
-        first = err.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"])
-        message = str(first["msg"])
-        raise InvalidValueError(
-            f"{where} parameter {loc}",
-            first.get("input"),
-            message,
-            reason=message[:1].lower() + message[1:],
-        ) from None
+        raise invalid_value_from(err, f"{where} parameter") from None
 
 
 def check_names(params: BaseModel, model: SemanticModel) -> None:

@@ -16,6 +16,7 @@ from chatter.errors import (
     UnknownFieldError,
     UnknownOperatorError,
     UnknownTimeGrainError,
+    invalid_value_from,
 )
 from chatter.semantic.model import TIME_GRAINS, FieldRef, MeasureRef, SemanticModel, TimeGrain
 from chatter.semantic.values import OPERATORS, coerce
@@ -71,16 +72,13 @@ class SemanticQuery(BaseModel):
             return cls.model_validate(data)
         except ValidationError as err:
             first = err.errors()[0]
-            loc = ".".join(str(p) for p in first["loc"]) or "query"
             if (
                 first["type"] == "literal_error"
                 and first["loc"]
                 and first["loc"][0] == "time_grain"
             ):
                 raise UnknownTimeGrainError(str(first.get("input")), TIME_GRAINS) from None
-            message = str(first["msg"])
-            reason = message[:1].lower() + message[1:]
-            raise InvalidValueError(loc, first.get("input"), message, reason=reason) from None
+            raise invalid_value_from(err, "") from None
 
 
 class ResolvedDimension(BaseModel):

@@ -22,6 +22,7 @@ from chatter.errors import (
     UnknownParameterError,
     UnknownStepError,
     UnknownTemplateError,
+    invalid_value_from,
 )
 from chatter.semantic.model import SemanticModel
 from chatter.workflow.result import StepType
@@ -168,15 +169,7 @@ def customize(template: Template, customizations: Any) -> Template:
     try:
         return Template.model_validate(data)
     except ValidationError as err:
-        first = err.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"])
-        message = str(first["msg"])
-        raise InvalidValueError(
-            f"customizations {loc}",
-            first.get("input"),
-            message,
-            reason=message[:1].lower() + message[1:],
-        ) from None
+        raise invalid_value_from(err, "customizations") from None
 
 
 def _customize_step(step: StepSpec, custom: Any) -> StepSpec:
