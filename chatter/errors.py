@@ -158,7 +158,7 @@ def invalid_value_from(err: Any, where: str) -> InvalidValueError:
     loc = ".".join(str(p) for p in first["loc"])
     message = str(first["msg"])
     return InvalidValueError(
-        f"{where} {loc}".strip(),
+        " ".join(part for part in (where, loc) if part) or "query",
         first.get("input"),
         message,
         reason=message[:1].lower() + message[1:],
