@@ -183,6 +183,22 @@ class TemplateError(BadInputError):
     code = "invalid_template"
 
 
+class ConditionError(BadInputError):
+    """A routing condition, or a rule set of them, that does not parse or makes no sense. The
+    message points at the bad part: a column and caret line in text, a location like
+    ``all[1].op`` in an object, the rule's name in a rule set."""
+
+    code = "invalid_condition"
+
+    def __init__(
+        self, message: str, *, column: int | None = None, suggestions: Iterable[str] = ()
+    ) -> None:
+        super().__init__(message)
+        #: 1-based column of the offending token in the condition text, when there is one.
+        self.column = column
+        self.suggestions = list(suggestions)
+
+
 class DatabaseError(BadInputError):
     """The database the caller pointed at cannot be used as it is."""
 

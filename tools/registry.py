@@ -287,20 +287,20 @@ def check_names(params: BaseModel, model: SemanticModel) -> None:
         return
     for name, info in type(params).model_fields.items():
         value = getattr(params, name)
-        marker = _marker(info.annotation, info.metadata)
+        names = marker(info.annotation, info.metadata)
         if name in ("filters", "filters_a", "filters_b"):
             resolve_filters(list(value), model)
         elif isinstance(value, SemanticQuery):
             resolve(value, model)
-        elif marker is not None:
+        elif names is not None:
             for item in value if isinstance(value, tuple | list) else (value,):
-                if marker.kind == "dimension":
+                if names.kind == "dimension":
                     model.dimension(item.split("__")[0] if "__" in item else item)
                 else:
                     model.measure(item)
 
 
-def _marker(annotation: Any, metadata: list[Any]) -> ModelName | None:
+def marker(annotation: Any, metadata: list[Any]) -> ModelName | None:
     for meta in metadata:
         if isinstance(meta, ModelName):
             return meta

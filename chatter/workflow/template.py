@@ -54,7 +54,8 @@ class Template(BaseModel):
 
     name: str = Field(pattern=_ID)
     description: str
-    questions: tuple[str, ...] = ()
+    questions: tuple[str, ...] = ()  # example questions: vocabulary for the router
+    keywords: tuple[str, ...] = ()  # more words analysts use for this kind of question
     steps: tuple[StepSpec, ...] = Field(min_length=1)
     alpha: float = Field(default=0.05, gt=0, lt=1)
     correction: Literal["bh", "holm"] = "bh"
