@@ -320,6 +320,86 @@ def run(
     _guarded(as_json, action)
 
 
+# ---- ask and chat ----------------------------------------------------------------------------
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="A question about your data, in words.")],
+    database: DatabaseOpt = None,
+    semantic_model: ModelOpt = None,
+    user: UserOpt = "local",
+    no_cache: NoCacheOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Route a question to a workflow or a single query, and answer it."""
+
+    def action() -> None:
+        from chatter.context import Context
+        from chatter.routing.answer import answer
+        from chatter.routing.understand import understand
+        from chatter.terminal import print_answer, progress_display
+
+        ctx = Context(
+            user=user, database=database, semantic_model=semantic_model, use_cache=not no_cache
+        )
+        decision = understand(ctx, question)
+        with progress_display(enabled=not as_json) as on_progress:
+            reply = answer(decision, ctx, progress=on_progress)
+        if as_json:
+            sys.stdout.write(reply.result.model_dump_json() + "\n")
+        else:
+            print_answer(reply)
+        if reply.result.status == "failed":
+            raise typer.Exit(1)
+
+    _guarded(as_json, action)
+
+
+@app.command()
+def chat(
+    session: Annotated[
+        str | None,
+        typer.Option("--session", help="Continue a conversation by its id (default: a new one)."),
+    ] = None,
+    database: DatabaseOpt = None,
+    semantic_model: ModelOpt = None,
+    user: UserOpt = "local",
+    no_cache: NoCacheOpt = False,
+) -> None:
+    """Talk to the analyst: follow-ups such as "now by industry" or "top 5" build on the last
+    answer. Type "exit" (or press Ctrl-D) to leave."""
+
+    def action() -> None:
+        from chatter.chat_session import ChatSession
+        from chatter.context import Context
+        from chatter.terminal import print_answer
+
+        ctx = Context(
+            user=user, database=database, semantic_model=semantic_model, use_cache=not no_cache
+        )
+        conversation = ChatSession.open(ctx, session)
+        console = _stderr_console()
+        console.print(f"Session {conversation.session_id} (exit to leave)")
+        while True:
+            try:
+                line = input("you> ")
+            except EOFError:
+                break
+            if line.strip().lower() in ("exit", "quit", ":q"):
+                break
+            if not line.strip():
+                continue
+            reply = conversation.say(line)
+            if reply.clarification:
+                typer.echo(reply.text)
+                typer.echo("(answer with one of: " + ", ".join(reply.options) + ", or rephrase)")
+            else:
+                print_answer(reply)
+
+    _guarded(False, action)
+
+
 # ---- templates -------------------------------------------------------------------------------
 
 

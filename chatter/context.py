@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from chatter.semantic.model import SemanticModel, load_model
 from chatter.semantic.query import Filter
@@ -21,6 +22,8 @@ class Context:
     semantic_model: Path | None = None  # None: CHATTER_SEMANTIC_MODEL, else the packaged saas
     use_cache: bool = True
     scope: tuple[Filter, ...] = field(default=())
+    # What routing rules may look at besides user and role (e.g. {"user_tier": "premium"}).
+    attributes: dict[str, Any] = field(default_factory=dict)
 
 
 def resolve_database(database: Path | None, settings: Settings) -> Path:
@@ -66,6 +69,7 @@ def context_to_dict(ctx: Context) -> dict[str, object]:
         "semantic_model": str(ctx.semantic_model) if ctx.semantic_model else None,
         "use_cache": ctx.use_cache,
         "scope": [f.model_dump(mode="json") for f in ctx.scope],
+        "attributes": dict(ctx.attributes),
     }
 
 
@@ -81,4 +85,7 @@ def context_from_dict(data: dict[str, object]) -> Context:
         semantic_model=Path(str(model)) if model else None,
         use_cache=bool(data.get("use_cache", True)),
         scope=filters,
+        attributes=dict(attributes)
+        if isinstance(attributes := data.get("attributes"), dict)
+        else {},
     )

@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     home: Path = Field(default_factory=_default_home, description="Data directory.")
     database: Path | None = Field(default=None, description="Default --database.")
     semantic_model: Path | None = Field(default=None, description="Default --semantic-model.")
+    routing_rules: Path | None = Field(default=None, description="YAML/JSON routing rules.")
     demo_users: int = Field(default=100_000, ge=1, description="Size of the embedded demo.")
     demo_seed: int = Field(default=42, description="Seed of the embedded demo.")
     query_timeout_s: float = Field(default=120.0, gt=0, description="Per-query time limit.")

@@ -180,3 +180,24 @@ def _p(value: float | None) -> Text:
     if value is None:
         return Text("-", style="dim")
     return Text("< 0.001" if value < 0.001 else f"{value:.3f}", justify="right")
+
+
+def print_answer(reply: Any, console: Console | None = None) -> None:
+    """An answer: the route and why, then the table or the workflow report, then follow-ups."""
+    console = console or Console(highlight=False)
+    route = reply.result.route
+    if reply.clarification:
+        console.print(escape(reply.text), soft_wrap=True)
+        return
+    if route is not None:
+        console.print(
+            f"[bold]Route:[/] {route.workflow} (confidence {route.confidence:.2f}) - "
+            f"{escape(route.reason)}",
+            soft_wrap=True,
+        )
+    if reply.result.workflow == "query" and reply.result.steps:
+        print_query_step(reply.result.steps[0], reply.result.metrics.duration_ms, console=console)
+    else:
+        print_run_report(reply.result, console=console)
+    if reply.suggestions:
+        console.print("Try: " + " · ".join(f'"{s}"' for s in reply.suggestions), style="dim")

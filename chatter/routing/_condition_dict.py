@@ -21,7 +21,7 @@ from chatter.routing._condition_nodes import (
     Not,
     Or,
 )
-from chatter.routing._condition_text import parse_text
+from chatter.routing._condition_text import OPERATOR_HELP, did_you_mean, parse_text
 from chatter.routing._condition_values import MAX_DEPTH, OPERATORS, SYMBOL_OPERATORS, check_path
 
 _JOINS = ("all", "any", "not")
@@ -58,13 +58,8 @@ def parse_object(data: object, loc: str = "", depth: int = 1) -> Condition:
     for key in data:
         if key not in _JOINS + _LEAF:
             close = suggest(str(key), _JOINS + _LEAF)
-            hint = f" Did you mean {' or '.join(repr(s) for s in close)}?" if close else ""
-            _fail(
-                loc,
-                f"Unknown key {str(key)!r}",
-                hint + " Keys: all, any, not, or path, op, value.",
-                close,
-            )
+            hint = did_you_mean(close) + " Keys: all, any, not, or path, op, value."
+            _fail(loc, f"Unknown key {str(key)[:40]!r}", hint, close)
     joins = [key for key in _JOINS if key in data]
     if len(joins) > 1 or (joins and any(key in data for key in _LEAF)):
         _fail(loc, "An object holds one of 'all', 'any', 'not', or a comparison (path, op, value)")
@@ -109,13 +104,9 @@ def _comparison(data: Mapping[object, object], loc: str) -> Condition:
     except ConditionError as err:
         _fail(_at(loc, "path"), err.message.rstrip("."))
     if "op" not in data:
-        _fail(loc, "A comparison needs an 'op'", f" Operators: {', '.join(OPERATORS)}.")
+        _fail(loc, "A comparison needs an 'op'", " " + OPERATOR_HELP)
     if not isinstance(op, str):
-        _fail(
-            _at(loc, "op"),
-            f"Expected an operator, found {str(op)[:40]!r}",
-            f" Operators: {', '.join(OPERATORS)}.",
-        )
+        _fail(_at(loc, "op"), f"Expected an operator, found {str(op)[:40]!r}", " " + OPERATOR_HELP)
     name: str = SYMBOL_OPERATORS.get(op, op.lower().replace("not in", "not_in"))
     return _leaf(data, loc, path, name)
 
@@ -123,13 +114,8 @@ def _comparison(data: Mapping[object, object], loc: str) -> Condition:
 def _leaf(data: Mapping[object, object], loc: str, path: object, op: str) -> Condition:
     if op not in OPERATORS:
         close = suggest(op, OPERATORS)
-        hint = f" Did you mean {' or '.join(repr(s) for s in close)}?" if close else ""
-        _fail(
-            _at(loc, "op"),
-            f"Unknown operator {op!r}",
-            f"{hint} Operators: {', '.join(OPERATORS)}.",
-            close,
-        )
+        hint = did_you_mean(close) + " " + OPERATOR_HELP
+        _fail(_at(loc, "op"), f"Unknown operator {op[:40]!r}", hint, close)
     value = data.get("value")
     value_loc = _at(loc, "value")
     if op == "exists":

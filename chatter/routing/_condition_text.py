@@ -36,7 +36,8 @@ from chatter.routing._condition_values import (
 
 _SYMBOLS = ("==", "!=", "<=", ">=", "<", ">", "=", "(", ")", "[", "]", ",", "*")
 _INSTEAD = {"&": "and", "|": "or", "!": "not or !="}
-_OPERATOR_LIST = ", ".join(OPERATORS) + " (or ==, !=, <, <=, >, >=)"
+#: The operators, for error messages.
+OPERATOR_HELP = "Operators: " + ", ".join(OPERATORS) + " (or ==, !=, <, <=, >, >=)."
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,7 +248,7 @@ class _Parser:
             self.fail(
                 token,
                 f"Unknown operator {token.text!r}",
-                _did_you_mean(suggest(token.text, OPERATORS)) + f" Operators: {_OPERATOR_LIST}.",
+                did_you_mean(suggest(token.text, OPERATORS)) + " " + OPERATOR_HELP,
                 suggest(token.text, OPERATORS),
             )
         hint = (
@@ -312,7 +313,8 @@ class _Parser:
         return value
 
 
-def _did_you_mean(suggestions: list[str]) -> str:
+def did_you_mean(suggestions: list[str]) -> str:
+    """`` Did you mean 'a' or 'b'?`` for the suggestions, or nothing without any."""
     return f" Did you mean {' or '.join(repr(s) for s in suggestions)}?" if suggestions else ""
 
 

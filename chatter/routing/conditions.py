@@ -4,7 +4,7 @@ Grammar (keywords and operators are case-insensitive; paths are not)::
 
     condition  := or_expr
     or_expr    := and_expr ("or" and_expr)*
-    and_expr   := not_expr ("and" not_expr)*               -- not binds tighter than and, and than or
+    and_expr   := not_expr ("and" not_expr)*       -- so not binds tightest, then and, then or
     not_expr   := "not" not_expr | "(" or_expr ")" | comparison
     comparison := PATH "exists"
                 | PATH ("eq" | "ne" | "lt" | "le" | "gt" | "ge"
@@ -90,8 +90,9 @@ __all__ = [
 
 
 def parse_condition(source: str | Mapping[str, Any] | Condition) -> Condition:
-    """The condition in ``source``: text, text holding a JSON object, the structured form, or a
-    Condition (returned as it is). Raises ConditionError pointing at the bad part."""
+    """The condition in ``source``: text, text holding a JSON object (up to ten times
+    ``MAX_LENGTH``), the structured form, or a Condition (returned as it is). Raises
+    ConditionError pointing at the bad part."""
     if isinstance(source, Condition):
         return source
     if isinstance(source, str):
@@ -113,12 +114,12 @@ def _parse_json(text: str) -> Condition:
         )
     try:
         data = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as err:
-        problem = err.msg if isinstance(err, json.JSONDecodeError) else "nested too deeply"
-        column = err.pos + 1 if isinstance(err, json.JSONDecodeError) else None
+    except json.JSONDecodeError as err:
         raise ConditionError(
-            f"Condition looks like JSON but is not valid ({problem}"
-            + (f" at column {column})." if column else ")."),
-            column=column,
+            f"Condition looks like JSON but is not valid: {err.msg} "
+            f"(line {err.lineno}, column {err.colno}).",
+            column=err.colno if err.lineno == 1 else None,
         ) from None
+    except RecursionError:
+        raise ConditionError("Condition looks like JSON but is nested too deeply.") from None
     return parse_object(data)

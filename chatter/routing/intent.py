@@ -111,6 +111,11 @@ class Router:
             return self._help("That message has no words I can read.")
         parsed = parse_question(text, self.vocab)
         decision = self._decide(text, parsed)
+        if parsed.repairs:  # say how a misspelt word was read: the user can correct us
+            read = ", ".join(f"{typed!r} as {fixed!r}" for typed, fixed in parsed.repairs)
+            decision.route = decision.route.model_copy(
+                update={"reason": f"{decision.route.reason} (Read {read}.)"}
+            )
         if self.llm is not None and decision.route.confidence < LLM_BELOW:
             from chatter.routing.llm_route import ask_llm
 

@@ -73,6 +73,7 @@ class ParsedQuestion:
     descending: bool | None = None
     unknown_after_by: list[tuple[str, list[str]]] = field(default_factory=list)
     unknown_words: list[str] = field(default_factory=list)  # content words we cannot place
+    repairs: list[tuple[str, str]] = field(default_factory=list)  # (typed, read as)
 
     @property
     def measure_names(self) -> list[str]:
@@ -146,10 +147,10 @@ PROTECTED = frozenset(
 )
 
 
-def repair_spelling(text: str, known: set[str]) -> str:
+def repair_spelling(text: str, known: set[str]) -> tuple[str, list[tuple[str, str]]]:
     """Replace words we do not know by a known word one slip away: a swapped, missing, extra
     or wrong letter ("chrun" -> "churn", "converison" -> "conversion")."""
-    out = []
+    out, fixes = [], []
     for token in tokens(text):
         unknown = (
             token not in known
@@ -160,7 +161,9 @@ def repair_spelling(text: str, known: set[str]) -> str:
         )
         fix = next((k for k in sorted(known) if _one_slip(token, k)), None) if unknown else None
         out.append(fix or token)
-    return " ".join(out)
+        if fix:
+            fixes.append((token, fix))
+    return " ".join(out), fixes
 
 
 def _one_slip(a: str, b: str) -> bool:
@@ -197,10 +200,12 @@ def _level_allowed(words: Words, match: Match, generic: set[str]) -> bool:
 def parse_question(text: str, vocab: Vocabulary) -> ParsedQuestion:
     words = Words.of(text)
     if vocab.known_words:
-        repaired = repair_spelling(text, vocab.known_words)
-        if repaired != " ".join(words.raw):
+        repaired, fixes = repair_spelling(text, vocab.known_words)
+        if fixes:
             words = Words.of(repaired)
-    parsed = ParsedQuestion(words)
+    else:
+        fixes = []
+    parsed = ParsedQuestion(words, repairs=fixes)
     taken: set[int] = set()
     prefer_ratio = bool(RATE_WORDS & set(words.raw))
     everything = _matches(words, vocab.entries, taken, prefer_ratio)

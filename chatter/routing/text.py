@@ -147,6 +147,8 @@ STOPWORDS = frozenset(
 def normalise(text: str) -> str:
     """Lower case, unified quotes and separators: "Sign-ups" -> "sign ups"."""
     text = text.lower().replace(_CURLY_APOSTROPHE, "'")
+    # "what's" -> "what", "don't" -> "dont": possessives and contractions read as the word.
+    text = re.sub(r"'s\b", "", text).replace("'", "")
     text = text.replace("_", " ").replace("-", " ").replace("/", " ")
     return re.sub(r"\s+", " ", text).strip()
 

@@ -1,0 +1,20 @@
+"""One message understood in context: routed (or read as a follow-up of the last query), then
+shaped by the routing rules. What every surface (CLI, analyst graph, chat API) calls."""
+
+from __future__ import annotations
+
+from chatter.context import Context
+from chatter.routing.factory import router_for
+from chatter.routing.followups import interpret
+from chatter.routing.intent import RouteDecision
+from chatter.routing.policy import apply_rules, configured_rules
+from chatter.semantic.query import SemanticQuery
+from chatter.workflow.resources import warehouse_for
+
+
+def understand(ctx: Context, text: str, previous: SemanticQuery | None = None) -> RouteDecision:
+    from chatter.llm import get_llm
+
+    router = router_for(warehouse_for(ctx), get_llm())
+    decision = interpret(router, text, previous)
+    return apply_rules(decision, ctx, text, configured_rules())
