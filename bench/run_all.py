@@ -16,6 +16,7 @@ SCRIPTS = [
     "bench_semantic_overhead.py",
     "bench_startup.py",
     "bench_workflows.py",
+    "bench_routing.py",
     "stats_agreement.py",
 ]
 # bench_memory.py (10M users, minutes and GBs of disk) runs on its own.
