@@ -17,6 +17,7 @@ SCRIPTS = [
     "bench_startup.py",
     "bench_workflows.py",
     "bench_routing.py",
+    "bench_governance.py",
     "stats_agreement.py",
 ]
 # bench_memory.py (10M users, minutes and GBs of disk) runs on its own.

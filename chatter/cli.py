@@ -193,8 +193,10 @@ def query(
     """Run one semantic query (measures by dimensions) and print the table."""
 
     def run() -> None:
-        from chatter.context import Context, open_context_warehouse
+        from chatter.context import Context
+        from chatter.governance.guard import guarded_call
         from chatter.tools.query import run_query_step
+        from chatter.workflow.resources import warehouse_for
         from chatter.workflow.result import Route, RunMetrics, WorkflowResult
 
         started = time.perf_counter()
@@ -209,8 +211,16 @@ def query(
         ctx = Context(
             user=user, database=database, semantic_model=semantic_model, use_cache=not no_cache
         )
-        with open_context_warehouse(ctx) as warehouse:
-            step = run_query_step(warehouse, request)
+        warehouse = warehouse_for(ctx)
+        step = guarded_call(
+            ctx,
+            tool="query",
+            step_type="query",
+            params=request,
+            func=lambda: run_query_step(warehouse, request),
+            step_id="query",
+            cached=lambda s: s.cached,
+        )
         result = WorkflowResult(
             workflow="query",
             run_id=uuid.uuid4().hex,

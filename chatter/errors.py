@@ -244,6 +244,39 @@ class QueryTimeoutError(ChatterError):
     http_status = 504
 
 
+class PermissionDeniedError(BadInputError):
+    """The caller's role and grants do not allow this action; nothing ran."""
+
+    code = "permission_denied"
+    http_status = 403
+
+
+class NotAuthenticatedError(BadInputError):
+    """No credentials, or credentials nobody issued."""
+
+    code = "not_authenticated"
+    http_status = 401
+
+
+class RateLimitedError(BadInputError):
+    """Too many calls in the window a grant allows; ``retry_after_s`` says when one frees up."""
+
+    code = "rate_limited"
+    http_status = 429
+
+    def __init__(self, message: str, *, retry_after_s: float) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class SensitiveContentError(BadInputError):
+    """A parameter looks like a secret (an API key, a token, a private key); refused so it is
+    never sent to the database, a log or an LLM."""
+
+    code = "sensitive_content"
+    http_status = 422
+
+
 class UnknownRunError(BadInputError):
     code = "unknown_run"
     http_status = 404

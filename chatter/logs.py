@@ -23,6 +23,14 @@ class _StderrLoggerFactory:
         return structlog.PrintLogger(file=sys.stderr)
 
 
+def _redact_secrets(logger: Any, method: str, event: Any) -> Any:
+    """Secrets never reach a log line, whatever value carried them (imported late: the
+    scanner's patterns are only compiled once something logs)."""
+    from chatter.governance.sensitive import structlog_redactor
+
+    return structlog_redactor(logger, method, event)
+
+
 def configure_logging(level: str = "warning") -> None:
     """Send JSON log lines at ``level`` and above to stderr."""
     structlog.configure(
@@ -31,6 +39,7 @@ def configure_logging(level: str = "warning") -> None:
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.dict_tracebacks,
+            _redact_secrets,
             structlog.processors.JSONRenderer(),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(

@@ -1,7 +1,9 @@
 """LangChain tool wrappers, so an agent can call chatter's tools with typed arguments.
 
-``langchain_tools(warehouse)`` binds the tools to one Warehouse (database, model, cache, data
-scope): the agent never chooses a database, only what to ask of it.
+``langchain_tools(context)`` binds the tools to one caller and one Warehouse (database, model,
+cache, data scope): the agent never chooses a database or who it is, only what to ask. Every
+call goes through the governance guard as that caller (permissions, rate limits, secrets, audit,
+metrics), and the caller's mandatory data scope always applies.
 """
 
 from __future__ import annotations
@@ -12,10 +14,13 @@ from typing import Any, Literal
 from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel, Field
 
+from chatter.context import Context
+from chatter.governance.guard import guarded_call
 from chatter.semantic.query import SemanticQuery
 from chatter.semantic.warehouse import Warehouse
 from chatter.tools import analysis, compare, stats
 from chatter.tools.query import run_query_step
+from chatter.workflow.resources import governed_context, warehouse_for
 
 
 class CohortArgs(BaseModel):
@@ -77,15 +82,35 @@ class ContingencyArgs(BaseModel):
 
 
 def _tool(
-    name: str, description: str, args: type[BaseModel], run: Callable[..., Any]
+    name: str,
+    description: str,
+    args: type[BaseModel],
+    run: Callable[..., Any],
+    *,
+    context: Context,
+    tool: str,
+    step_type: str,
 ) -> StructuredTool:
     def call(**kwargs: Any) -> dict[str, Any]:
-        result = run(**kwargs)
+        result = guarded_call(
+            context,
+            tool=tool,
+            step_type=step_type,
+            params=_jsonable(kwargs),
+            func=lambda: run(**kwargs),
+            step_id=name,
+        )
         return result.model_dump(mode="json") if isinstance(result, BaseModel) else result
 
     return StructuredTool.from_function(
         func=call, name=name, description=description, args_schema=args
     )
+
+
+def _jsonable(kwargs: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: v.model_dump(mode="json") if isinstance(v, BaseModel) else v for k, v in kwargs.items()
+    }
 
 
 #: Analyses an agent may run, with the arguments it may choose (the warehouse is bound).
@@ -105,36 +130,68 @@ def _bound(func: Callable[..., Any], warehouse: Warehouse) -> Callable[..., Any]
     return lambda **kwargs: func(warehouse, **kwargs)
 
 
-def langchain_tools(warehouse: Warehouse) -> list[BaseTool]:
-    """Every step tool as a LangChain tool bound to ``warehouse``."""
-    wh = warehouse
+def langchain_tools(context: Context, warehouse: Warehouse | None = None) -> list[BaseTool]:
+    """Every step tool as a LangChain tool run as ``context``: on ``warehouse`` (default the
+    context's shared one), always under the context's governed data scope."""
+    governed = governed_context(context)
+    if warehouse is None:
+        wh = warehouse_for(governed)
+    else:  # the caller's engine, never without the caller's scope
+        wh = Warehouse(
+            warehouse.engine,
+            warehouse.model,
+            cache=warehouse.cache,
+            row_cap=warehouse.row_cap,
+            scope=tuple(dict.fromkeys((*warehouse.scope, *governed.scope))),
+        )
     tools: list[BaseTool] = [
         _tool(
             "semantic_query",
             "Measures by dimensions with filters, from the semantic model.",
             SemanticQuery,
             lambda **q: run_query_step(wh, q),
+            context=context,
+            tool="query",
+            step_type="query",
         ),
         _tool(
             "compare_filters",
             compare.compare_filters.__doc__ or "",
             CompareArgs,
             lambda query, **k: compare.compare_filters(wh, query.model_dump(), **k),
+            context=context,
+            tool="compare_filters",
+            step_type="comparison",
         ),
         _tool(
             "level_vs_rest_test",
             stats.level_vs_rest_test.__doc__ or "",
             ProportionArgs,
             stats.level_vs_rest_test,
+            context=context,
+            tool="level_vs_rest_test",
+            step_type="statistical_test",
         ),
         _tool(
             "chi_square_test",
             stats.chi_square_test.__doc__ or "",
             ContingencyArgs,
             stats.chi_square_test,
+            context=context,
+            tool="chi_square_test",
+            step_type="statistical_test",
         ),
     ]
     tools += [
-        _tool(func.__name__, func.__doc__ or "", args, _bound(func, wh)) for func, args in ANALYSES
+        _tool(
+            func.__name__,
+            func.__doc__ or "",
+            args,
+            _bound(func, wh),
+            context=context,
+            tool=func.__name__,
+            step_type="analysis",
+        )
+        for func, args in ANALYSES
     ]
     return tools

@@ -17,6 +17,15 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
 from chatter.context import Context
+from chatter.errors import (
+    ChatterError,
+    PermissionDeniedError,
+    RateLimitedError,
+    SensitiveContentError,
+)
+from chatter.governance.guard import authorize, mark_guarded
+from chatter.governance.permissions import tool_resources
+from chatter.governance.sensitive import redact_text
 from chatter.routing.answer import answer
 from chatter.routing.intent import RouteDecision
 from chatter.routing.understand import understand as understand_message
@@ -43,11 +52,16 @@ def _text(message: AnyMessage) -> str:
     return str(content)[:MAX_MESSAGE]
 
 
-def _last_question(state: AnalystState) -> str:
+def _last_human(state: AnalystState) -> HumanMessage | None:
     for message in reversed(state.get("messages", [])):
         if isinstance(message, HumanMessage):
-            return _text(message)
-    return ""
+            return message
+    return None
+
+
+def _last_question(state: AnalystState) -> str:
+    message = _last_human(state)
+    return _text(message) if message is not None else ""
 
 
 def _decide(state: AnalystState, ctx: Context, text: str) -> RouteDecision:
@@ -57,7 +71,26 @@ def _decide(state: AnalystState, ctx: Context, text: str) -> RouteDecision:
 
 def understand(state: AnalystState, runtime: Runtime[Context]) -> dict[str, Any]:
     ctx = runtime.context or Context()
-    decision = _decide(state, ctx, _last_question(state))
+    question = _last_question(state)
+    try:
+        # Understanding reads the data's vocabulary (level names), so it needs read access to
+        # queries; and a question holding a secret stops here, before any router or LLM sees it.
+        authorize(
+            ctx,
+            "read",
+            tool_resources("query", "query"),
+            action="analyst.understand",
+            tool="router",
+            params={"message": question},
+        )
+    except (PermissionDeniedError, RateLimitedError, SensitiveContentError) as err:
+        messages: list[AnyMessage] = [_refusal(err)]
+        asked = _last_human(state)
+        if isinstance(err, SensitiveContentError) and asked is not None:
+            # Same id: add_messages replaces the stored question, so the thread keeps no secret.
+            messages.insert(0, HumanMessage(content=redact_text(question), id=asked.id))
+        return {"messages": messages, "decision": None}
+    decision = _decide(state, ctx, question)
     if decision.needs_clarification:
         # Ask, and wait: the reply (an option or a rephrased question) is understood instead.
         reply = interrupt({"question": decision.clarification, "options": decision.options})
@@ -95,13 +128,21 @@ def respond(state: AnalystState, runtime: Runtime[Context]) -> dict[str, Any]:
         options=raw.get("options") or [],
     )
     writer = _writer()
-    reply = answer(decision, ctx, progress=writer)
+    try:
+        reply = answer(decision, ctx, progress=writer)
+    except (PermissionDeniedError, RateLimitedError, SensitiveContentError) as err:
+        return {"messages": [_refusal(err)], "decision": None}
     payload = reply.model_dump(mode="json")
     message = AIMessage(content=reply.text, additional_kwargs={"chatter": payload})
     update: dict[str, Any] = {"messages": [message], "answer": payload, "decision": None}
     if reply.query is not None:
         update["last_query"] = reply.query
     return update
+
+
+def _refusal(err: ChatterError) -> AIMessage:
+    """What the analyst says when the guard refuses: the reason, no result."""
+    return AIMessage(content=err.message, additional_kwargs={"chatter": err.to_dict()})
 
 
 def _writer() -> Any:
@@ -117,8 +158,8 @@ def _route_after(state: AnalystState) -> Literal["respond", "__end__"]:
 
 def build_analyst() -> StateGraph[Any, Any, Any, Any]:
     builder = StateGraph(AnalystState, context_schema=Context, input_schema=AnalystInput)
-    builder.add_node("understand", understand)
-    builder.add_node("respond", respond)
+    builder.add_node("understand", mark_guarded(understand))
+    builder.add_node("respond", mark_guarded(respond))
     builder.add_edge(START, "understand")
     builder.add_conditional_edges("understand", _route_after)
     builder.add_edge("respond", END)

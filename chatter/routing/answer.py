@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from chatter.context import Context
+from chatter.governance.guard import guarded_call
 from chatter.routing.intent import RouteDecision
 from chatter.semantic.model import SemanticModel
 from chatter.semantic.query import SemanticQuery
@@ -52,13 +53,9 @@ def answer(decision: RouteDecision, ctx: Context, *, progress: Progress | None =
     result = run_workflow(
         template,
         customizations,
-        user=ctx.user,
-        role=ctx.role,
-        database=ctx.database,
-        semantic_model=ctx.semantic_model,
-        use_cache=ctx.use_cache,
         progress=progress,
         route=decision.route,
+        context=ctx,
     )
     from chatter.context import resolve_model
     from chatter.settings import get_settings
@@ -86,13 +83,24 @@ def _answer_query(decision: RouteDecision, ctx: Context) -> Answer:
     from chatter.workflow.resources import warehouse_for
 
     assert decision.query is not None
+    query = decision.query
     warehouse = warehouse_for(ctx)
     started = time.perf_counter()
-    step = run_query_step(warehouse, decision.query)
+    run_id = uuid.uuid4().hex
+    step = guarded_call(
+        ctx,
+        tool="query",
+        step_type="query",
+        params=query.model_dump(mode="json"),
+        func=lambda: run_query_step(warehouse, query),
+        run_id=run_id,
+        step_id="query",
+        cached=lambda s: s.cached,
+    )
     step = step.model_copy(update={"chart": chart_spec(step, title=decision.route.reason)})
     result = WorkflowResult(
         workflow="query",
-        run_id=uuid.uuid4().hex,
+        run_id=run_id,
         status="completed",
         steps=[step],
         route=decision.route,

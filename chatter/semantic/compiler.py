@@ -38,11 +38,12 @@ class CompiledQuery:
 class _Params:
     """Hands out ``$p1, $p2, ...`` placeholders and remembers their values."""
 
-    def __init__(self) -> None:
+    def __init__(self, prefix: str = "p") -> None:
         self.values: dict[str, Any] = {}
+        self.prefix = prefix
 
     def add(self, value: Any) -> exp.Placeholder:
-        name = f"p{len(self.values) + 1}"
+        name = f"{self.prefix}{len(self.values) + 1}"
         self.values[name] = value
         return exp.Placeholder(this=name)
 

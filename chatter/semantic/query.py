@@ -128,7 +128,7 @@ def resolve(
     if not base:
         base = (dims[0].ref.table,)
     dims = _with_unique_aliases(dims)
-    filters = [_resolve_filter(model, f, base) for f in (*scope, *query.filters)]
+    filters = [resolve_filter(model, f, base) for f in (*scope, *query.filters)]
     outputs = [d.alias for d in dims] + [m.measure.name for m in measures]
     order = []
     for item in query.order_by:
@@ -228,10 +228,10 @@ def resolve_filters(
                 "an object with field, op and value",
                 reason=str(err.errors()[0]["msg"]).lower(),
             ) from None
-    return tuple(_resolve_filter(model, f, base_tables) for f in parsed)
+    return tuple(resolve_filter(model, f, base_tables) for f in parsed)
 
 
-def _resolve_filter(model: SemanticModel, f: Filter, base: tuple[str, ...]) -> ResolvedFilter:
+def resolve_filter(model: SemanticModel, f: Filter, base: tuple[str, ...]) -> ResolvedFilter:
     op = OPERATORS.get(str(f.op).strip().lower())
     if op is None:
         raise UnknownOperatorError(

@@ -30,6 +30,7 @@ from chatter.semantic.compiler import (
 from chatter.semantic.engine import Engine, check_schema
 from chatter.semantic.model import SemanticModel
 from chatter.semantic.query import Filter, SemanticQuery, resolve
+from chatter.semantic.scope import scope_statement
 
 T = TypeVar("T")
 
@@ -153,7 +154,7 @@ class Warehouse:
         row_cap: int | None = None,
     ) -> QueryResult:
         """Run a statement an analysis built as an AST (placeholders ``$name`` for values)."""
-        params = params or {}
+        ast, params = scope_statement(ast, self.model, self.scope, params or {})
         cap = self.row_cap if row_cap is None else row_cap
         return self._run(
             ast.sql(DIALECT),
@@ -169,7 +170,7 @@ class Warehouse:
     ) -> tuple[dict[str, np.ndarray], str]:
         """Run an analysis's statement for its columns as arrays, with the SQL as run. Not
         cached: per-row pulls are large, and the aggregates built on them are what repeats."""
-        params = params or {}
+        ast, params = scope_statement(ast, self.model, self.scope, params or {})
         check_schema(str(self.engine.path), self.schema(), required_columns(ast, self.model))
         arrays = self.engine.fetch_arrays(ast.sql(DIALECT), params)
         return arrays, literal_sql(ast, params)

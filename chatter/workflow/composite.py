@@ -93,3 +93,9 @@ def compose(spec: CompositeSpec | dict[str, Any]) -> Template:
         alpha=spec.alpha,
         correction=spec.correction,
     )
+
+
+def component_names(template_name: str) -> tuple[str, ...]:
+    """The templates a run of ``template_name`` is made of: itself, or a composite's parts."""
+    head, *parts = template_name.split(SEPARATOR)
+    return tuple(parts) if head == "composite" and parts else (template_name,)

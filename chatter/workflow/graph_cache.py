@@ -10,6 +10,8 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
+from chatter.governance.metrics import metrics
+
 
 @dataclass
 class GraphCacheStats:
@@ -44,8 +46,10 @@ class GraphCache:
             if graph is not None:
                 self._graphs.move_to_end(key)
                 self.stats.hits += 1
+                metrics().record_graph_cache(hit=True)
                 return graph
             self.stats.misses += 1
+        metrics().record_graph_cache(hit=False)
         started = time.perf_counter()
         graph = compile_graph()
         elapsed = (time.perf_counter() - started) * 1000

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from chatter.context import Context
 from chatter.errors import ChatterError
+from chatter.governance.guard import guarded_call, mark_guarded
 from chatter.logs import get_logger
 from chatter.semantic.query import SemanticQuery
 from chatter.semantic.warehouse import Warehouse
@@ -23,7 +24,7 @@ from chatter.tools.registry import ToolSpec
 from chatter.workflow.resources import RunControl, control, step_slots, warehouse_for
 from chatter.workflow.result import StepResult
 from chatter.workflow.state import WorkflowState
-from chatter.workflow.step_runners import run_insights, run_roll_up, run_tool
+from chatter.workflow.step_runners import StepOutput, run_insights, run_roll_up, run_tool
 from chatter.workflow.template import StepSpec, Template
 
 log = get_logger(__name__)
@@ -116,24 +117,18 @@ def make_step_node(
         started = time.perf_counter()
         update: dict[str, Any] = {}
         try:
-            warehouse = warehouse_for(ctx)
-            timeout = step.timeout_s or get_settings().step_timeout_s
-            if step.tool == "roll_up":
-                output = run_roll_up(template, step, state)
-            elif step.tool == "insights":
-                output = run_insights(template, step, params, state)
+            output = guarded_call(
+                ctx,
+                tool=step.tool,
+                step_type=step.type,
+                params=params.model_dump(mode="json"),
+                func=lambda: _run_step(template, step, tool, params, state, ctx, ctl),
+                run_id=run_id,
+                step_id=step.id,
+                cached=lambda out: out.step.cached,
+            )
+            if step.tool == "insights":
                 update["insights"] = output.insights
-            else:
-                query = params if isinstance(params, SemanticQuery) else None
-                output = _with_slot(
-                    ctl,
-                    lambda: _run_with_timeout(
-                        lambda: run_tool(tool, step, params, warehouse, query),
-                        timeout,
-                        ctl,
-                        warehouse,
-                    ),
-                )
             record = output.step.model_copy(
                 update={**base, "duration_ms": round((time.perf_counter() - started) * 1000, 3)}
             )
@@ -168,7 +163,33 @@ def make_step_node(
         return update
 
     node.__name__ = f"step_{step.id}"
-    return node
+    return mark_guarded(node)
+
+
+def _run_step(
+    template: Template,
+    step: StepSpec,
+    tool: ToolSpec,
+    params: BaseModel,
+    state: WorkflowState,
+    ctx: Context,
+    ctl: RunControl,
+) -> StepOutput:
+    """What the step does once the guard let it through."""
+    if step.tool == "roll_up":
+        return run_roll_up(template, step, state)
+    if step.tool == "insights":
+        return run_insights(template, step, params, state)
+    warehouse = warehouse_for(ctx)
+    timeout = step.timeout_s or get_settings().step_timeout_s
+    query = params if isinstance(params, SemanticQuery) else None
+    output: StepOutput = _with_slot(
+        ctl,
+        lambda: _run_with_timeout(
+            lambda: run_tool(tool, step, params, warehouse, query), timeout, ctl, warehouse
+        ),
+    )
+    return output
 
 
 def _failed(base: dict[str, Any], started: float, message: str) -> StepResult:

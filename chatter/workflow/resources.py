@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import atexit
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from chatter.context import Context, open_context_warehouse
 from chatter.semantic.warehouse import Warehouse
@@ -15,9 +15,21 @@ _warehouses: dict[tuple[object, ...], Warehouse] = {}
 _lock = threading.Lock()
 
 
+def governed_context(ctx: Context) -> Context:
+    """``ctx`` with the mandatory row filters its user and role carry (from the permission
+    store) added to its own scope: whatever a query or template asks, these apply."""
+    from chatter.governance.grants import permission_store
+
+    stored = permission_store().scope_for(ctx.user, ctx.role)
+    extra = tuple(f for f in stored if f not in ctx.scope)
+    return replace(ctx, scope=(*ctx.scope, *extra)) if extra else ctx
+
+
 def warehouse_for(ctx: Context) -> Warehouse:
-    """A shared Warehouse for the context's database, model, cache choice and data scope."""
+    """A shared Warehouse for the context's database, model, cache choice and data scope (the
+    context's own plus the one its user and role carry)."""
     settings = get_settings()
+    ctx = governed_context(ctx)
     key = (
         ctx.database or settings.database,
         ctx.semantic_model or settings.semantic_model,

@@ -16,11 +16,13 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from chatter import __version__
 from chatter.context import Context, context_from_dict, context_to_dict, resolve_model
 from chatter.errors import InvalidValueError, UnknownRunError
+from chatter.governance.metrics import metrics
 from chatter.logs import get_logger
 from chatter.semantic.model import SemanticModel
 from chatter.settings import get_settings
 from chatter.workflow import resources
 from chatter.workflow.compiler import build_state_graph
+from chatter.workflow.composite import component_names
 from chatter.workflow.graph_cache import GraphCache
 from chatter.workflow.result import Route, WorkflowResult
 from chatter.workflow.run_store import RunStore
@@ -111,14 +113,21 @@ def run_workflow(
     run_id: str | None = None,
     progress: Progress | None = None,
     route: Route | None = None,
+    context: Context | None = None,
 ) -> WorkflowResult:
-    """Run a template to the end and return its result (CONTRACT.md section 3)."""
-    ctx = Context(
+    """Run a template to the end and return its result (CONTRACT.md section 3). ``context``,
+    when given, replaces user, role, database, semantic_model and use_cache (it also carries
+    tenant, data scope and attributes)."""
+    ctx = context or Context(
         user=user, role=role, database=database, semantic_model=semantic_model, use_cache=use_cache
     )
+    run_id = run_id or uuid.uuid4().hex
+    # Before anything reads the customizations: a secret in them must not reach an error
+    # message, a log line or the run store.
+    name = template if isinstance(template, str) else template.name
+    authorize_workflow(ctx, name, run_id, customizations)
     model = resolve_model(ctx.semantic_model, get_settings())
     customized = prepare(template, customizations, model)
-    run_id = run_id or uuid.uuid4().hex
     if run_store().get(run_id) is not None:
         raise InvalidValueError(
             "run_id", run_id, "a new id; this run exists already (resume it with resume_run)"
@@ -140,7 +149,33 @@ def resume_run(run_id: str, progress: Progress | None = None) -> WorkflowResult:
     ctx = context_from_dict(record["context"])
     model = resolve_model(ctx.semantic_model, get_settings())
     template = Template.model_validate(record["template"])
+    authorize_workflow(ctx, template.name, run_id, None, action="workflow.resume")
     return _execute(template, model, ctx, run_id, None, progress, None)
+
+
+def authorize_workflow(
+    ctx: Context,
+    template: str,
+    run_id: str,
+    customizations: Any,
+    *,
+    action: str = "workflow.run",
+) -> None:
+    """The guard's word on running ``template`` (each component of a composite) as ``ctx``;
+    its steps are each checked again when they run."""
+    from chatter.governance.guard import authorize
+    from chatter.governance.permissions import workflow_resources
+
+    for name in component_names(str(template)[:255]):
+        authorize(
+            ctx,
+            "run",
+            workflow_resources(name),
+            action=action,
+            tool=None,
+            params={"template": name, "customizations": customizations},
+            run_id=run_id,
+        )
 
 
 def cancel_run(run_id: str) -> bool:
@@ -193,6 +228,12 @@ def _execute(
             }
         )
         store.set_status(run_id, result.status, result.model_dump(mode="json"))
+        metrics().record_run(
+            template=template.name,
+            run_id=run_id,
+            duration_ms=result.metrics.duration_ms,
+            status=result.status,
+        )
         return result
     except BaseException:
         store.set_status(run_id, "interrupted")

@@ -9,6 +9,7 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportions_ztest
 from synthetic import make_dataset
 
+from chatter.context import Context
 from chatter.errors import BadInputError, UnknownDimensionError
 from chatter.semantic.engine import Engine
 from chatter.semantic.model import default_model
@@ -115,7 +116,7 @@ def test_unknown_names_in_analysis_parameters_are_bad_input(wh: Warehouse) -> No
 
 
 def test_langchain_tools_have_typed_schemas_and_run(wh: Warehouse) -> None:
-    tools = {t.name: t for t in langchain_tools(wh)}
+    tools = {t.name: t for t in langchain_tools(Context(), wh)}
     assert {
         "semantic_query",
         "cohort_analysis",
