@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,9 +14,12 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.types import Command
 
 from chatter.context import Context
+from chatter.errors import SensitiveContentError
+from chatter.governance.guard import refuse_secrets
 from chatter.routing.analyst import analyst_graph
 from chatter.routing.answer import Answer
 from chatter.settings import get_settings
+from chatter.workflow.result import Route, WorkflowResult
 
 _graphs: dict[str, Any] = {}
 
@@ -54,30 +58,65 @@ class ChatSession:
                 return dict(pending.value)
         return None
 
-    def say(self, text: str) -> Answer:
-        """One turn: a new message, or the reply to a pending clarifying question."""
-        if self.pending_question() is not None:
-            state = self.graph.invoke(Command(resume=text), self.config, context=self.context)
-        else:
-            state = self.graph.invoke(
-                {"messages": [HumanMessage(text)]}, self.config, context=self.context
+    def say(self, text: str, progress: Callable[[dict[str, Any]], None] | None = None) -> Answer:
+        """One turn: a new message, or the reply to a pending clarifying question. With
+        ``progress``, the run's progress events are passed to it as they happen."""
+        try:
+            # Before the graph: its checkpoints would keep the question as it was asked.
+            refuse_secrets(
+                self.context, action="analyst.understand", tool="router", params={"message": text}
             )
-        interrupts = state.get("__interrupt__") or []
-        if interrupts:
-            asked = interrupts[0].value
-            from chatter.workflow.result import Route, WorkflowResult
-
-            return Answer(
-                text=asked["question"],
-                clarification=True,
-                options=asked["options"],
-                result=WorkflowResult(
-                    workflow="clarify",
-                    run_id=uuid.uuid4().hex,
-                    status="completed",
-                    route=Route(
-                        workflow="clarify", confidence=0.0, reason="Waiting for an answer."
-                    ),
-                ),
-            )
+        except SensitiveContentError as err:
+            return _refusal(err.message, err.to_dict()["error"])
+        turn: Any = (
+            Command(resume=text)
+            if self.pending_question() is not None
+            else {"messages": [HumanMessage(text)]}
+        )
+        state: dict[str, Any] = {}
+        for mode, chunk in self.graph.stream(
+            turn, self.config, context=self.context, stream_mode=["custom", "values"]
+        ):
+            if mode == "values":
+                state = chunk
+            elif progress is not None and isinstance(chunk, dict):
+                progress(chunk)
+        asked = self.pending_question()
+        if asked is not None:
+            return _clarifying(asked)
+        last = (state.get("messages") or [None])[-1]
+        payload = getattr(last, "additional_kwargs", {}).get("chatter") or {}
+        if payload.get("error"):  # the guard refused: the reason, no result
+            return _refusal(str(last.content), payload["error"])
         return Answer.model_validate(state["answer"])
+
+    def forget(self) -> None:
+        """Delete this session's conversation (its checkpoints)."""
+        self.graph.checkpointer.delete_thread(self.session_id)
+
+
+def _clarifying(asked: dict[str, Any]) -> Answer:
+    return Answer(
+        text=asked["question"],
+        clarification=True,
+        options=asked["options"],
+        result=WorkflowResult(
+            workflow="clarify",
+            run_id=uuid.uuid4().hex,
+            status="completed",
+            route=Route(workflow="clarify", confidence=0.0, reason="Waiting for an answer."),
+        ),
+    )
+
+
+def _refusal(text: str, error: dict[str, Any]) -> Answer:
+    return Answer(
+        text=text,
+        error=error,
+        result=WorkflowResult(
+            workflow="refused",
+            run_id=uuid.uuid4().hex,
+            status="failed",
+            route=Route(workflow="refused", confidence=1.0, reason=error.get("code", "refused")),
+        ),
+    )

@@ -268,6 +268,11 @@ class RateLimitedError(BadInputError):
         super().__init__(message)
         self.retry_after_s = retry_after_s
 
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        body: dict[str, dict[str, Any]] = super().to_dict()
+        body["error"]["retry_after_s"] = round(self.retry_after_s, 3)
+        return body
+
 
 class SensitiveContentError(BadInputError):
     """A parameter looks like a secret (an API key, a token, a private key); refused so it is
@@ -275,6 +280,13 @@ class SensitiveContentError(BadInputError):
 
     code = "sensitive_content"
     http_status = 422
+
+
+class RunStateError(BadInputError):
+    """The run exists but cannot do that now (execute a finished run, say)."""
+
+    code = "run_state"
+    http_status = 409
 
 
 class UnknownRunError(BadInputError):

@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     cache_entry_max_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
     cache_size_limit_bytes: int = Field(default=1024**3, ge=1024 * 1024)
     log_level: str = Field(default="warning", description="debug, info, warning or error.")
+    api_keys: Path | None = Field(default=None, description="JSON file of API keys.")
+    session_ttl_s: float = Field(default=86_400.0, gt=0, description="Idle chat session expiry.")
+    api_max_body_bytes: int = Field(default=1024 * 1024, ge=1024, description="Request cap.")
+    api_result_rows: int = Field(default=1000, ge=1, description="Rows a chat answer carries.")
+    api_workers: int = Field(default=4, ge=1, description="Workflow runs at once in the API.")
 
     @property
     def cache_dir(self) -> Path:

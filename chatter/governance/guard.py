@@ -74,14 +74,12 @@ def authorize(
     tool: str | None = None,
     params: Any = None,
     run_id: str | None = None,
+    count: bool = True,
 ) -> Decision:
     """Check secrets, permission and rate limits for one call, audit the decision, and raise
-    the matching error when it is denied."""
-    found = sensitive.scan(params) if params is not None else []
-    if found:
-        reason = sensitive.describe(found)
-        _deny(ctx, action, tool, reason, params, run_id, "sensitive_content")
-        raise SensitiveContentError(reason)
+    the matching error when it is denied. ``count=False`` checks without using up a rate limit
+    (understanding a question: the tool call it leads to is what counts)."""
+    refuse_secrets(ctx, action=action, tool=tool, params=params, run_id=run_id)
     store = permission_store()
     decision = decide(
         user=ctx.user, role=ctx.role, method=method, resources=resources, grants=store.grants()
@@ -93,6 +91,8 @@ def authorize(
             f"{decision.reason}."
         )
     limits = [((ctx.user, g.subject, g.resource), g.rate_limit) for g in decision.limits]
+    if not count:
+        limits = []
     admitted = limiter().acquire([(key, limit) for key, limit in limits if limit is not None])
     if not admitted.allowed:
         assert admitted.limit is not None and admitted.key is not None
@@ -118,6 +118,17 @@ def authorize(
         redact=False,  # scanned above: nothing to redact
     )
     return decision
+
+
+def refuse_secrets(
+    ctx: Context, *, action: str, params: Any, tool: str | None = None, run_id: str | None = None
+) -> None:
+    """Raise (audited) when ``params`` hold something that looks like a secret."""
+    found = sensitive.scan(params) if params is not None else []
+    if found:
+        reason = sensitive.describe(found)
+        _deny(ctx, action, tool, reason, params, run_id, "sensitive_content")
+        raise SensitiveContentError(reason)
 
 
 def _deny(

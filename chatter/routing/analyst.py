@@ -82,6 +82,7 @@ def understand(state: AnalystState, runtime: Runtime[Context]) -> dict[str, Any]
             action="analyst.understand",
             tool="router",
             params={"message": question},
+            count=False,
         )
     except (PermissionDeniedError, RateLimitedError, SensitiveContentError) as err:
         messages: list[AnyMessage] = [_refusal(err)]

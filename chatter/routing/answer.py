@@ -32,6 +32,8 @@ class Answer(BaseModel):
     suggestions: list[str] = Field(default_factory=list)
     clarification: bool = False
     options: list[str] = Field(default_factory=list)
+    #: Set when the guard refused the question: ``{"code", "message"}``, and no result.
+    error: dict[str, Any] | None = None
 
 
 def answer(decision: RouteDecision, ctx: Context, *, progress: Progress | None = None) -> Answer:

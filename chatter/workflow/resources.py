@@ -85,10 +85,11 @@ def control(run_id: str) -> RunControl:
         return _runs.setdefault(run_id, RunControl())
 
 
-def cancel(run_id: str) -> bool:
-    """Ask a run to stop: pending steps are skipped and running queries interrupted."""
+def cancel(run_id: str, *, create: bool = False) -> bool:
+    """Ask a run to stop: pending steps are skipped and running queries interrupted.
+    ``create``: flag a run that has not started in this process yet."""
     with _lock:
-        ctl = _runs.get(run_id)
+        ctl = _runs.setdefault(run_id, RunControl()) if create else _runs.get(run_id)
         pools = list(_warehouses.values())
     if ctl is None:
         return False

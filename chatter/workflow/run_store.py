@@ -74,5 +74,45 @@ class RunStore:
             "result": json.loads(row[7]) if row[7] else None,
         }
 
+    def cancel_if_created(self, run_id: str) -> bool:
+        """Mark a run that has not started as cancelled (atomic against a concurrent start)."""
+        with self._lock, self._con:
+            cursor = self._con.execute(
+                "UPDATE runs SET status = 'cancelled', updated_at = ? "
+                "WHERE run_id = ? AND status = 'created'",
+                (time.time(), run_id),
+            )
+        return cursor.rowcount > 0
+
+    def claim(self, run_id: str) -> bool:
+        """Move a created run to running; False when it was not created (already started,
+        cancelled): exactly one caller starts a run."""
+        with self._lock, self._con:
+            cursor = self._con.execute(
+                "UPDATE runs SET status = 'running', updated_at = ? "
+                "WHERE run_id = ? AND status = 'created'",
+                (time.time(), run_id),
+            )
+        return cursor.rowcount > 0
+
+    def list(
+        self, *, user: str | None = None, limit: int = 50, offset: int = 0
+    ) -> list[dict[str, Any]]:
+        """Runs newest first, without their results (``get`` has them)."""
+        sql = (
+            "SELECT run_id, workflow, status, created_at, updated_at, "
+            "json_extract(context, '$.user') FROM runs"
+        )
+        params: list[Any] = []
+        if user is not None:
+            sql += " WHERE json_extract(context, '$.user') = ?"
+            params.append(user)
+        sql += " ORDER BY created_at DESC LIMIT ? OFFSET ?"
+        params += [min(max(limit, 1), 1000), max(offset, 0)]
+        with self._lock:
+            rows = self._con.execute(sql, params).fetchall()
+        keys = ("run_id", "workflow", "status", "created_at", "updated_at", "user")
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
     def close(self) -> None:
         self._con.close()

@@ -15,7 +15,7 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 
 from chatter import __version__
 from chatter.context import Context, context_from_dict, context_to_dict, resolve_model
-from chatter.errors import InvalidValueError, UnknownRunError
+from chatter.errors import InvalidValueError, RunStateError, UnknownRunError
 from chatter.governance.metrics import metrics
 from chatter.logs import get_logger
 from chatter.semantic.model import SemanticModel
@@ -121,6 +121,18 @@ def run_workflow(
     ctx = context or Context(
         user=user, role=role, database=database, semantic_model=semantic_model, use_cache=use_cache
     )
+    run_id = create_run(template, customizations, ctx, run_id=run_id)
+    return execute_run(run_id, progress=progress, route=route)
+
+
+def create_run(
+    template: str | Template,
+    customizations: Mapping[str, Any] | None,
+    ctx: Context,
+    *,
+    run_id: str | None = None,
+) -> str:
+    """Check and record a run without starting it (status ``created``); returns its id."""
     run_id = run_id or uuid.uuid4().hex
     # Before anything reads the customizations: a secret in them must not reach an error
     # message, a log line or the run store.
@@ -135,8 +147,30 @@ def run_workflow(
     run_store().create(
         run_id, customized.name, customized.model_dump(mode="json"), context_to_dict(ctx)
     )
+    return run_id
+
+
+def execute_run(
+    run_id: str,
+    *,
+    progress: Progress | None = None,
+    route: Route | None = None,
+    claimed: bool = False,
+) -> WorkflowResult:
+    """Run a created run to the end (the API's execute; run_workflow is create + execute).
+    ``claimed``: the caller already moved it from created to running (see RunStore.claim)."""
+    record = run_store().get(run_id)
+    if record is None:
+        raise UnknownRunError(f"No run {run_id!r} is recorded under {get_settings().home}.")
+    if not claimed and not run_store().claim(run_id):
+        raise RunStateError(
+            f"Run {run_id} is {record['status']}; only a created run can be executed."
+        )
+    ctx = context_from_dict(record["context"])
+    model = resolve_model(ctx.semantic_model, get_settings())
+    template = Template.model_validate(record["template"])
     initial = {"run_id": run_id, "started_at": time.time()}
-    return _execute(customized, model, ctx, run_id, initial, progress, route)
+    return _execute(template, model, ctx, run_id, initial, progress, route)
 
 
 def resume_run(run_id: str, progress: Progress | None = None) -> WorkflowResult:
@@ -179,8 +213,16 @@ def authorize_workflow(
 
 
 def cancel_run(run_id: str) -> bool:
-    """Stop a running run: pending steps are skipped, running queries interrupted."""
-    return resources.cancel(run_id)
+    """Stop a run: a running one skips its pending steps and has its queries interrupted; one
+    not started yet is marked cancelled and will not start. False when it had already ended
+    (or is running in another process)."""
+    if run_store().cancel_if_created(run_id):
+        return True
+    record = run_store().get(run_id)
+    # A run that is running, or claimed and waiting for a worker, finds the flag set when it
+    # starts (the control is created here if it has not started yet).
+    running = record is not None and record["status"] == "running"
+    return resources.cancel(run_id, create=running)
 
 
 def _execute(

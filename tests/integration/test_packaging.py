@@ -66,7 +66,16 @@ def check(python: Path, site_dir: Path, cwd: Path, package_root: Path) -> list[s
 def test_wheel_install(tmp_path: Path) -> None:
     pip("wheel", "--no-deps", "--no-build-isolation", "-w", str(tmp_path / "dist"), ".")
     (wheel,) = (tmp_path / "dist").glob("chatter-*.whl")
-    top_level = {name.split("/")[0] for name in zipfile.ZipFile(wheel).namelist()}
+    names = zipfile.ZipFile(wheel).namelist()
+    top_level = {name.split("/")[0] for name in names}
+    # Every package of the source tree ships (a package missing from pyproject's list would
+    # work in the editable install and break in the wheel).
+    sources = {
+        "chatter/" + str(p.parent.relative_to(ROOT / "chatter"))
+        for p in (ROOT / "chatter").rglob("__init__.py")
+    }
+    shipped = {name.rsplit("/", 1)[0] for name in names if name.endswith("/__init__.py")}
+    assert {s.removesuffix("/.") for s in sources} <= shipped
     assert top_level == {
         "chatter",
         wheel.name.split("-")[0] + "-" + wheel.name.split("-")[1] + ".dist-info",

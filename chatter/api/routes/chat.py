@@ -1,0 +1,92 @@
+"""Chat: questions in a session (optionally streamed), refinements and feedback."""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from chatter.api.deps import Caller, ServicesDep
+from chatter.api.errors import error_body
+from chatter.api.schemas import ChatQuery, ChatResponse, Feedback, Refine
+from chatter.errors import ChatterError
+from chatter.logs import get_logger
+
+router = APIRouter(prefix="/api/v1/chat", tags=["chat"])
+log = get_logger(__name__)
+_REFUSAL_STATUS = {"permission_denied": 403, "rate_limited": 429, "sensitive_content": 422}
+
+
+def _reply(response: ChatResponse) -> JSONResponse:
+    """200 for an answer or a question back; a refusal keeps its 4xx (the body still carries
+    the session and message ids, and ``error``)."""
+    error = response.error or {}
+    status = _REFUSAL_STATUS.get(error.get("code", ""), 200)
+    headers = None
+    if "retry_after_s" in error:
+        headers = {"Retry-After": str(max(1, round(float(error["retry_after_s"]))))}
+    return JSONResponse(response.model_dump(mode="json"), status_code=status, headers=headers)
+
+
+def _sse(event: str, data: Any) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, default=str)}\n\n"
+
+
+@router.post(
+    "/query",
+    response_model=ChatResponse,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+def chat_query(body: ChatQuery, caller: Caller, services: ServicesDep, request: Request) -> Any:
+    """Ask the analyst. With ``Accept: text/event-stream``: progress events, then ``answer``."""
+    conversations = services.conversations
+    if body.session_id:  # an unknown session is a plain 404, before any stream starts
+        conversations.owned(caller, body.session_id)
+    if "text/event-stream" not in request.headers.get("accept", ""):
+        return _reply(conversations.turn(caller, body))
+
+    events: queue.Queue[tuple[str, Any]] = queue.Queue()
+
+    def work() -> None:
+        try:
+            done = conversations.turn(caller, body, progress=lambda e: events.put(("progress", e)))
+            events.put(("answer", done.model_dump(mode="json")))
+        except ChatterError as err:
+            events.put(("error", err.to_dict()))
+        except Exception as err:  # a bug: say so on the stream, log the rest
+            log.error("chat_stream_failed", exc_info=True)
+            events.put(("error", error_body("internal", f"Internal error ({type(err).__name__}).")))
+        events.put(("done", {}))
+
+    def stream() -> Iterator[str]:
+        threading.Thread(target=work, daemon=True, name="chatter-chat-turn").start()
+        while True:
+            try:
+                event, data = events.get(timeout=15)
+            except queue.Empty:
+                yield ": keep-alive\n\n"  # a comment line: proxies keep the stream open
+                continue
+            if event == "done":
+                return
+            yield _sse(event, data)
+
+    return StreamingResponse(
+        stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+    )
+
+
+@router.post("/refine", response_model=ChatResponse)
+def chat_refine(body: Refine, caller: Caller, services: ServicesDep) -> Any:
+    """Edit the structure of an answer's query (add_filter, change_limit, add_columns,
+    change_sort, simplify) and answer again; the SQL is rebuilt from the edited query."""
+    return _reply(services.conversations.refine(caller, body))
+
+
+@router.post("/feedback")
+def chat_feedback(body: Feedback, caller: Caller, services: ServicesDep) -> dict[str, Any]:
+    return services.conversations.feedback(caller, body)
