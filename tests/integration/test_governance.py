@@ -386,3 +386,22 @@ def test_a_scope_reaches_a_table_two_joins_away_without_multiplying_rows(demo_db
         everything = db.execute("SELECT COUNT(*) FROM revenue").fetchone()
     assert got == expected and expected is not None and everything is not None
     assert 0 < expected[0] < everything[0]
+
+
+def test_runs_steps_and_graph_cache_reach_the_metrics(demo_db: Path) -> None:
+    ctx = Context(user="ana", role="analyst", database=demo_db)
+    first = run_workflow("revenue_optimization", context=ctx)
+    second = run_workflow("revenue_optimization", context=ctx)
+    snap = metrics().snapshot()
+    counters = snap["counters"]
+    assert (
+        counters["runs"]["by_status"].get(first.status, 0)
+        + counters["runs"]["by_status"].get(second.status, 0)
+        >= 2
+    )
+    assert counters["graph_cache"]["hits"] >= 1
+    assert counters["result_cache"]["hits"] >= len([s for s in second.steps if s.cached])
+    steps = snap["run_steps"][second.run_id]
+    assert set(steps) == {s.id for s in second.steps if s.status != "skipped"}
+    assert snap["latency"]["run_ms"]["5m"]["count"] == 2
+    assert snap["health"]["status"] == "healthy"

@@ -151,8 +151,14 @@ def test_a_workflow_rewords_through_the_configured_llm(
     monkeypatch.setenv("CHATTER_LLM_MODEL", "test-model")
     get_settings.cache_clear()
     monkeypatch.setattr(ChatCompletions, "mode", "faithful")
+    from chatter.governance.metrics import metrics, reset_metrics
+
+    reset_metrics()
     kept = run_workflow("conversion_deep_dive", database=demo_db)
     assert kept.metrics.llm_tokens == 1189
+    # The configured LLM's calls are metered too (its token counts, as the server sent them).
+    tokens = metrics().snapshot()["counters"]["tokens"]
+    assert (tokens["prompt"], tokens["completion"], tokens["total"]) == (812, 377, 1189)
     assert kept.metrics.insights_reworded == len(kept.insights) > 0
     assert all(i.text.startswith("For the growth team: ") for i in kept.insights)
     assert ChatCompletions.requests[-1]["model"] == "test-model"
