@@ -23,8 +23,7 @@ from chatter.errors import (
     RateLimitedError,
     SensitiveContentError,
 )
-from chatter.governance.guard import authorize, mark_guarded
-from chatter.governance.permissions import tool_resources
+from chatter.governance.guard import mark_guarded
 from chatter.governance.sensitive import redact_text
 from chatter.routing.answer import answer
 from chatter.routing.intent import RouteDecision
@@ -69,29 +68,25 @@ def _decide(state: AnalystState, ctx: Context, text: str) -> RouteDecision:
     return understand_message(ctx, text, SemanticQuery.parse(previous) if previous else None)
 
 
+REFUSALS = (PermissionDeniedError, RateLimitedError, SensitiveContentError)
+
+
+def _refused(state: AnalystState, question: str, err: ChatterError) -> dict[str, Any]:
+    messages: list[AnyMessage] = [_refusal(err)]
+    asked = _last_human(state)
+    if isinstance(err, SensitiveContentError) and asked is not None:
+        # Same id: add_messages replaces the stored question, so the thread keeps no secret.
+        messages.insert(0, HumanMessage(content=redact_text(question), id=asked.id))
+    return {"messages": messages, "decision": None}
+
+
 def understand(state: AnalystState, runtime: Runtime[Context]) -> dict[str, Any]:
     ctx = runtime.context or Context()
     question = _last_question(state)
     try:
-        # Understanding reads the data's vocabulary (level names), so it needs read access to
-        # queries; and a question holding a secret stops here, before any router or LLM sees it.
-        authorize(
-            ctx,
-            "read",
-            tool_resources("query", "query"),
-            action="analyst.understand",
-            tool="router",
-            params={"message": question},
-            count=False,
-        )
-    except (PermissionDeniedError, RateLimitedError, SensitiveContentError) as err:
-        messages: list[AnyMessage] = [_refusal(err)]
-        asked = _last_human(state)
-        if isinstance(err, SensitiveContentError) and asked is not None:
-            # Same id: add_messages replaces the stored question, so the thread keeps no secret.
-            messages.insert(0, HumanMessage(content=redact_text(question), id=asked.id))
-        return {"messages": messages, "decision": None}
-    decision = _decide(state, ctx, question)
+        decision = _decide(state, ctx, question)
+    except REFUSALS as err:
+        return _refused(state, question, err)
     if decision.needs_clarification:
         # Ask, and wait: the reply (an option or a rephrased question) is understood instead.
         reply = interrupt({"question": decision.clarification, "options": decision.options})
@@ -104,7 +99,10 @@ def understand(state: AnalystState, runtime: Runtime[Context]) -> dict[str, Any]
                 Route(workflow=chosen, confidence=1.0, reason="Chosen when asked.")
             )
         else:
-            decision = _decide(state, ctx, text)
+            try:
+                decision = _decide(state, ctx, text)
+            except REFUSALS as err:
+                return {"messages": [_refusal(err)], "decision": None}
     return {
         "decision": {
             "route": decision.route.model_dump(mode="json"),
@@ -131,7 +129,7 @@ def respond(state: AnalystState, runtime: Runtime[Context]) -> dict[str, Any]:
     writer = _writer()
     try:
         reply = answer(decision, ctx, progress=writer)
-    except (PermissionDeniedError, RateLimitedError, SensitiveContentError) as err:
+    except REFUSALS as err:
         return {"messages": [_refusal(err)], "decision": None}
     payload = reply.model_dump(mode="json")
     message = AIMessage(content=reply.text, additional_kwargs={"chatter": payload})

@@ -4,6 +4,7 @@ stored, and 50 concurrent runs lose no audit row and keep rate limits exact."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 import threading
@@ -405,3 +406,25 @@ def test_runs_steps_and_graph_cache_reach_the_metrics(demo_db: Path) -> None:
     assert set(steps) == {s.id for s in second.steps if s.status != "skipped"}
     assert snap["latency"]["run_ms"]["5m"]["count"] == 2
     assert snap["health"]["status"] == "healthy"
+
+
+def test_the_cli_refuses_a_secret_before_routing(demo_db: Path, chatter_home: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "CHATTER_HOME": str(chatter_home)}
+    for args in (
+        ["ask", f"churn by plan, key {SECRET}"],
+        ["query", "-m", "users", "-f", f"industry={SECRET}"],
+    ):
+        out = subprocess.run(
+            [sys.executable, "-m", "chatter.cli", *args, "--database", str(demo_db), "--json"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+        )
+        assert out.returncode == 2, out.stderr
+        assert json.loads(out.stdout)["error"]["code"] == "sensitive_content"
+        assert SECRET not in out.stdout + out.stderr
