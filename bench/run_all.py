@@ -17,6 +17,7 @@ SCRIPTS = [
     "bench_startup.py",
     "bench_workflows.py",
     "bench_routing.py",
+    "bench_api.py",
     "bench_governance.py",
     "stats_agreement.py",
 ]

@@ -19,6 +19,8 @@ log = get_logger(__name__)
 
 
 def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
+    # A message may quote the caller's input, lone surrogates and all: keep it encodable.
+    message = message.encode("utf-8", "replace").decode("utf-8")
     return {"error": {"code": code, "message": message}}
 
 
@@ -57,8 +59,13 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, err: StarletteHTTPException) -> JSONResponse:
         codes = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}
+        code = codes.get(err.status_code, "http_error")
+        detail = str(err.detail)
+        if err.status_code == 400 and "parsing the body" in detail:
+            # FastAPI's word for a body it cannot decode (bad UTF-8, nesting past its limit).
+            code, detail = "invalid_request", "Invalid request: the body cannot be decoded as JSON."
         return JSONResponse(
-            error_body(codes.get(err.status_code, "http_error"), str(err.detail)),
+            error_body(code, detail),
             err.status_code,
             headers=getattr(err, "headers", None),
         )

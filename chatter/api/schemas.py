@@ -3,16 +3,52 @@ typo or a hostile body is a 422 naming the field, never a surprise downstream.""
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 SessionId = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
 REFINE_TYPES = ("add_filter", "change_limit", "add_columns", "change_sort", "simplify")
+_INT64 = 2**63
+_MAX_DEPTH = 64
+
+
+def _storable(value: Any) -> None:
+    """Refuse what JSON can spell but nothing downstream can store or send back: nesting
+    deeper than _MAX_DEPTH, a lone surrogate (``"\\ud800"``) in a string or key, an integer
+    beyond 64 bits, a number that overflows a float (``1e400`` reads as infinity). Free-form
+    fields (refinement params, customizations, filter values) would otherwise carry them to a
+    500."""
+    todo = [(value, 0)]
+    while todo:  # a loop, not recursion: the parser allows nesting ~900 deep
+        item, depth = todo.pop()
+        if depth > _MAX_DEPTH:
+            raise ValueError(f"nesting must be at most {_MAX_DEPTH} deep")
+        if isinstance(item, dict):
+            todo.extend((k, depth + 1) for k in item)
+            todo.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list | tuple):
+            todo.extend((v, depth + 1) for v in item)
+        elif isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError("text must be valid Unicode (no lone surrogates)") from None
+        elif isinstance(item, int) and not isinstance(item, bool) and not -_INT64 <= item < _INT64:
+            raise ValueError("integers must fit in 64 bits")
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise ValueError("numbers must be finite")
 
 
 class Request(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*")
+    @classmethod
+    def _only_storable(cls, value: Any) -> Any:
+        _storable(value)
+        return value
 
 
 class ChatQuery(Request):

@@ -132,7 +132,16 @@ def respond(state: AnalystState, runtime: Runtime[Context]) -> dict[str, Any]:
     except REFUSALS as err:
         return {"messages": [_refusal(err)], "decision": None}
     payload = reply.model_dump(mode="json")
-    message = AIMessage(content=reply.text, additional_kwargs={"chatter": payload})
+    # The message keeps a reference, not the result: every checkpoint stores the whole message
+    # list, so a full result on each message made a session's storage grow with its square.
+    # The full answer is the "answer" channel (the latest turn's) and the API's session store.
+    reference = {
+        "run_id": reply.result.run_id,
+        "workflow": reply.result.workflow,
+        "status": reply.result.status,
+        "query": payload["query"],
+    }
+    message = AIMessage(content=reply.text, additional_kwargs={"chatter": reference})
     update: dict[str, Any] = {"messages": [message], "answer": payload, "decision": None}
     if reply.query is not None:
         update["last_query"] = reply.query

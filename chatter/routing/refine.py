@@ -79,7 +79,9 @@ def replace_measures(query: SemanticQuery, measures: list[str]) -> SemanticQuery
     return _with(query, measures=list(measures), order_by=order)
 
 
-def change_sort(query: SemanticQuery, field: str | None, descending: bool) -> SemanticQuery:
+def change_sort(
+    query: SemanticQuery, field: str | None = None, descending: bool = True
+) -> SemanticQuery:
     """Order by ``field`` (default: the current sort's field, or the first measure)."""
     target = field or (
         query.order_by[0].field
@@ -141,7 +143,38 @@ def refine(query: SemanticQuery, kind: str, **arguments: Any) -> SemanticQuery:
         from chatter.errors import UnknownParameterError
 
         raise UnknownParameterError(kind, operations, context="as a refinement")
-    try:
-        return operations[kind](query, **arguments)  # type: ignore[operator]
-    except TypeError as err:
-        raise InvalidValueError(f"refinement {kind}", arguments, str(err)) from None
+    operation = operations[kind]
+    _check_arguments(kind, operation, arguments)
+    from pydantic import ValidationError, validate_call
+
+    from chatter.errors import invalid_value_from
+
+    try:  # types as the signature says: a limit of "ten" is refused, not compared with 1
+        checked: Any = validate_call(operation)  # type: ignore[call-overload]
+        return checked(query, **arguments)
+    except ValidationError as err:
+        raise invalid_value_from(err, f"refinement {kind}") from None
+
+
+def _check_arguments(kind: str, operation: Any, arguments: dict[str, Any]) -> None:
+    """Unknown or missing parameters named against the refinement's own (never Python's
+    signature text, never the caller's whole input)."""
+    import inspect
+
+    from chatter.errors import UnknownParameterError
+
+    params = list(inspect.signature(operation).parameters.values())[1:]  # after the query
+    names = [p.name for p in params]
+    for name in arguments:
+        if name not in names:
+            raise UnknownParameterError(
+                str(name)[:80], names or ["(none)"], context=f"for the refinement {kind}"
+            )
+    missing = [p.name for p in params if p.default is p.empty and p.name not in arguments]
+    if missing:
+        raise InvalidValueError(
+            f"refinement {kind}",
+            sorted(arguments),
+            f"parameters {', '.join(names)}",
+            reason=f"missing {', '.join(missing)}",
+        )

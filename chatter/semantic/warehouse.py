@@ -31,6 +31,7 @@ from chatter.semantic.engine import Engine, check_schema
 from chatter.semantic.model import SemanticModel
 from chatter.semantic.query import Filter, SemanticQuery, resolve
 from chatter.semantic.scope import scope_statement
+from chatter.semantic.singleflight import single_flight
 
 T = TypeVar("T")
 
@@ -192,9 +193,14 @@ class Warehouse:
         hit = self.cache.get(key)
         if hit is not None:
             return hit, True
-        value = compute()
-        self.cache.set(key, value)
-        return value, False
+        cache = self.cache
+
+        def compute_and_keep() -> T:
+            value = compute()
+            cache.set(key, value)
+            return value
+
+        return single_flight().do(("analysis", key), compute_and_keep)
 
     def _run(
         self,
@@ -221,17 +227,24 @@ class Warehouse:
             hit = self.cache.get(key)
             if hit is not None:
                 return replace(hit, cached=True, duration_ms=0.0)
-        raw = self.engine.execute(sql, params, row_cap=cap)
-        result = QueryResult(
-            columns=raw.columns,
-            rows=raw.rows,
-            sql=literal,
-            truncated=raw.truncated,
-            duration_ms=raw.duration_ms,
-        )
-        if self.cache is not None and key is not None:
-            self.cache.set(key, replace(result, duration_ms=0.0))
-        return result
+
+        def compute() -> QueryResult:
+            raw = self.engine.execute(sql, params, row_cap=cap)
+            result = QueryResult(
+                columns=raw.columns,
+                rows=raw.rows,
+                sql=literal,
+                truncated=raw.truncated,
+                duration_ms=raw.duration_ms,
+            )
+            if self.cache is not None and key is not None:
+                self.cache.set(key, replace(result, duration_ms=0.0))
+            return result
+
+        if key is None:
+            return compute()
+        result, shared = single_flight().do(key, compute)
+        return replace(result, cached=True, duration_ms=0.0) if shared else result
 
 
 def open_warehouse(

@@ -41,9 +41,10 @@ def _when(value: str | None, item: str) -> dt.datetime | None:
         return None
     try:
         moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        # In UTC now: 0001-01-01T00:00+14:00 is a valid time but no UTC one (OverflowError).
+        return moment.astimezone(dt.UTC) if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    except (ValueError, OverflowError):
         raise InvalidValueError(item, value, "an ISO 8601 time like 2026-01-31T12:00:00Z") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 @router.get("/audit")
@@ -56,7 +57,7 @@ def get_audit(
     since: Annotated[str | None, Query(max_length=40)] = None,
     until: Annotated[str | None, Query(max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,  # SQLite's largest integer
 ) -> dict[str, Any]:
     """Audit rows newest first, by user, action (``permissions.*`` for a prefix), decision,
     tool and time window."""

@@ -55,7 +55,9 @@ def chat_query(body: ChatQuery, caller: Caller, services: ServicesDep, request: 
     def work() -> None:
         try:
             done = conversations.turn(caller, body, progress=lambda e: events.put(("progress", e)))
-            events.put(("answer", done.model_dump(mode="json")))
+            # A refusal is an error event (the stream's status is already 200), carrying the
+            # whole document: its error, and the session and message it was recorded under.
+            events.put(("error" if done.error else "answer", done.model_dump(mode="json")))
         except ChatterError as err:
             events.put(("error", err.to_dict()))
         except Exception as err:  # a bug: say so on the stream, log the rest

@@ -56,7 +56,7 @@ def templates(caller: Caller) -> dict[str, Any]:
 def history(
     caller: Caller,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,  # SQLite's largest integer
 ) -> dict[str, Any]:
     """Your runs, newest first (an admin sees everyone's)."""
     user = None if caller.role == "admin" else caller.user
