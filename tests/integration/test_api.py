@@ -18,8 +18,7 @@ from typing import Any
 import duckdb
 import httpx
 import pytest
-
-from tests.api_server import Server, key_of, running_server
+from api_server import Server, key_of, running_server
 
 pytestmark = pytest.mark.integration
 
@@ -90,7 +89,7 @@ def test_without_configured_keys_one_admin_key_is_made_kept_and_printed(
     import subprocess
     import sys
 
-    from tests.api_server import _wait_for_url
+    from api_server import _wait_for_url
 
     def start() -> tuple[subprocess.Popen[str], str, list[str]]:
         proc = subprocess.Popen(

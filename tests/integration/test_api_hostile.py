@@ -27,8 +27,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 import pytest
-
-from tests.api_server import Server, key_of, running_server
+from api_server import Server, key_of, running_server
 
 pytestmark = pytest.mark.integration
 
