@@ -14,7 +14,7 @@ from chatter.api.schemas import ChatQuery, ChatResponse, Feedback, Refine, Table
 from chatter.api.sessions import SessionStore
 from chatter.chat_session import ChatSession, durable_analyst
 from chatter.context import Context
-from chatter.errors import InvalidQueryError, InvalidValueError
+from chatter.errors import InvalidQueryError
 from chatter.governance.metrics import metrics
 from chatter.governance.sensitive import redact_text
 from chatter.routing.answer import Answer, answer
@@ -93,7 +93,6 @@ class Conversations:
         session_id = self.owned(principal, body.session_id)["session_id"]
         source = self._source(session_id, body.message_id)
         query = SemanticQuery.parse(source["answer"]["query"])
-        _check_names(body.params)
         refined = refine(query, body.type, **body.params)
         decision = RouteDecision(
             Route(
@@ -126,9 +125,9 @@ class Conversations:
                     "query's answer can be refined."
                 )
             return found
-        for message in reversed(self.store.messages(session_id)):
-            if message["answer"].get("query"):
-                return message
+        latest = self.store.latest_with_query(session_id)
+        if latest is not None:
+            return latest
         raise InvalidQueryError(
             f"Session {session_id} has no query answer to refine yet; ask a question first."
         )
@@ -142,17 +141,6 @@ class Conversations:
         )
         metrics().record_feedback(positive=body.rating == "positive")
         return {"feedback_id": feedback_id, "recorded": True}
-
-
-def _check_names(params: dict[str, Any]) -> None:
-    """Names a refinement takes are strings (a number there would crash it, not refuse it)."""
-    field, dimensions = params.get("field"), params.get("dimensions")
-    if field is not None and not isinstance(field, str):
-        raise InvalidValueError("field", field, "the name of a field of the query")
-    if dimensions is not None and not (
-        isinstance(dimensions, list) and all(isinstance(d, str) for d in dimensions)
-    ):
-        raise InvalidValueError("dimensions", dimensions, "a list of dimension names")
 
 
 def primary_step(result: WorkflowResult) -> StepResult | None:

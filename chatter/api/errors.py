@@ -24,6 +24,11 @@ def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
     return {"error": {"code": code, "message": message}}
 
 
+def retry_after(seconds: float) -> dict[str, str]:
+    """The ``Retry-After`` header: whole seconds, at least 1."""
+    return {"Retry-After": str(max(1, round(seconds)))}
+
+
 def _location(loc: tuple[Any, ...]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
     return ".".join(parts) or "body"
@@ -45,7 +50,7 @@ def install_error_handlers(app: FastAPI) -> None:
         status = err.http_status if err.bad_input else 500
         headers = None
         if isinstance(err, RateLimitedError):
-            headers = {"Retry-After": str(max(1, round(err.retry_after_s)))}
+            headers = retry_after(err.retry_after_s)
         if err.code == "not_authenticated":
             headers = {"WWW-Authenticate": "Bearer"}
         return JSONResponse(

@@ -9,7 +9,6 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 SessionId = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
-REFINE_TYPES = ("add_filter", "change_limit", "add_columns", "change_sort", "simplify")
 _INT64 = 2**63
 _MAX_DEPTH = 64
 

@@ -128,6 +128,17 @@ class SessionStore:
             )
         return {"message_id": message_id, "question": row[0], "answer": json.loads(row[1])}
 
+    def latest_with_query(self, session_id: str) -> dict[str, Any] | None:
+        """The newest message answered with a query (what a refinement edits by default)."""
+        with self._lock:
+            row = self._con.execute(
+                "SELECT message_id FROM messages WHERE session_id = ? "
+                "AND json_extract(payload, '$.query') IS NOT NULL "
+                "ORDER BY created_at DESC LIMIT 1",
+                (session_id,),
+            ).fetchone()
+        return self.message(session_id, row[0]) if row else None
+
     def add_feedback(
         self, session_id: str, message_id: str, user: str, rating: str, comment: str | None
     ) -> int:

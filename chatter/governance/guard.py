@@ -90,10 +90,12 @@ def authorize(
             f"User {ctx.user!r} (role {ctx.role}) may not {method} {resources[0]}: "
             f"{decision.reason}."
         )
-    limits = [((ctx.user, g.subject, g.resource), g.rate_limit) for g in decision.limits]
-    if not count:
-        limits = []
-    admitted = limiter().acquire([(key, limit) for key, limit in limits if limit is not None])
+    limits = [
+        ((ctx.user, g.subject, g.resource), g.rate_limit)
+        for g in (decision.limits if count else ())
+        if g.rate_limit is not None
+    ]
+    admitted = limiter().acquire(limits)
     if not admitted.allowed:
         assert admitted.limit is not None and admitted.key is not None
         key: tuple[str, str, str] = admitted.key  # type: ignore[assignment]
@@ -187,8 +189,8 @@ def guarded_call(
     except TimeoutError:
         code = "timeout"
         raise
-    except Exception as err:
-        code = _category(err)
+    except Exception as err:  # errors without a chatter code may name their category
+        code = str(getattr(err, "category", "internal"))
         raise
     finally:
         metrics.metrics().record_tool_call(
@@ -202,13 +204,3 @@ def guarded_call(
             step_id=step_id,
             user=ctx.user,
         )
-
-
-def _category(err: BaseException) -> str:
-    """Errors without a chatter code: a step timeout or cancellation by name, else internal."""
-    name = type(err).__name__
-    if name == "StepTimeoutError":
-        return "timeout"
-    if name == "StepCancelledError":
-        return "cancelled"
-    return "internal"

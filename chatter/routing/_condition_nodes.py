@@ -7,9 +7,10 @@ the structured form with ``to_dict``. Parsing lives in ``chatter.routing.conditi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, get_args
+from typing import Any, ClassVar, get_args
 
 from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
@@ -36,7 +37,7 @@ from chatter.routing._condition_values import (
 )
 
 
-class Condition:
+class Condition(ABC):
     """A condition over a context. Build one with ``parse_condition`` (text or a dict) or from the
     node classes; ``a & b``, ``a | b`` and ``~a`` combine them."""
 
@@ -46,16 +47,17 @@ class Condition:
     def depth(self) -> int:
         return 1
 
+    @abstractmethod
     def evaluate(self, context: object) -> bool:
         """True when the context satisfies the condition; never raises on the context's data."""
-        raise NotImplementedError
 
+    @abstractmethod
     def to_dict(self) -> dict[str, Any]:
         """The structured form, e.g. ``{"all": [{"path": "x", "op": "eq", "value": 1}, ...]}``."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _key(self) -> tuple[object, ...]:
-        raise NotImplementedError
+        """What makes two conditions of one kind equal (and their hash)."""
 
     def __eq__(self, other: object) -> bool:
         return (
@@ -310,52 +312,49 @@ class Not(Condition):
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class And(Condition):
+class _Junction(Condition):
+    """Operands joined by one word: And and Or differ only in their class attributes."""
+
+    operands: tuple[Condition, ...]
+    word: ClassVar[str]  # in text: "and" / "or"
+    key: ClassVar[str]  # in a dict: "all" / "any"
+    combine: ClassVar[Callable[[Iterable[bool]], bool]]
+    #: Operand kinds written in parentheses (and binds tighter than or).
+    grouped: ClassVar[tuple[type[Condition], ...]]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "operands", _check_operands(self.operands, self.word, 2))
+
+    def _key(self) -> tuple[object, ...]:
+        return self.operands
+
+    @property
+    def depth(self) -> int:
+        return 1 + max(c.depth for c in self.operands)
+
+    def evaluate(self, context: object) -> bool:
+        return type(self).combine(c.evaluate(context) for c in self.operands)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {self.key: [c.to_dict() for c in self.operands]}
+
+    def __str__(self) -> str:
+        return f" {self.word} ".join(_wrap(c, *self.grouped) for c in self.operands)
+
+
+class And(_Junction):
     """All operands hold (``a and b and c``; ``{"all": [...]}``)."""
 
-    operands: tuple[Condition, ...]
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "operands", _check_operands(self.operands, "and", 2))
-
-    def _key(self) -> tuple[object, ...]:
-        return self.operands
-
-    @property
-    def depth(self) -> int:
-        return 1 + max(c.depth for c in self.operands)
-
-    def evaluate(self, context: object) -> bool:
-        return all(c.evaluate(context) for c in self.operands)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"all": [c.to_dict() for c in self.operands]}
-
-    def __str__(self) -> str:
-        return " and ".join(_wrap(c, And, Or) for c in self.operands)
+    __slots__ = ()
+    word, key, combine = "and", "all", all
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Or(Condition):
+class Or(_Junction):
     """Some operand holds (``a or b``; ``{"any": [...]}``); and binds tighter than or."""
 
-    operands: tuple[Condition, ...]
+    __slots__ = ()
+    word, key, combine = "or", "any", any
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "operands", _check_operands(self.operands, "or", 2))
 
-    def _key(self) -> tuple[object, ...]:
-        return self.operands
-
-    @property
-    def depth(self) -> int:
-        return 1 + max(c.depth for c in self.operands)
-
-    def evaluate(self, context: object) -> bool:
-        return any(c.evaluate(context) for c in self.operands)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"any": [c.to_dict() for c in self.operands]}
-
-    def __str__(self) -> str:
-        return " or ".join(_wrap(c, Or) for c in self.operands)
+And.grouped = (And, Or)
+Or.grouped = (Or,)

@@ -31,11 +31,11 @@ log = get_logger(__name__)
 
 
 class StepTimeoutError(Exception):
-    pass
+    category = "timeout"  # how the metrics count it
 
 
 class StepCancelledError(Exception):
-    pass
+    category = "cancelled"
 
 
 def _emit(event: dict[str, Any]) -> None:

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from chatter.api.deps import Caller, ServicesDep
-from chatter.api.errors import error_body
+from chatter.api.errors import error_body, retry_after
 from chatter.api.schemas import ChatQuery, ChatResponse, Feedback, Refine
 from chatter.errors import ChatterError
 from chatter.logs import get_logger
@@ -27,9 +27,7 @@ def _reply(response: ChatResponse) -> JSONResponse:
     the session and message ids, and ``error``)."""
     error = response.error or {}
     status = _REFUSAL_STATUS.get(error.get("code", ""), 200)
-    headers = None
-    if "retry_after_s" in error:
-        headers = {"Retry-After": str(max(1, round(float(error["retry_after_s"]))))}
+    headers = retry_after(float(error["retry_after_s"])) if "retry_after_s" in error else None
     return JSONResponse(response.model_dump(mode="json"), status_code=status, headers=headers)
 
 
