@@ -14,8 +14,8 @@ from pathlib import Path
 
 from _data import bench_database
 
-from chatter.routing.evaluation import evaluate
-from chatter.routing.factory import router_for
+from chatter.analyst.evaluation import evaluate
+from chatter.analyst.routers import router_for
 from chatter.semantic.engine import Engine
 from chatter.semantic.model import default_model
 from chatter.semantic.warehouse import Warehouse

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from chatter.workflow.result import WorkflowResult
+    from chatter.result import WorkflowResult
 
 
 def list_templates() -> list[dict[str, Any]]:

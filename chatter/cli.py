@@ -195,9 +195,9 @@ def query(
     def run() -> None:
         from chatter.context import Context
         from chatter.governance.guard import guarded_call
+        from chatter.result import Route, RunMetrics, WorkflowResult
         from chatter.tools.query import run_query_step
         from chatter.workflow.resources import warehouse_for
-        from chatter.workflow.result import Route, RunMetrics, WorkflowResult
 
         started = time.perf_counter()
         request = {
@@ -345,9 +345,9 @@ def ask(
     """Route a question to a workflow or a single query, and answer it."""
 
     def action() -> None:
+        from chatter.analyst.answer import answer
+        from chatter.analyst.understand import understand
         from chatter.context import Context
-        from chatter.routing.answer import answer
-        from chatter.routing.understand import understand
         from chatter.terminal import print_answer, progress_display
 
         ctx = Context(
@@ -381,7 +381,7 @@ def chat(
     answer. Type "exit" (or press Ctrl-D) to leave."""
 
     def action() -> None:
-        from chatter.chat_session import ChatSession
+        from chatter.analyst.session import ChatSession
         from chatter.context import Context
         from chatter.terminal import print_answer
 

@@ -13,7 +13,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from chatter.workflow.result import StepResult, WorkflowResult
+from chatter.result import StepResult, WorkflowResult
 
 
 def _cell(value: Any, fmt: str = "number") -> Text:

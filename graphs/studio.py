@@ -7,7 +7,7 @@ is optional and defaults to CHATTER_DATABASE or the embedded demo. The output is
 JSON of CONTRACT.md section 3.
 """
 
-from chatter.routing.analyst import analyst_graph
+from chatter.analyst.graph import analyst_graph
 from chatter.workflow.runs import build_graph
 
 analyst = analyst_graph()

@@ -18,7 +18,7 @@ from chatter.context import Context
 from chatter.governance.guard import guarded_call
 from chatter.semantic.query import SemanticQuery
 from chatter.semantic.warehouse import Warehouse
-from chatter.tools import analysis, compare, stats
+from chatter.tools import analyses, stats
 from chatter.tools.query import run_query_step
 from chatter.workflow.resources import governed_context, warehouse_for
 
@@ -115,14 +115,14 @@ def _jsonable(kwargs: dict[str, Any]) -> dict[str, Any]:
 
 #: Analyses an agent may run, with the arguments it may choose (the warehouse is bound).
 ANALYSES: tuple[tuple[Callable[..., Any], type[BaseModel]], ...] = (
-    (analysis.cohort_analysis, CohortArgs),
-    (analysis.adoption_by_segment, SegmentArgs),
-    (analysis.power_users, PowerUserArgs),
-    (analysis.usage_correlation, CorrelationArgs),
-    (analysis.churn_relationship, FeatureArgs),
-    (analysis.revenue_growth, RevenueArgs),
-    (analysis.ltv_by_segment, LtvArgs),
-    (analysis.expansion_opportunities, ExpansionArgs),
+    (analyses.cohort_analysis, CohortArgs),
+    (analyses.adoption_by_segment, SegmentArgs),
+    (analyses.power_users, PowerUserArgs),
+    (analyses.usage_correlation, CorrelationArgs),
+    (analyses.churn_relationship, FeatureArgs),
+    (analyses.revenue_growth, RevenueArgs),
+    (analyses.ltv_by_segment, LtvArgs),
+    (analyses.expansion_opportunities, ExpansionArgs),
 )
 
 
@@ -156,9 +156,9 @@ def langchain_tools(context: Context, warehouse: Warehouse | None = None) -> lis
         ),
         _tool(
             "compare_filters",
-            compare.compare_filters.__doc__ or "",
+            analyses.compare_filters.__doc__ or "",
             CompareArgs,
-            lambda query, **k: compare.compare_filters(wh, query.model_dump(), **k),
+            lambda query, **k: analyses.compare_filters(wh, query.model_dump(), **k),
             context=context,
             tool="compare_filters",
             step_type="comparison",

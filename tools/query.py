@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from chatter.result import StepResult
 from chatter.semantic.query import SemanticQuery
 from chatter.semantic.warehouse import Warehouse
-from chatter.workflow.result import StepResult
 
 
 def run_query_step(

@@ -11,12 +11,12 @@ from typing import Annotated, Any, Literal, get_args, get_origin
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chatter.errors import UnknownParameterError, UnknownToolError, invalid_value_from
+from chatter.result import StepType
 from chatter.semantic.model import SemanticModel, TimeGrain
 from chatter.semantic.query import SemanticQuery, resolve, resolve_filters
 from chatter.semantic.warehouse import Warehouse
-from chatter.tools import analysis, compare
-from chatter.tools._analysis_result import AnalysisResult
-from chatter.workflow.result import StepType
+from chatter.tools import analyses
+from chatter.tools.analyses.result import AnalysisResult
 
 
 @dataclass(frozen=True)
@@ -140,7 +140,7 @@ def _analysis(func: Callable[..., AnalysisResult]) -> Callable[[Warehouse, Any],
 
 
 def _compare(warehouse: Warehouse, params: CompareParams) -> AnalysisResult:
-    return compare.compare_filters(
+    return analyses.compare_filters(
         warehouse,
         params.query.model_dump(mode="json"),
         filters_a=params.filters_a,
@@ -164,70 +164,70 @@ TOOLS: dict[str, ToolSpec] = {
             "conversion_tests",
             _ANALYSIS_TYPES,
             SegmentTestParams,
-            _analysis(analysis.segment_rate_tests),
+            _analysis(analyses.segment_rate_tests),
             "Conversion across each dimension: omnibus and level vs rest.",
         ),
         ToolSpec(
             "segment_rate_tests",
             _ANALYSIS_TYPES,
             SegmentTestParams,
-            _analysis(analysis.segment_rate_tests),
+            _analysis(analyses.segment_rate_tests),
             "Any rate across each dimension.",
         ),
         ToolSpec(
             "cohort_analysis",
             _ANALYSIS_TYPES,
             CohortParams,
-            _analysis(analysis.cohort_analysis),
+            _analysis(analyses.cohort_analysis),
             "Signup cohorts: conversion and retention.",
         ),
         ToolSpec(
             "adoption_by_segment",
             _ANALYSIS_TYPES,
             AdoptionParams,
-            _analysis(analysis.adoption_by_segment),
+            _analysis(analyses.adoption_by_segment),
             "Feature adoption by segment.",
         ),
         ToolSpec(
             "power_users",
             _ANALYSIS_TYPES,
             PowerUserParams,
-            _analysis(analysis.power_users),
+            _analysis(analyses.power_users),
             "Top decile of activity and how their usage differs.",
         ),
         ToolSpec(
             "usage_correlation",
             _ANALYSIS_TYPES,
             CorrelationParams,
-            _analysis(analysis.usage_correlation),
+            _analysis(analyses.usage_correlation),
             "Correlation of per-account feature use.",
         ),
         ToolSpec(
             "churn_relationship",
             _ANALYSIS_TYPES,
             ChurnParams,
-            _analysis(analysis.churn_relationship),
+            _analysis(analyses.churn_relationship),
             "Churn of adopters vs non-adopters.",
         ),
         ToolSpec(
             "revenue_growth",
             _ANALYSIS_TYPES,
             GrowthParams,
-            _analysis(analysis.revenue_growth),
+            _analysis(analyses.revenue_growth),
             "Revenue growth and its trend.",
         ),
         ToolSpec(
             "ltv_by_segment",
             _ANALYSIS_TYPES,
             LtvParams,
-            _analysis(analysis.ltv_by_segment),
+            _analysis(analyses.ltv_by_segment),
             "Lifetime value by segment.",
         ),
         ToolSpec(
             "expansion_opportunities",
             _ANALYSIS_TYPES,
             ExpansionParams,
-            _analysis(analysis.expansion_opportunities),
+            _analysis(analyses.expansion_opportunities),
             "Lower-plan accounts that use the product like a higher plan.",
         ),
         ToolSpec(

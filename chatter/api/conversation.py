@@ -9,20 +9,20 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from chatter.analyst.answer import Answer, answer
+from chatter.analyst.refine import refine
+from chatter.analyst.route import RouteDecision
+from chatter.analyst.session import ChatSession, durable_analyst
 from chatter.api.keys import Principal
 from chatter.api.schemas import ChatQuery, ChatResponse, Feedback, Refine, Table
-from chatter.api.sessions import SessionStore
-from chatter.chat_session import ChatSession, durable_analyst
 from chatter.context import Context
 from chatter.errors import InvalidQueryError
 from chatter.governance.metrics import metrics
 from chatter.governance.sensitive import redact_text
-from chatter.routing.answer import Answer, answer
-from chatter.routing.intent import RouteDecision
-from chatter.routing.refine import refine
+from chatter.result import Route, StepResult, WorkflowResult
 from chatter.semantic.query import SemanticQuery
 from chatter.settings import Settings
-from chatter.workflow.result import Route, StepResult, WorkflowResult
+from chatter.stores.sessions import SessionStore
 
 Progress = Callable[[dict[str, Any]], None]
 _NOT_WORKFLOWS = ("query", "clarify", "refused")

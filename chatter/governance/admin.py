@@ -30,8 +30,8 @@ def _allow(by: Context, method: str, action: str, request: dict[str, Any]) -> No
 
 def _check_names(resource: str) -> None:
     """A grant on a tool or step type that does not exist is a typo: say so, with choices."""
+    from chatter.result import STEP_TYPES
     from chatter.tools.registry import TOOLS
-    from chatter.workflow.result import STEP_TYPES
 
     kind, _, name = resource.partition(":")
     if name == "*" or not name:

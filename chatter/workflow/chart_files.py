@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from chatter.errors import InvalidValueError
+from chatter.result import StepResult
 from chatter.workflow.charts import chart_spec
-from chatter.workflow.result import StepResult
 
 FORMATS = ("svg", "png")
 PNG_SCALE = 2

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from chatter.workflow.result import StepResult
+    from chatter.result import StepResult
 
 SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
 MAX_ROWS = 5000

@@ -6,9 +6,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from chatter.tools.compare import correct_findings
+from chatter.result import Insight, RunMetrics, StepResult, WorkflowResult
+from chatter.tools.stats import correct_findings
 from chatter.workflow.resources import control, forget
-from chatter.workflow.result import Insight, RunMetrics, StepResult, WorkflowResult
 from chatter.workflow.state import WorkflowState
 from chatter.workflow.step_runners import ordered_findings, remap_evidence
 from chatter.workflow.template import Template

@@ -17,12 +17,12 @@ from chatter.context import Context
 from chatter.errors import ChatterError
 from chatter.governance.guard import guarded_call, mark_guarded
 from chatter.logs import get_logger
+from chatter.result import StepResult
 from chatter.semantic.query import SemanticQuery
 from chatter.semantic.warehouse import Warehouse
 from chatter.settings import get_settings
 from chatter.tools.registry import ToolSpec
 from chatter.workflow.resources import RunControl, control, step_slots, warehouse_for
-from chatter.workflow.result import StepResult
 from chatter.workflow.state import WorkflowState
 from chatter.workflow.step_runners import StepOutput, run_insights, run_roll_up, run_tool
 from chatter.workflow.template import StepSpec, Template

@@ -18,14 +18,14 @@ from chatter.context import Context, context_from_dict, context_to_dict, resolve
 from chatter.errors import InvalidValueError, RunStateError, UnknownRunError
 from chatter.governance.metrics import metrics
 from chatter.logs import get_logger
+from chatter.result import Route, WorkflowResult
 from chatter.semantic.model import SemanticModel
 from chatter.settings import get_settings
+from chatter.stores.runs import RunStore
 from chatter.workflow import resources
 from chatter.workflow.compiler import build_state_graph
 from chatter.workflow.composite import component_names
 from chatter.workflow.graph_cache import GraphCache
-from chatter.workflow.result import Route, WorkflowResult
-from chatter.workflow.run_store import RunStore
 from chatter.workflow.template import Template, customize, get_template
 
 log = get_logger(__name__)

@@ -7,12 +7,12 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from chatter.result import Finding, Insight, StepResult
 from chatter.semantic.query import SemanticQuery
 from chatter.semantic.warehouse import Warehouse
-from chatter.tools.compare import correct_findings
 from chatter.tools.query import run_query_step
 from chatter.tools.registry import ToolSpec
-from chatter.workflow.result import Finding, Insight, StepResult
+from chatter.tools.stats import correct_findings
 from chatter.workflow.state import WorkflowState
 from chatter.workflow.template import StepSpec, Template
 

@@ -24,8 +24,8 @@ from chatter.errors import (
     UnknownTemplateError,
     invalid_value_from,
 )
+from chatter.result import StepType
 from chatter.semantic.model import SemanticModel
-from chatter.workflow.result import StepType
 
 _ID = r"^[a-z][a-z0-9_]*$"
 

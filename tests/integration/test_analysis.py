@@ -13,12 +13,13 @@ import pytest
 from scipy import stats as sps
 from synthetic import FEATURES, PLANS, make_dataset
 
+from chatter.result import Finding
 from chatter.semantic.engine import Engine, connection_config
 from chatter.semantic.model import default_model
 from chatter.semantic.warehouse import Warehouse
-from chatter.tools import analysis
-from chatter.tools.compare import correct_findings, roll_up
-from chatter.workflow.result import Finding
+from chatter.tools import analyses
+from chatter.tools.analyses.comparison import roll_up
+from chatter.tools.stats import correct_findings
 
 pytestmark = pytest.mark.integration
 
@@ -56,7 +57,7 @@ def significant(findings: list[Finding], **match: object) -> list[Finding]:
     ]
 
 
-def no_nan(result: analysis.AnalysisResult) -> None:
+def no_nan(result: analyses.AnalysisResult) -> None:
     for f in result.findings:
         for value in (f.statistic, f.p_value, f.effect_size, f.ci_low, f.ci_high):
             assert value is None or math.isfinite(value)
@@ -67,7 +68,7 @@ def no_nan(result: analysis.AnalysisResult) -> None:
 
 
 def test_segment_rate_tests_find_the_planted_levels(planted: Warehouse) -> None:
-    result = analysis.segment_rate_tests(
+    result = analyses.segment_rate_tests(
         planted, dimensions=["industry", "acquisition_channel", "country", "company_size"]
     )
     no_nan(result)
@@ -82,7 +83,7 @@ def test_segment_rate_tests_find_the_planted_levels(planted: Warehouse) -> None:
 
 
 def test_segment_rate_tests_on_null_data_find_nothing(null: Warehouse) -> None:
-    result = analysis.segment_rate_tests(
+    result = analyses.segment_rate_tests(
         null, dimensions=["plan_type", "industry", "acquisition_channel", "country"]
     )
     assert significant(result.findings) == []
@@ -93,11 +94,11 @@ def test_segment_rate_tests_need_a_ratio(planted: Warehouse) -> None:
     from chatter.errors import InvalidQueryError
 
     with pytest.raises(InvalidQueryError, match="not a ratio"):
-        analysis.segment_rate_tests(planted, metric="users")
+        analyses.segment_rate_tests(planted, metric="users")
 
 
 def test_churn_rate_by_segment_uses_paying_accounts(planted: Warehouse) -> None:
-    result = analysis.segment_rate_tests(planted, metric="churn_rate", dimensions=["plan_type"])
+    result = analyses.segment_rate_tests(planted, metric="churn_rate", dimensions=["plan_type"])
     expected = dict(
         (p, (c, n))
         for p, c, n in sql(
@@ -114,7 +115,7 @@ def test_churn_rate_by_segment_uses_paying_accounts(planted: Warehouse) -> None:
 
 
 def test_cohorts_are_consistent_and_match_sql(planted: Warehouse) -> None:
-    result = analysis.cohort_analysis(planted)
+    result = analyses.cohort_analysis(planted)
     no_nan(result)
     by_cohort: dict[str, list[dict]] = {}
     for row in result.rows:
@@ -149,7 +150,7 @@ def test_cohorts_are_consistent_and_match_sql(planted: Warehouse) -> None:
 
 
 def test_cohorts_on_null_data_find_nothing(null: Warehouse) -> None:
-    result = analysis.cohort_analysis(null)
+    result = analyses.cohort_analysis(null)
     assert len(result.findings) == 3 and significant(result.findings) == []
 
 
@@ -159,12 +160,12 @@ def test_cohorts_on_null_data_find_nothing(null: Warehouse) -> None:
 def test_adoption_by_segment_finds_the_plan_dependent_feature(
     planted: Warehouse, null: Warehouse
 ) -> None:
-    result = analysis.adoption_by_segment(planted)
+    result = analyses.adoption_by_segment(planted)
     no_nan(result)
     assert {f.subject for f in significant(result.findings)} == {"delta"}
     rates = {r["segment"]: r["adoption_rate"] for r in result.rows if r["feature"] == "delta"}
     assert rates["bronze"] < rates["silver"] < rates["gold"]
-    assert significant(analysis.adoption_by_segment(null).findings) == []
+    assert significant(analyses.adoption_by_segment(null).findings) == []
 
 
 def per_user_counts(wh: Warehouse) -> tuple[np.ndarray, list[str]]:
@@ -179,7 +180,7 @@ def per_user_counts(wh: Warehouse) -> tuple[np.ndarray, list[str]]:
 
 
 def test_usage_correlation_equals_scipy_and_finds_the_planted_pair(planted: Warehouse) -> None:
-    result = analysis.usage_correlation(planted)
+    result = analyses.usage_correlation(planted)
     no_nan(result)
     matrix, names = per_user_counts(planted)
     for row in result.rows:
@@ -192,13 +193,13 @@ def test_usage_correlation_equals_scipy_and_finds_the_planted_pair(planted: Ware
 
 
 def test_usage_correlation_on_null_data_finds_nothing(null: Warehouse) -> None:
-    assert significant(analysis.usage_correlation(null).findings) == []
+    assert significant(analyses.usage_correlation(null).findings) == []
 
 
 def test_churn_relationship_finds_the_retaining_feature(
     planted: Warehouse, null: Warehouse
 ) -> None:
-    result = analysis.churn_relationship(planted)
+    result = analyses.churn_relationship(planted)
     no_nan(result)
     hits = significant(result.findings)
     assert [f.segment for f in hits] == ["gamma"]
@@ -212,11 +213,11 @@ def test_churn_relationship_finds_the_retaining_feature(
     row = next(r for r in result.rows if r["feature"] == "gamma")
     assert row["adopters"] == adopters
     assert math.isclose(row["adopter_churn_rate"], churned / adopters)
-    assert significant(analysis.churn_relationship(null).findings) == []
+    assert significant(analyses.churn_relationship(null).findings) == []
 
 
 def test_power_users_match_an_independent_computation(planted: Warehouse) -> None:
-    result = analysis.power_users(planted)
+    result = analyses.power_users(planted)
     no_nan(result)
     matrix, names = per_user_counts(planted)
     total = matrix.sum(axis=1)
@@ -241,7 +242,7 @@ def test_power_users_match_an_independent_computation(planted: Warehouse) -> Non
 
 
 def test_revenue_growth_matches_sql_and_finds_the_trend(planted: Warehouse) -> None:
-    result = analysis.revenue_growth(planted)
+    result = analyses.revenue_growth(planted)
     no_nan(result)
     series = [
         v for _, v in sql(planted, "SELECT month, sum(mrr) FROM revenue GROUP BY 1 ORDER BY 1")
@@ -254,7 +255,7 @@ def test_revenue_growth_matches_sql_and_finds_the_trend(planted: Warehouse) -> N
 
 
 def test_ltv_formulas(planted: Warehouse) -> None:
-    result = analysis.ltv_by_segment(planted)
+    result = analyses.ltv_by_segment(planted)
     no_nan(result)
     for row in result.rows:
         ((months, paid, accounts),) = sql(
@@ -281,7 +282,7 @@ def test_ltv_formulas(planted: Warehouse) -> None:
 
 
 def test_expansion_candidates(planted: Warehouse) -> None:
-    result = analysis.expansion_opportunities(planted)
+    result = analyses.expansion_opportunities(planted)
     no_nan(result)
     plans = [s["plan"] for s in result.summary["plans"]]
     assert plans == list(PLANS)[:-1]  # ordered by price, read from the data
@@ -298,7 +299,7 @@ def test_expansion_candidates(planted: Warehouse) -> None:
 def test_every_planted_effect_of_the_demo_is_found(demo_db: Path) -> None:
     with Warehouse(Engine(demo_db), default_model()) as wh:
         results = {
-            "conversion": analysis.segment_rate_tests(
+            "conversion": analyses.segment_rate_tests(
                 wh,
                 dimensions=[
                     "plan_type",
@@ -308,11 +309,11 @@ def test_every_planted_effect_of_the_demo_is_found(demo_db: Path) -> None:
                     "company_size",
                 ],
             ),
-            "adoption": analysis.adoption_by_segment(wh),
-            "correlation": analysis.usage_correlation(wh),
-            "churn": analysis.churn_relationship(wh),
-            "growth": analysis.revenue_growth(wh),
-            "cohorts": analysis.cohort_analysis(wh),
+            "adoption": analyses.adoption_by_segment(wh),
+            "correlation": analyses.usage_correlation(wh),
+            "churn": analyses.churn_relationship(wh),
+            "growth": analyses.revenue_growth(wh),
+            "cohorts": analyses.cohort_analysis(wh),
         }
     findings, summary = roll_up(results)
     hits = {(f.source_step, f.dimension, f.segment, f.subject) for f in findings if f.significant}

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from chatter.errors import InvalidValueError
+from chatter.result import StepResult
 from chatter.workflow.chart_files import write_charts
-from chatter.workflow.result import StepResult
 
 pytestmark = pytest.mark.integration
 

@@ -11,13 +11,14 @@ from synthetic import make_dataset
 
 from chatter.context import Context
 from chatter.errors import BadInputError, UnknownDimensionError
+from chatter.result import Finding
 from chatter.semantic.engine import Engine
 from chatter.semantic.model import default_model
 from chatter.semantic.warehouse import Warehouse
-from chatter.tools import analysis
+from chatter.tools import analyses
 from chatter.tools.agent_tools import langchain_tools
-from chatter.tools.compare import compare_filters, correct_findings, roll_up
-from chatter.workflow.result import Finding
+from chatter.tools.analyses.comparison import compare_filters, roll_up
+from chatter.tools.stats import correct_findings
 
 pytestmark = pytest.mark.integration
 
@@ -58,8 +59,8 @@ def test_alpha_is_customizable() -> None:
 
 def test_roll_up_corrects_across_steps(wh: Warehouse) -> None:
     results = {
-        "churn": analysis.churn_relationship(wh),
-        "conversion": analysis.segment_rate_tests(wh, dimensions=["industry"]),
+        "churn": analyses.churn_relationship(wh),
+        "conversion": analyses.segment_rate_tests(wh, dimensions=["industry"]),
     }
     findings, summary = roll_up(results)
     assert {f.source_step for f in findings} == {"churn", "conversion"}
@@ -108,11 +109,11 @@ def test_compare_filters_tests_each_row(wh: Warehouse) -> None:
 
 def test_unknown_names_in_analysis_parameters_are_bad_input(wh: Warehouse) -> None:
     with pytest.raises(UnknownDimensionError, match="Did you mean 'industry'"):
-        analysis.segment_rate_tests(wh, dimensions=["industy"])
+        analyses.segment_rate_tests(wh, dimensions=["industy"])
     with pytest.raises(BadInputError):
-        analysis.adoption_by_segment(wh, segment_dimension="'; DROP TABLE users; --")
+        analyses.adoption_by_segment(wh, segment_dimension="'; DROP TABLE users; --")
     with pytest.raises(BadInputError):
-        analysis.power_users(wh, feature_dimension="nope")
+        analyses.power_users(wh, feature_dimension="nope")
 
 
 def test_langchain_tools_have_typed_schemas_and_run(wh: Warehouse) -> None:

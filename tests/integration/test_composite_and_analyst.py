@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from statsmodels.stats.multitest import multipletests
 
-from chatter.chat_session import ChatSession
+from chatter.analyst.session import ChatSession
 from chatter.context import Context
 from chatter.errors import BadInputError, UnknownTemplateError
 from chatter.semantic.model import default_model

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.integration
 SCRIPT = r"""
 import json, os, sys, time
 from pathlib import Path
-from chatter.tools._analysis_result import AnalysisResult
+from chatter.tools.analyses.result import AnalysisResult
 from chatter.tools.registry import Params, ToolSpec, register_tool
 from chatter.workflow.runs import resume_run, run_workflow
 from chatter.workflow.template import Template

@@ -14,6 +14,9 @@ from typing import Any
 import duckdb
 import pytest
 
+from chatter.analyst.answer import answer
+from chatter.analyst.graph import build_analyst
+from chatter.analyst.route import RouteDecision
 from chatter.context import Context
 from chatter.errors import PermissionDeniedError, RateLimitedError, SensitiveContentError
 from chatter.governance import admin
@@ -21,14 +24,11 @@ from chatter.governance.audit import audit_log
 from chatter.governance.guard import GUARDED
 from chatter.governance.metrics import metrics, reset_metrics
 from chatter.governance.ratelimit import limiter
-from chatter.routing.analyst import build_analyst
-from chatter.routing.answer import answer
-from chatter.routing.intent import RouteDecision
+from chatter.result import Route
 from chatter.semantic.model import default_model
 from chatter.semantic.query import Filter, SemanticQuery
 from chatter.workflow.compiler import BEGIN, FINALIZE, build_state_graph
 from chatter.workflow.composite import compose
-from chatter.workflow.result import Route
 from chatter.workflow.runs import build_graph, run_workflow
 from chatter.workflow.template import builtin_templates
 
@@ -368,7 +368,7 @@ def test_a_scope_reaches_a_table_two_joins_away_without_multiplying_rows(demo_db
     """Revenue rows scoped by a filter on events (revenue -> users -> events, one-to-many):
     the semi-join keeps each revenue row once."""
     from chatter.semantic.scope import scope_statement
-    from chatter.tools._sql_template import build_sql
+    from chatter.tools.analyses.sql_template import build_sql
 
     model = default_model()
     scope = (Filter(field="event_type", op="=", value="api_call"),)

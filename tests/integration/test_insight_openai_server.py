@@ -19,8 +19,8 @@ from langchain_openai import ChatOpenAI
 from chatter.semantic.engine import Engine
 from chatter.semantic.model import default_model
 from chatter.semantic.warehouse import Warehouse
-from chatter.tools import analysis
-from chatter.tools.compare import roll_up
+from chatter.tools import analyses
+from chatter.tools.analyses.comparison import roll_up
 from chatter.tools.insight import collect_evidence, render_insights, reword_insights
 
 pytestmark = pytest.mark.integration
@@ -105,7 +105,7 @@ def test_reword_through_a_real_client_keeps_faithful_text_and_rejects_changed_nu
     server: ThreadingHTTPServer, demo_db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with Warehouse(Engine(demo_db), default_model()) as wh:
-        result = analysis.segment_rate_tests(wh, dimensions=("industry", "acquisition_channel"))
+        result = analyses.segment_rate_tests(wh, dimensions=("industry", "acquisition_channel"))
     steps = [result.to_step("statistical_validation", "statistical_test")]
     findings, _ = roll_up({"statistical_validation": result})
     insights = render_insights(steps, findings)

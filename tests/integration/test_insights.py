@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from synthetic import make_dataset
 
+from chatter.result import Finding, Insight, StepResult
 from chatter.semantic.engine import Engine
 from chatter.semantic.model import default_model
 from chatter.semantic.warehouse import Warehouse
-from chatter.tools import analysis
-from chatter.tools.compare import roll_up
+from chatter.tools import analyses
+from chatter.tools.analyses.comparison import roll_up
 from chatter.tools.insight import audit_insights, collect_evidence, render_insights
-from chatter.workflow.result import Finding, Insight, StepResult
 
 pytestmark = pytest.mark.integration
 
@@ -74,16 +74,16 @@ def run_analyses(
     correction over all their findings."""
     plan = {
         "statistical_validation": (
-            lambda: analysis.segment_rate_tests(
+            lambda: analyses.segment_rate_tests(
                 wh, dimensions=("plan_type", "industry", "acquisition_channel")
             ),
             "statistical_test",
         ),
-        "usage_correlation": (lambda: analysis.usage_correlation(wh), "analysis"),
-        "churn_relationship": (lambda: analysis.churn_relationship(wh), "statistical_test"),
-        "growth_trends": (lambda: analysis.revenue_growth(wh), "analysis"),
-        "ltv_analysis": (lambda: analysis.ltv_by_segment(wh), "analysis"),
-        "expansion_opportunities": (lambda: analysis.expansion_opportunities(wh), "analysis"),
+        "usage_correlation": (lambda: analyses.usage_correlation(wh), "analysis"),
+        "churn_relationship": (lambda: analyses.churn_relationship(wh), "statistical_test"),
+        "growth_trends": (lambda: analyses.revenue_growth(wh), "analysis"),
+        "ltv_analysis": (lambda: analyses.ltv_by_segment(wh), "analysis"),
+        "expansion_opportunities": (lambda: analyses.expansion_opportunities(wh), "analysis"),
     }
     results = {k: (make(), kind) for k, (make, kind) in plan.items() if not which or k in which}
     steps = [result.to_step(k, kind) for k, (result, kind) in results.items()]

@@ -20,7 +20,7 @@ import importlib.util, site, sys
 site.addsitedir(sys.argv[1])  # the install under test, ahead of ...
 sys.path.append(sys.argv[2])  # ... third-party dependencies (no .pth: not our own editable)
 import chatter.graphs, chatter.tools, chatter.tools.query as q
-import chatter.routing.intent, chatter.semantic.compiler, chatter.workflow.runs
+import chatter.analyst.route, chatter.semantic.compiler, chatter.workflow.runs
 assert importlib.util.find_spec("graphs") is None, "bare graphs package installed"
 assert importlib.util.find_spec("tools") is None, "bare tools package installed"
 from importlib import resources

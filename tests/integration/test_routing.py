@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from langchain_core.messages import AIMessage
 
-from chatter.routing.evaluation import evaluate
-from chatter.routing.factory import router_for
-from chatter.routing.followups import interpret
-from chatter.routing.intent import Router
+from chatter.analyst.evaluation import evaluate
+from chatter.analyst.followups import interpret
+from chatter.analyst.route import Router
+from chatter.analyst.routers import router_for
 from chatter.semantic.engine import Engine
 from chatter.semantic.model import default_model
 from chatter.semantic.warehouse import Warehouse

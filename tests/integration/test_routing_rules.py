@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from chatter.analyst.answer import answer
+from chatter.analyst.route_rules import complexity, load_rules
+from chatter.analyst.understand import understand
 from chatter.context import Context
 from chatter.errors import ConditionError, UnknownTemplateError
-from chatter.routing.answer import answer
-from chatter.routing.policy import complexity, load_rules
-from chatter.routing.understand import understand
 from chatter.settings import get_settings
 
 pytestmark = pytest.mark.integration

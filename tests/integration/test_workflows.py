@@ -23,7 +23,7 @@ from chatter.errors import (
     UnknownToolError,
 )
 from chatter.semantic.model import default_model
-from chatter.tools._analysis_result import AnalysisResult
+from chatter.tools.analyses.result import AnalysisResult
 from chatter.tools.registry import TOOLS, Params, ToolSpec, register_tool
 from chatter.workflow.compiler import build_state_graph
 from chatter.workflow.runs import cancel_run, graph_cache, run_workflow

@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import chatter.workflow.charts
+from chatter.result import StepResult
 from chatter.workflow.charts import (
     MAX_BARS,
     MAX_ROWS,
@@ -24,7 +25,6 @@ from chatter.workflow.charts import (
     chart_spec,
     classify,
 )
-from chatter.workflow.result import StepResult
 
 MONTHS = [f"2024-{m:02d}-01" for m in range(1, 13)]
 CATEGORIES = {"ash": 12, "birch": 340, "cedar": 57, "doum": 3}

@@ -14,10 +14,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
-import chatter.routing.conditions
-import chatter.routing.rules
+import chatter.rules.conditions
+import chatter.rules.ruleset
 from chatter.errors import BadInputError, ConditionError
-from chatter.routing.conditions import (
+from chatter.rules.conditions import (
     MAX_DEPTH,
     MAX_LENGTH,
     And,
@@ -30,7 +30,7 @@ from chatter.routing.conditions import (
     Or,
     parse_condition,
 )
-from chatter.routing.rules import Rule, RuleSet
+from chatter.rules.ruleset import Rule, RuleSet
 
 SEED = "user_tier in [premium, enterprise] and query_complexity between 0.7 and 1.0"
 
@@ -439,7 +439,7 @@ def test_pydantic_fields_accept_text_or_objects() -> None:
 
 
 def test_module_examples_run() -> None:
-    for module in (chatter.routing.conditions, chatter.routing.rules):
+    for module in (chatter.rules.conditions, chatter.rules.ruleset):
         assert doctest.testmod(module).failed == 0
 
 

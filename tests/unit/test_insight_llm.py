@@ -12,13 +12,13 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatResult
 from langchain_core.runnables import Runnable
 
+from chatter.result import Finding, Insight, StepResult
 from chatter.tools.insight import (
     RewordedInsights,
     collect_evidence,
     render_insights,
     reword_insights,
 )
-from chatter.workflow.result import Finding, Insight, StepResult
 
 
 class ToolCallingFake(FakeMessagesListChatModel):

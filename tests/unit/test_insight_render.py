@@ -13,13 +13,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import chatter.tools._insight_clauses
-import chatter.tools._insight_evidence
-import chatter.tools._insight_format
-import chatter.tools._insight_numbers
-from chatter.tools._analysis_result import to_finding
-from chatter.tools._insight_format import number, p_text, percent, points
-from chatter.tools.compare import correct_findings
+import chatter.tools.insight.clauses
+import chatter.tools.insight.evidence
+import chatter.tools.insight.numbers
+import chatter.tools.insight.wording
+from chatter.result import Finding, StepResult
+from chatter.tools.analyses.result import to_finding
 from chatter.tools.insight import (
     EvidenceError,
     audit_insights,
@@ -30,11 +29,13 @@ from chatter.tools.insight import (
     resolve_evidence,
     unsupported_numbers,
 )
+from chatter.tools.insight.wording import number, p_text, percent, points
 from chatter.tools.stats import (
     GroupStats,
     TestResult,
     anova_test,
     chi_square_test,
+    correct_findings,
     correlation_pairs,
     fisher_exact_test,
     kruskal_wallis_test,
@@ -46,7 +47,6 @@ from chatter.tools.stats import (
     two_proportion_test,
     welch_t_test,
 )
-from chatter.workflow.result import Finding, StepResult
 
 ALPHA = 0.05
 # Level names no code could know: a made-up product with regions, channels and widgets.
@@ -387,10 +387,10 @@ def test_every_kind_of_test_renders_faithfully(kind: str) -> None:
 @pytest.mark.parametrize(
     "module",
     [
-        chatter.tools._insight_clauses,
-        chatter.tools._insight_evidence,
-        chatter.tools._insight_format,
-        chatter.tools._insight_numbers,
+        chatter.tools.insight.clauses,
+        chatter.tools.insight.evidence,
+        chatter.tools.insight.wording,
+        chatter.tools.insight.numbers,
     ],
     ids=lambda m: m.__name__,
 )

@@ -25,7 +25,7 @@ from statsmodels.stats.proportion import (
 )
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW, ttest_ind
 
-import chatter.tools._trend as trend_module
+import chatter.tools.stats.trend as trend_module
 from chatter.tools.stats import (
     GroupStats,
     adjust_p_values,

@@ -9,13 +9,13 @@ from types import ModuleType
 
 import pytest
 
-import chatter.tools._contingency
-import chatter.tools._correction
-import chatter.tools._correlation
-import chatter.tools._means
-import chatter.tools._proportions
-import chatter.tools._test_result
-import chatter.tools._trend
+import chatter.tools.stats.contingency
+import chatter.tools.stats.correction
+import chatter.tools.stats.correlation
+import chatter.tools.stats.means
+import chatter.tools.stats.proportions
+import chatter.tools.stats.test_result
+import chatter.tools.stats.trend
 from chatter.tools import stats
 
 SIGNATURES = {
@@ -74,13 +74,13 @@ def test_result_models_keep_their_fields() -> None:
 
 
 MODULES = [
-    chatter.tools._contingency,
-    chatter.tools._correction,
-    chatter.tools._correlation,
-    chatter.tools._means,
-    chatter.tools._proportions,
-    chatter.tools._test_result,
-    chatter.tools._trend,
+    chatter.tools.stats.contingency,
+    chatter.tools.stats.correction,
+    chatter.tools.stats.correlation,
+    chatter.tools.stats.means,
+    chatter.tools.stats.proportions,
+    chatter.tools.stats.test_result,
+    chatter.tools.stats.trend,
 ]
 
 

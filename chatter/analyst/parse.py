@@ -1,0 +1,346 @@
+"""A question's structure: which measures, dimensions, levels (filters), time grain, order and
+limit it names, found by matching the vocabulary against its words."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from chatter.analyst.vocabulary import Entry, Vocabulary
+from chatter.analyst.words import STOPWORDS, Words, phrase, tokens
+from chatter.errors import suggest
+
+GROUP_CUES = frozenset(
+    phrase("by per across each every which what split broken grouped among between vs versus")
+)
+FILTER_CUES = frozenset(phrase("for only just in among on within where with"))
+EXCLUDE_CUES = frozenset(phrase("excluding exclude except without not besides other than"))
+GRAINS = {
+    "daily": "day",
+    "day": "day",
+    "weekly": "week",
+    "week": "week",
+    "monthly": "month",
+    "month": "month",
+    "quarterly": "quarter",
+    "quarter": "quarter",
+    "yearly": "year",
+    "annual": "year",
+    "annually": "year",
+    "year": "year",
+}
+OVER_TIME = ("over time", "trend", "trending", "timeline", "time series")
+# Raw words, not stems: "most" and "many" share a stem, and "how many" orders nothing.
+DESCENDING = frozenset(
+    [
+        "top",
+        "highest",
+        "most",
+        "best",
+        "biggest",
+        "largest",
+        "greatest",
+        "max",
+        "maximum",
+        "leading",
+    ]
+)
+ASCENDING = frozenset(
+    ["bottom", "lowest", "least", "worst", "smallest", "fewest", "min", "minimum"]
+)
+_LIMIT = re.compile(
+    r"\b(top|bottom|first|last|best|worst|highest|lowest|show|limit)\s+(\d{1,6})\b"
+    r"|\b(\d{1,6})\s+(most|least|highest|lowest|top|best|worst|biggest|largest)\b"
+)
+
+
+@dataclass
+class Match:
+    entry: Entry
+    start: int
+    end: int  # exclusive
+
+
+@dataclass
+class ParsedQuestion:
+    words: Words
+    measures: list[Match] = field(default_factory=list)
+    dimensions: list[Match] = field(default_factory=list)
+    levels: list[tuple[Match, bool]] = field(default_factory=list)  # (match, excluded)
+    grain: str | None = None
+    limit: int | None = None
+    descending: bool | None = None
+    unknown_after_by: list[tuple[str, list[str]]] = field(default_factory=list)
+    unknown_words: list[str] = field(default_factory=list)  # content words we cannot place
+    repairs: list[tuple[str, str]] = field(default_factory=list)  # (typed, read as)
+
+    @property
+    def measure_names(self) -> list[str]:
+        return list(dict.fromkeys(m.entry.name for m in self.measures))
+
+    @property
+    def dimension_names(self) -> list[str]:
+        return list(dict.fromkeys(m.entry.name for m in self.dimensions))
+
+    def filters(self) -> list[dict[str, Any]]:
+        """Level mentions as filters: several levels of one dimension become ``in``."""
+        chosen: dict[tuple[str, bool], list[str]] = {}
+        for match, excluded in self.levels:
+            chosen.setdefault((match.entry.name, excluded), [])
+            if match.entry.value not in chosen[(match.entry.name, excluded)]:
+                chosen[(match.entry.name, excluded)].append(str(match.entry.value))
+        out: list[dict[str, Any]] = []
+        for (dim, excluded), values in chosen.items():
+            if len(values) == 1:
+                out.append({"field": dim, "op": "!=" if excluded else "=", "value": values[0]})
+            else:
+                out.append({"field": dim, "op": "not_in" if excluded else "in", "value": values})
+        return out
+
+
+def _matches(
+    words: Words, entries: list[Entry], taken: set[int], prefer_ratio: bool = False
+) -> list[Match]:
+    """Longest-first, non-overlapping matches of the entries' phrases in the question; at equal
+    length a phrase written exactly as in the vocabulary wins over one met through stems
+    ("conversions" names converted users before it names the conversion rate), and a ratio
+    wins when the question asks for a share or a rate."""
+    found: list[Match] = []
+    ordered = sorted(entries, key=lambda e: (-len(e.words), not (prefer_ratio and e.ratio)))
+    for exact in (True, False):
+        for entry in ordered:
+            target = entry.raw if exact else entry.words
+            haystack = words.raw if exact else words.stems
+            n = len(target)
+            for start in range(len(haystack) - n + 1 if n else 0):
+                if haystack[start : start + n] != target:
+                    continue
+                span = set(range(start, start + n))
+                if not span & taken:
+                    found.append(Match(entry, start, start + n))
+                    taken |= span
+    return sorted(found, key=lambda m: m.start)
+
+
+RATE_WORDS = frozenset(
+    ["share", "rate", "rates", "percent", "percentage", "ratio", "proportion", "fraction"]
+)
+# Words of the router's own that must never be "repaired" into vocabulary words.
+PROTECTED = frozenset(
+    {
+        *GRAINS,
+        *DESCENDING,
+        *ASCENDING,
+        *RATE_WORDS,
+        "first",
+        "last",
+        "since",
+        "before",
+        "after",
+        "until",
+        "lately",
+        "recently",
+        "trend",
+        "trending",
+    }
+)
+
+
+def repair_spelling(text: str, known: set[str]) -> tuple[str, list[tuple[str, str]]]:
+    """Replace words we do not know by a known word one slip away: a swapped, missing, extra
+    or wrong letter ("chrun" -> "churn", "converison" -> "conversion")."""
+    out, fixes = [], []
+    for token in tokens(text):
+        unknown = (
+            token not in known
+            and token not in STOPWORDS
+            and token not in PROTECTED
+            and not token.isdigit()
+            and len(token) >= 5  # shorter words are too often another real word ("tend")
+        )
+        fix = next((k for k in sorted(known) if _one_slip(token, k)), None) if unknown else None
+        out.append(fix or token)
+        if fix:
+            fixes.append((token, fix))
+    return " ".join(out), fixes
+
+
+def _one_slip(a: str, b: str) -> bool:
+    """Optimal string alignment distance of at most one (transpositions count once)."""
+    if abs(len(a) - len(b)) > 1 or a[0] != b[0] or len(b) < 4:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and a[diff[0]] == b[diff[1]]
+            and a[diff[1]] == b[diff[0]]
+        )
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
+
+
+def _level_allowed(words: Words, match: Match, generic: set[str]) -> bool:
+    """A level counts when a cue introduces it ("for fintech", "only enterprise"), or when its
+    word means nothing else to us; short codes ("US") must be written in capitals."""
+    value = match.entry.value or ""
+    original = words.original[match.start] if match.start < len(words.original) else ""
+    if len(value) <= 3 and not (original.isupper() and original.lower() == value.lower()):
+        return False
+    if len(value) <= 3:
+        return True  # a code written in capitals, as the data has it
+    before = words.stems[match.start - 1] if match.start > 0 else ""
+    if before in FILTER_CUES or before in EXCLUDE_CUES:
+        return True
+    return not any(s in generic or s in STOPWORDS for s in match.entry.words)
+
+
+def parse_question(text: str, vocab: Vocabulary) -> ParsedQuestion:
+    words = Words.of(text)
+    if vocab.known_words:
+        repaired, fixes = repair_spelling(text, vocab.known_words)
+        if fixes:
+            words = Words.of(repaired)
+    else:
+        fixes = []
+    parsed = ParsedQuestion(words, repairs=fixes)
+    taken: set[int] = set()
+    prefer_ratio = bool(RATE_WORDS & set(words.raw))
+    everything = _matches(words, vocab.entries, taken, prefer_ratio)
+    parsed.measures = [m for m in everything if m.entry.kind == "measure"]
+    named = [m for m in everything if m.entry.kind != "measure" and not _grain_word(words, m)]
+    generic = {s for counter in vocab.template_words.values() for s in counter}
+    generic |= {w for e in vocab.entries if e.kind != "level" for w in e.words}
+    dimensions = [m for m in named if m.entry.kind == "dimension"]
+    # "how many of them converted": a yes/no dimension not grouped by is the count of yeses.
+    for match in list(dimensions):
+        flag = vocab.flag_measures.get(match.entry.name.split(".")[-1])
+        before = words.raw[match.start - 1] if match.start else ""
+        if flag and before not in ("by", "per"):
+            dimensions.remove(match)
+            parsed.measures.append(Match(Entry((), (), "measure", flag), match.start, match.end))
+    parsed.measures.sort(key=lambda m: m.start)
+    candidates = [m for m in named if m.entry.kind == "level"]
+    for match in candidates:
+        # "the growth plan", "the fintech industry": the dimension word vouches for the level.
+        vouching = [
+            d
+            for d in dimensions
+            if d.start == match.end and _same_dimension(d.entry.name, match.entry.name)
+        ]
+        # "starter vs growth": two levels of one dimension set against each other.
+        paired = any(
+            _same_dimension(m.entry.name, match.entry.name)
+            and abs(match.start - m.end if m.start < match.start else m.start - match.end) == 1
+            and words.raw[min(m.end, match.end)] in ("vs", "versus", "or", "and")
+            for m in candidates
+            if m is not match
+        )
+        if vouching or paired or _level_allowed(words, match, generic):
+            dimensions = [d for d in dimensions if d not in vouching]
+            preceding = range(max(0, match.start - 2), match.start)
+            excluded = any(words.stems[i] in EXCLUDE_CUES for i in preceding)
+            parsed.levels.append((match, excluded))
+    parsed.dimensions = dimensions
+    _compared_levels(parsed)
+    parsed.unknown_words = [
+        r
+        for r in words.raw
+        if r not in vocab.known_words
+        and r not in STOPWORDS
+        and r not in PROTECTED
+        and not r.isdigit()
+        and len(r) > 2
+        and not _placed(words, r, everything)
+    ]
+    _grain(parsed, text)
+    _order_and_limit(parsed, text)
+    _unknown_groupings(parsed, vocab, taken)
+    return parsed
+
+
+def _grain_word(words: Words, match: Match) -> bool:
+    """ "per month", "by week": a grain, not the dimension that happens to be called month."""
+    if match.end - match.start != 1 or words.raw[match.start] not in GRAINS:
+        return False
+    return match.start > 0 and words.raw[match.start - 1] in ("by", "per", "each", "every", "a")
+
+
+def _placed(words: Words, raw: str, matches: list[Match]) -> bool:
+    return any(raw in words.raw[m.start : m.end] for m in matches)
+
+
+def _compared_levels(parsed: ParsedQuestion) -> None:
+    """ "starter vs growth": two levels of one dimension compared side by side are a breakdown
+    by that dimension, kept to those levels."""
+    by_dim: dict[str, list[Match]] = {}
+    for match, excluded in parsed.levels:
+        if not excluded:
+            by_dim.setdefault(match.entry.name, []).append(match)
+    for dim, matches in by_dim.items():
+        if len(matches) < 2 or any(_same_dimension(d.entry.name, dim) for d in parsed.dimensions):
+            continue
+        first, second = matches[0], matches[1]
+        between = parsed.words.raw[first.end : second.start]
+        if any(w in ("vs", "versus", "compared", "against", "or") for w in between):
+            parsed.dimensions.append(Match(Entry((), (), "dimension", dim), first.start, first.end))
+
+
+def _same_dimension(a: str, b: str) -> bool:
+    return a.split(".")[-1] == b.split(".")[-1]
+
+
+def _grain(parsed: ParsedQuestion, text: str) -> None:
+    lowered = text.lower()
+    for i, raw in enumerate(parsed.words.raw):
+        grain = GRAINS.get(raw) or GRAINS.get(raw.rstrip("s"))
+        if grain is None:
+            continue
+        before = parsed.words.raw[i - 1] if i else ""
+        if raw in (
+            "daily",
+            "weekly",
+            "monthly",
+            "quarterly",
+            "yearly",
+            "annual",
+            "annually",
+        ) or before in ("by", "per", "each", "every", "a", "over"):
+            parsed.grain = grain
+            return
+    if any(cue in lowered for cue in OVER_TIME):
+        parsed.grain = "month"
+
+
+def _order_and_limit(parsed: ParsedQuestion, text: str) -> None:
+    match = _LIMIT.search(text.lower())
+    if match:
+        word = match.group(1) or match.group(4)
+        number = int(match.group(2) or match.group(3))
+        if 0 < number <= 100_000:
+            parsed.limit = number
+            if word in ASCENDING or word == "last":
+                parsed.descending = False
+            elif word not in ("show", "limit", "first"):
+                parsed.descending = True
+    if parsed.descending is None:
+        if any(w in DESCENDING for w in parsed.words.raw):
+            parsed.descending = True
+        elif any(w in ASCENDING for w in parsed.words.raw):
+            parsed.descending = False
+
+
+def _unknown_groupings(parsed: ParsedQuestion, vocab: Vocabulary, taken: set[int]) -> None:
+    """A word after "by"/"per" that names nothing we know: remember it with suggestions."""
+    names = sorted({" ".join(e.words) for e in vocab.of_kind("dimension")})
+    for i, raw in enumerate(parsed.words.raw[:-1]):
+        if raw not in ("by", "per") or i + 1 in taken:
+            continue
+        nxt = parsed.words.raw[i + 1]
+        if nxt in STOPWORDS or nxt in GRAINS or nxt.rstrip("s") in GRAINS or nxt.isdigit():
+            continue
+        close = suggest(parsed.words.stems[i + 1], names)
+        dims = sorted({e.name for e in vocab.of_kind("dimension") if " ".join(e.words) in close})
+        parsed.unknown_after_by.append((nxt, dims))

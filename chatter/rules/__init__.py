@@ -1,0 +1,1 @@
+"""Rules: the condition language and rule sets that choose what runs."""

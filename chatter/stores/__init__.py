@@ -1,0 +1,1 @@
+"""Stores: where runs and chat sessions are kept."""

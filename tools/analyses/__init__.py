@@ -1,0 +1,30 @@
+"""Analyses a workflow step can run, each returning rows plus the findings it tested.
+
+Every analysis takes the Warehouse (semantic model + database + cache) and names from the model
+as parameters, with defaults for the packaged ``saas`` model; a user's own model works when it
+names the same roles.
+"""
+
+from chatter.tools.analyses.cohorts import cohort_analysis
+from chatter.tools.analyses.comparison import compare_filters, compare_rows
+from chatter.tools.analyses.features import adoption_by_segment, churn_relationship
+from chatter.tools.analyses.result import AnalysisResult, to_finding
+from chatter.tools.analyses.revenue import expansion_opportunities, ltv_by_segment, revenue_growth
+from chatter.tools.analyses.segments import segment_rate_tests
+from chatter.tools.analyses.usage import power_users, usage_correlation
+
+__all__ = [
+    "AnalysisResult",
+    "adoption_by_segment",
+    "churn_relationship",
+    "cohort_analysis",
+    "compare_filters",
+    "compare_rows",
+    "expansion_opportunities",
+    "ltv_by_segment",
+    "power_users",
+    "revenue_growth",
+    "segment_rate_tests",
+    "to_finding",
+    "usage_correlation",
+]

@@ -1,0 +1,319 @@
+"""Revenue analyses: growth and its trend, lifetime value by segment, expansion candidates."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import pairwise
+from typing import Any
+
+import numpy as np
+from sqlglot import exp
+
+from chatter.semantic.warehouse import Warehouse
+from chatter.tools.analyses.model_names import event_source, qualify, revenue_source
+from chatter.tools.analyses.result import AnalysisResult, Recorder, to_finding
+from chatter.tools.analyses.sql_template import build_sql
+from chatter.tools.stats import (
+    chi_square_test,
+    kruskal_wallis_test,
+    mann_kendall_test,
+    ols_trend_test,
+)
+
+
+def revenue_growth(
+    warehouse: Warehouse,
+    *,
+    revenue: str = "mrr",
+    customers: str = "paying_users",
+    period_dimension: str = "month",
+    filters: Sequence[dict[str, Any]] = (),
+) -> AnalysisResult:
+    """Revenue per period with period-over-period growth, the compound growth rate, and two trend
+    tests on revenue: an OLS slope with its confidence interval and Mann-Kendall (no shape
+    assumed)."""
+    rec = Recorder(warehouse)
+    data = [
+        r
+        for r in rec.query(
+            {
+                "measures": [revenue, customers],
+                "dimensions": [period_dimension],
+                "filters": list(filters),
+            }
+        )
+        if r[period_dimension] is not None
+    ]
+    rows, previous = [], None
+    for r in data:
+        value = r[revenue] or 0.0
+        rows.append(
+            {
+                "period": r[period_dimension],
+                revenue: value,
+                customers: r[customers],
+                "growth": (value - previous) / previous if previous else None,
+            }
+        )
+        previous = value
+    series = [r[revenue] for r in rows]
+    findings = [
+        to_finding(
+            ols_trend_test(series),
+            metric=revenue,
+            dimension=period_dimension,
+            subject="trend over time",
+        ),
+        to_finding(
+            mann_kendall_test(series),
+            metric=revenue,
+            dimension=period_dimension,
+            subject="trend over time",
+        ),
+    ]
+    summary: dict[str, Any] = {"periods": len(rows)}
+    if len(series) >= 2 and series[0] > 0 and series[-1] > 0:
+        summary.update(
+            first=series[0],
+            last=series[-1],
+            compound_growth=(series[-1] / series[0]) ** (1 / (len(series) - 1)) - 1,
+        )
+    growths = [r["growth"] for r in rows if r["growth"] is not None]
+    if growths:
+        summary.update(
+            median_growth=float(np.median(growths)),
+            periods_growing=sum(g > 0 for g in growths),
+            periods_compared=len(growths),
+        )
+    notes = [
+        "growth: change against the previous period; compound_growth: (last / first) ^ "
+        "(1 / (periods - 1)) - 1. The last period may be incomplete if the data ends mid-way."
+    ]
+    return rec.result("revenue_growth", rows, findings, notes, summary=summary)
+
+
+def ltv_by_segment(
+    warehouse: Warehouse,
+    *,
+    segment_dimension: str = "plan_type",
+    entity_table: str = "users",
+    revenue: str = "mrr",
+    monthly_revenue: str = "avg_mrr",
+    exposure: str = "paying_months",
+    revenue_accounts: str = "paying_users",
+    customers: str = "converted_users",
+    churned: str = "churned_users",
+    filters: Sequence[dict[str, Any]] = (),
+) -> AnalysisResult:
+    """Lifetime value per segment: monthly ARPU x expected lifetime (1 / monthly churn), beside
+    the revenue observed so far per account. Tests whether churn differs across segments."""
+    rec = Recorder(warehouse)
+    segment = qualify(warehouse.model, segment_dimension, entity_table)
+    seg = segment.split(".")[-1]
+    money = {
+        r[seg]: r
+        for r in rec.query(
+            {
+                "measures": [revenue, monthly_revenue, exposure, revenue_accounts],
+                "dimensions": [segment],
+                "filters": list(filters),
+            }
+        )
+    }
+    churn = {
+        r[seg]: r
+        for r in rec.query(
+            {"measures": [customers, churned], "dimensions": [segment], "filters": list(filters)}
+        )
+    }
+    rows, table, labels = [], [], []
+    for level in sorted((k for k in churn if k is not None), key=str):
+        c = churn[level]
+        m = money.get(level, {})
+        paying, lost = c[customers] or 0, c[churned] or 0
+        months = m.get(exposure) or 0
+        hazard = lost / months if months else None
+        arpu = m.get(monthly_revenue)
+        lifetime = 1 / hazard if hazard else None
+        rows.append(
+            {
+                "segment": level,
+                "paying_accounts": paying,
+                "churned_accounts": lost,
+                "paying_months": months,
+                "monthly_churn": hazard,
+                "monthly_arpu": arpu,
+                "expected_lifetime_months": lifetime,
+                "ltv": arpu * lifetime if arpu is not None and lifetime is not None else None,
+                "observed_revenue_per_account": (m.get(revenue) or 0.0) / m[revenue_accounts]
+                if m.get(revenue_accounts)
+                else None,
+            }
+        )
+        if paying:
+            table.append([lost, paying - lost])
+            labels.append(str(level))
+    findings = [
+        to_finding(
+            chi_square_test(table, labels, ("churned", "retained")),
+            metric="churn_rate",
+            dimension=seg,
+        )
+    ]
+    notes = [
+        "monthly_churn = churned accounts / paying account-months (a constant monthly hazard); "
+        "expected_lifetime_months = 1 / monthly_churn; ltv = monthly_arpu x "
+        "expected_lifetime_months, undiscounted and before costs.",
+        "observed_revenue_per_account = revenue so far / accounts billed: a floor on lifetime "
+        "value, since accounts still paying will pay more.",
+        f"Segments are {segment}, fixed per account.",
+    ]
+    return rec.result("ltv_by_segment", rows, findings, notes)
+
+
+_EXPANSION_SQL = """
+WITH latest AS (
+    SELECT MAX(A_REV.C_PERIOD) AS period FROM T_REV AS A_REV
+), current_accounts AS (
+    SELECT A_REV.C_RKEY AS entity, A_REV.C_PLAN AS plan, A_REV.C_AMOUNT AS amount
+    FROM T_REV AS A_REV JOIN latest ON A_REV.C_PERIOD = latest.period
+), usage AS (
+    SELECT A_EV.C_EKEY AS entity, A_EV.C_FEATURE AS feature, COUNT(*) AS uses
+    FROM T_EV AS A_EV WHERE A_EV.C_FEATURE IS NOT NULL GROUP BY 1, 2
+)
+SELECT current_accounts.entity, current_accounts.plan, current_accounts.amount
+FROM current_accounts LEFT JOIN usage ON current_accounts.entity = usage.entity
+GROUP BY 1, 2, 3
+"""
+
+
+def _uses_of(i: int) -> exp.Expr:
+    """Column ``c<i>``: the account's uses of feature parameter ``$f<i>`` (zero if none)."""
+    uses = exp.Filter(
+        this=exp.Sum(this=exp.column("uses", table="usage")),
+        expression=exp.Where(
+            this=exp.EQ(
+                this=exp.column("feature", table="usage"), expression=exp.Placeholder(this=f"f{i}")
+            )
+        ),
+    )
+    return exp.alias_(
+        exp.Coalesce(this=uses, expressions=[exp.Literal.number(0)]), f"c{i}", quoted=True
+    )
+
+
+def expansion_opportunities(
+    warehouse: Warehouse,
+    *,
+    plan_dimension: str = "plan_type",
+    revenue: str = "mrr",
+    period_dimension: str = "month",
+    feature_dimension: str = "event_type",
+    entity_table: str = "users",
+    max_rows: int = 100,
+) -> AnalysisResult:
+    """Accounts paying for a lower plan whose feature usage is closer to the next plan up than to
+    their own, with the monthly revenue at stake if they moved up.
+
+    Plans are ordered by their average revenue per account (levels come from the data). Usage is
+    each account's log(1 + uses) per feature; "closer" is Euclidean distance to each plan's mean.
+    """
+    rec = Recorder(warehouse)
+    model = warehouse.model
+    rev = revenue_source(model, revenue, period_dimension, plan_dimension, entity_table)
+    ev = event_source(model, feature_dimension, entity_table)
+    features = sorted(
+        str(r[feature_dimension])
+        for r in rec.query({"dimensions": [feature_dimension]})
+        if r[feature_dimension] is not None
+    )
+    base = build_sql(
+        _EXPANSION_SQL,
+        {
+            "T_REV": rev.table,
+            "A_REV": rev.alias,
+            "C_RKEY": rev.key,
+            "C_PERIOD": rev.period,
+            "C_PLAN": rev.plan,
+            "C_AMOUNT": rev.amount,
+            "T_EV": ev.table,
+            "A_EV": ev.alias,
+            "C_EKEY": ev.key,
+            "C_FEATURE": ev.feature,
+        },
+    )
+    assert isinstance(base, exp.Select)
+    statement = base.select(*(_uses_of(i) for i in range(len(features))), append=True)
+    data = rec.arrays(statement, {f"f{i}": f for i, f in enumerate(features)})
+    if not len(data["entity"]):
+        return rec.result(
+            "expansion_opportunities", [], [], ["No paying accounts in the last period."]
+        )
+    entities = data["entity"]
+    plan = np.asarray([str(p) for p in data["plan"]], dtype=object)
+    amount = data["amount"].astype(np.float64)
+    usage = (
+        np.column_stack([data[f"c{i}"].astype(np.float64) for i in range(len(features))])
+        if features
+        else np.zeros((len(entities), 0))
+    )
+    profile = np.log1p(usage)
+    levels = sorted({str(p) for p in plan}, key=lambda p: float(amount[plan == p].mean()))
+    price = {p: float(amount[plan == p].mean()) for p in levels}
+    centroid = {p: profile[plan == p].mean(axis=0) for p in levels}
+    candidates: list[dict[str, Any]] = []
+    summary_rows: list[dict[str, Any]] = []
+    for lower, upper in pairwise(levels):
+        members = np.flatnonzero(plan == lower)
+        own = np.linalg.norm(profile[members] - centroid[lower], axis=1)
+        up = np.linalg.norm(profile[members] - centroid[upper], axis=1)
+        chosen = members[up < own]
+        uplift = np.maximum(price[upper] - amount[chosen], 0.0)
+        summary_rows.append(
+            {
+                "plan": lower,
+                "next_plan": upper,
+                "accounts": len(members),
+                "candidates": len(chosen),
+                "mrr_at_stake": float(uplift.sum()),
+            }
+        )
+        candidates += [
+            {
+                "entity": entities[i].item(),
+                "plan": lower,
+                "suggested_plan": upper,
+                "current_mrr": float(amount[i]),
+                "next_plan_mrr": price[upper],
+                "mrr_at_stake": float(u),
+            }
+            for i, u in zip(chosen, uplift, strict=True)
+        ]
+    candidates.sort(key=lambda c: (-c["mrr_at_stake"], str(c["entity"])))
+    score = profile.sum(axis=1)
+    findings = [
+        to_finding(
+            kruskal_wallis_test({p: score[plan == p] for p in levels}),
+            metric="usage_intensity",
+            dimension=plan_dimension,
+            subject="log usage per account across plans",
+        )
+    ]
+    notes = [
+        f"Plans ordered by average {revenue} per account in the last period: "
+        + " < ".join(levels)
+        + ".",
+        "mrr_at_stake: the next plan's average MRR minus the account's current MRR; rows list "
+        f"the top {max_rows} candidates by MRR at stake.",
+    ]
+    return rec.result(
+        "expansion_opportunities",
+        candidates[:max_rows],
+        findings,
+        notes,
+        summary={
+            "plans": summary_rows,
+            "candidates": sum(s["candidates"] for s in summary_rows),
+            "mrr_at_stake": sum(s["mrr_at_stake"] for s in summary_rows),
+        },
+    )

@@ -1,0 +1,296 @@
+"""Usage analyses: power users (top decile of activity) and the correlation of per-account
+feature counts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sqlglot import exp
+
+from chatter.semantic.warehouse import Warehouse
+from chatter.tools.analyses.model_names import EventSource, event_source
+from chatter.tools.analyses.result import AnalysisResult, Recorder, to_finding
+from chatter.tools.analyses.sql_template import build_sql
+from chatter.tools.stats import (
+    GroupStats,
+    level_vs_rest_test,
+    weighted_correlation_pairs,
+    welch_t_test,
+)
+
+_ACTIVITY_SQL = """
+SELECT A_EV.C_KEY AS entity, COUNT(*) AS total
+FROM T_EV AS A_EV WHERE A_EV.C_FEATURE IS NOT NULL GROUP BY 1
+"""
+
+
+def feature_pivot(src: EventSource, features: Sequence[str]) -> exp.Select:
+    """One pass over the events: per active entity, its total uses and its uses of each feature
+    (``c0``, ``c1``, ... for parameters ``$f0``, ``$f1``, ...); a pivot, so no join."""
+    activity = build_sql(
+        _ACTIVITY_SQL,
+        {"T_EV": src.table, "A_EV": src.alias, "C_KEY": src.key, "C_FEATURE": src.feature},
+    )
+    assert isinstance(activity, exp.Select)
+    feature = exp.column(src.feature, table=src.alias, quoted=True)
+    return activity.select(
+        *(
+            exp.alias_(
+                exp.Filter(
+                    this=exp.Count(this=exp.Star()),
+                    expression=exp.Where(
+                        this=exp.EQ(this=feature, expression=exp.Placeholder(this=f"f{i}"))
+                    ),
+                ),
+                f"c{i}",
+                quoted=True,
+            )
+            for i in range(len(features))
+        ),
+        append=True,
+    )
+
+
+def power_user_sql(src: EventSource, features: Sequence[str]) -> exp.Expr:
+    """Each active entity's total and per-feature uses, the activity cut, then per tier the
+    moments of every feature's uses."""
+    wide = feature_pivot(src, features)
+    per_tier: list[exp.Expr] = [
+        exp.alias_(
+            exp.GTE(
+                this=exp.column("total", table="wide"),
+                expression=exp.column("threshold", table="cut"),
+            ),
+            "is_power",
+        ),
+        exp.alias_(exp.AnyValue(this=exp.column("threshold", table="cut")), "threshold"),
+        exp.alias_(exp.Count(this=exp.Star()), "accounts"),
+    ]
+    for i in range(len(features)):
+        uses = exp.column(f"c{i}", table="wide", quoted=True)
+        per_tier += [
+            exp.alias_(
+                exp.Filter(
+                    this=exp.Count(this=exp.Star()),
+                    expression=exp.Where(this=exp.GT(this=uses, expression=exp.Literal.number(0))),
+                ),
+                f"a{i}",
+            ),
+            exp.alias_(exp.Sum(this=uses), f"s{i}"),
+            exp.alias_(exp.Sum(this=exp.Mul(this=uses, expression=uses.copy())), f"q{i}"),
+        ]
+    cut = exp.select(
+        exp.alias_(
+            exp.func("QUANTILE_CONT", exp.column("total"), exp.Placeholder(this="quantile")),
+            "threshold",
+        )
+    ).from_("wide")
+    return (
+        exp.select(*per_tier)
+        .from_("wide")
+        .join("cut", join_type="CROSS")
+        .group_by(exp.column("total", table="wide") >= exp.column("threshold", table="cut"))
+        .with_("wide", as_=wide)
+        .with_("cut", as_=cut)
+    )
+
+
+def _usage_stats(uses: float, uses_squared: float, accounts: int) -> GroupStats:
+    """Mean and sample variance of per-account uses, counting accounts with none as zeros."""
+    mean = uses / accounts if accounts else 0.0
+    variance = (uses_squared - uses * uses / accounts) / (accounts - 1) if accounts > 1 else 0.0
+    return GroupStats(n=accounts, mean=mean, variance=max(variance, 0.0))
+
+
+def power_users(
+    warehouse: Warehouse,
+    *,
+    feature_dimension: str = "event_type",
+    entity_table: str = "users",
+    top_share: float = 0.10,
+) -> AnalysisResult:
+    """Power users are the active accounts at or above the (1 - ``top_share``) quantile of total
+    events. Per feature: adoption among power users vs the rest (two-proportion or Fisher) and
+    uses per account, zeros included (Welch t on moments from SQL)."""
+    rec = Recorder(warehouse)
+    src = event_source(warehouse.model, feature_dimension, entity_table)
+    features = sorted(
+        str(r[feature_dimension])
+        for r in rec.query({"dimensions": [feature_dimension]})
+        if r[feature_dimension] is not None
+    )
+    params: dict[str, Any] = {f"f{i}": f for i, f in enumerate(features)}
+    data = rec.arrays(power_user_sql(src, features), {**params, "quantile": 1.0 - top_share})
+    by_feature: dict[str, dict[bool, dict[str, float]]] = {f: {} for f in features}
+    accounts: dict[bool, int] = {}
+    for row in range(len(data.get("accounts", []))):
+        tier = bool(data["is_power"][row])
+        accounts[tier] = int(data["accounts"][row])
+        for i, name in enumerate(features):
+            by_feature[name][tier] = {
+                "adopters": float(data[f"a{i}"][row]),
+                "uses": float(data[f"s{i}"][row] or 0),
+                "uses_squared": float(data[f"q{i}"][row] or 0),
+            }
+    n_power, n_rest = accounts.get(True, 0), accounts.get(False, 0)
+    rows, findings = [], []
+    total_uses = {
+        tier: sum(f.get(tier, {}).get("uses", 0.0) for f in by_feature.values())
+        for tier in (True, False)
+    }
+    for feature, tiers in sorted(by_feature.items()):
+        power, rest = tiers.get(True, {}), tiers.get(False, {})
+        p_stats = _usage_stats(power.get("uses", 0.0), power.get("uses_squared", 0.0), n_power)
+        r_stats = _usage_stats(rest.get("uses", 0.0), rest.get("uses_squared", 0.0), n_rest)
+        adopt_p, adopt_r = int(power.get("adopters", 0)), int(rest.get("adopters", 0))
+        rows.append(
+            {
+                "feature": feature,
+                "power_adoption_rate": adopt_p / n_power if n_power else None,
+                "rest_adoption_rate": adopt_r / n_rest if n_rest else None,
+                "power_uses_per_account": p_stats.mean,
+                "rest_uses_per_account": r_stats.mean,
+                "uses_ratio": p_stats.mean / r_stats.mean if r_stats.mean else None,
+                "power_share_of_uses": power.get("uses", 0.0) / total_uses[True]
+                if total_uses[True]
+                else None,
+                "rest_share_of_uses": rest.get("uses", 0.0) / total_uses[False]
+                if total_uses[False]
+                else None,
+            }
+        )
+        findings.append(
+            to_finding(
+                level_vs_rest_test(adopt_p, n_power, adopt_r, n_rest, label="power users"),
+                metric="adoption_rate",
+                dimension="activity_tier",
+                segment="power users",
+                subject=feature,
+            )
+        )
+        findings.append(
+            to_finding(
+                welch_t_test(p_stats, r_stats, ("power users", "rest")),
+                metric="uses_per_account",
+                dimension="activity_tier",
+                segment="power users",
+                subject=feature,
+            )
+        )
+    threshold = float(data["threshold"][0]) if len(data.get("threshold", [])) else None
+    notes = [
+        f"Power users: active accounts with at least {threshold:g} events, the top "
+        f"{top_share:.0%} by activity (ties at the cut are included)."
+        if threshold
+        else "No activity: nothing to rank.",
+        "Uses per account count accounts that never used a feature as zero. Power users are "
+        "more active by definition; the share of uses shows how their mix differs.",
+    ]
+    return rec.result(
+        "power_users",
+        rows,
+        findings,
+        notes,
+        summary={
+            "power_users": n_power,
+            "other_active_accounts": n_rest,
+            "threshold_events": threshold,
+        },
+    )
+
+
+_ENTITIES_SQL = "SELECT COUNT(*) AS entities FROM T_U AS A_U"
+
+
+def usage_distribution_sql(src: EventSource, features: Sequence[str]) -> exp.Expr:
+    """Active entities' use counts per feature as their joint distribution: each distinct
+    combination of counts once, with how many entities share it. Exact for any statistic of the
+    counts, and small: usage counts repeat, so millions of accounts come back as few rows."""
+    columns = [exp.column(f"c{i}", quoted=True) for i in range(len(features))]
+    return (
+        exp.select(*columns, exp.alias_(exp.Count(this=exp.Star()), "weight"))
+        .from_("wide")
+        .group_by(*columns)
+        .with_("wide", as_=feature_pivot(src, features))
+    )
+
+
+def usage_correlation(
+    warehouse: Warehouse,
+    *,
+    feature_dimension: str = "event_type",
+    entity_table: str = "users",
+    adopters: str = "active_users",
+    method: str = "spearman",
+    max_features: int = 25,
+) -> AnalysisResult:
+    """Correlation of every pair of per-account feature counts (zero for accounts that never
+    used a feature), each pair tested; Spearman by default because usage is heavy-tailed.
+    DuckDB returns the counts' joint distribution, so any number of accounts fits."""
+    rec = Recorder(warehouse)
+    adoption = rec.query(
+        {
+            "measures": [adopters],
+            "dimensions": [feature_dimension],
+            "order_by": [{"field": adopters, "descending": True}],
+            "limit": max_features,
+        }
+    )
+    names = sorted(str(r[feature_dimension]) for r in adoption if r[feature_dimension] is not None)
+    if len(names) < 2:
+        return rec.result(
+            "usage_correlation",
+            [],
+            [],
+            [f"Fewer than two features in {feature_dimension}: nothing to pair."],
+        )
+    src = event_source(warehouse.model, feature_dimension, entity_table)
+    params = {f"f{i}": name for i, name in enumerate(names)}
+    data = rec.arrays(usage_distribution_sql(src, names), params)
+    table = warehouse.model.tables[entity_table]
+    entities = int(
+        rec.arrays(build_sql(_ENTITIES_SQL, {"T_U": table.table, "A_U": table.name}))["entities"][0]
+    )
+    values = (
+        np.column_stack([data[f"c{i}"] for i in range(len(names))])
+        if len(data["weight"])
+        else np.zeros((0, len(names)))
+    )
+    weights = np.asarray(data["weight"], dtype=np.float64)
+    idle = entities - int(weights.sum())
+    if idle > 0:  # accounts that used nothing: one all-zero row carries them all
+        values = np.vstack([values, np.zeros((1, len(names)))])
+        weights = np.append(weights, idle)
+    pairs = weighted_correlation_pairs(
+        values, weights, names, "pearson" if method == "pearson" else "spearman"
+    )
+    n = int(weights.sum())
+    rows, findings = [], []
+    for a, b, result in pairs:
+        rows.append(
+            {
+                "feature_a": a,
+                "feature_b": b,
+                "correlation": result.effect_size,
+                "p_value": result.p_value,
+                "accounts": n,
+            }
+        )
+        findings.append(
+            to_finding(
+                result,
+                metric="usage_correlation",
+                dimension=feature_dimension,
+                subject=f"{a} ~ {b}",
+            )
+        )
+    rows.sort(key=lambda r: -abs(r["correlation"] or 0.0))
+    notes = [
+        f"{len(names)} features over {n:,} accounts of {entity_table}, counting accounts "
+        "that never used a feature as zero."
+    ]
+    return rec.result(
+        "usage_correlation", rows, findings, notes, summary={"features": names, "accounts": n}
+    )

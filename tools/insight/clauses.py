@@ -1,0 +1,235 @@
+"""Sentence frames per kind of test: each turns one finding into words, every number taken from
+the finding itself and every name from its metric, dimension, segment and subject fields."""
+
+from __future__ import annotations
+
+import math
+import re
+
+from chatter.result import Finding
+from chatter.tools.insight.wording import (
+    CORRECTIONS,
+    TEST_NAMES,
+    capitalise,
+    effect_text,
+    humanise,
+    number,
+    p_text,
+    percent,
+    points,
+    signed,
+)
+
+PROPORTION_TESTS = frozenset({"two_proportion_z", "fisher_exact"})
+OMNIBUS_TESTS = frozenset({"chi_square", "anova", "kruskal_wallis"})
+CORRELATION_TESTS = frozenset({"spearman", "pearson"})
+TREND_TESTS = frozenset({"ols_trend", "mann_kendall"})
+_KEYED = re.compile(r"^(?P<stat>[A-Za-z_ ]+)\((?P<level>.*)\)$")
+# Conventional small / medium / large benchmarks of each effect size (see docs/statistics.md).
+_BENCHMARKS = {
+    "cohens_h": (0.2, 0.5, 0.8),
+    "hedges_g": (0.2, 0.5, 0.8),
+    "cramers_v": (0.1, 0.3, 0.5),
+    "rho": (0.1, 0.3, 0.5),
+    "r": (0.1, 0.3, 0.5),
+    "rank_biserial": (0.1, 0.3, 0.5),
+    "kendall_tau": (0.1, 0.2, 0.3),
+    "eta_squared": (0.01, 0.06, 0.14),
+    "epsilon_squared": (0.01, 0.06, 0.14),
+    "r_squared": (0.01, 0.09, 0.25),
+    "odds_ratio": (math.log(1.7), math.log(3.5), math.log(7.0)),
+}
+
+
+def strength(finding: Finding) -> float:
+    """|effect size| placed on its kind's benchmarks, small = 1, medium = 2, large = 3 (linear
+    in between and beyond), so Cohen's h, Cramér's V, rho, Hedges' g, R² or an odds ratio
+    rank on one scale; 0 when the effect size is unknown.
+
+    >>> h = Finding(metric="m", test="z", effect_size=-0.35, effect_size_name="cohens_h")
+    >>> round(strength(h), 2)
+    1.5
+    """
+    es, name = finding.effect_size, finding.effect_size_name or ""
+    if es is None or not math.isfinite(es):
+        return 0.0
+    x = abs(es)
+    if name == "odds_ratio":
+        x = abs(math.log(es)) if es > 0 else 0.0
+    small, medium, large = _BENCHMARKS.get(name, (0.2, 0.5, 0.8))
+    if x <= small:
+        return x / small
+    if x <= medium:
+        return 1 + (x - small) / (medium - small)
+    return 2 + (x - medium) / (large - medium)
+
+
+def _stats(finding: Finding, *parts: str | None) -> str:
+    """``(Cohen's h -0.30, adjusted p < 0.001)``: the effect and the adjusted p-value."""
+    shown = [p for p in (*parts, effect_text(finding.effect_size_name, finding.effect_size)) if p]
+    return f"({', '.join([*shown, p_text(finding.p_adjusted)])})"
+
+
+def keyed_estimates(finding: Finding) -> tuple[str, dict[str, float]]:
+    """Estimates named ``stat(level)``, e.g. each level's rate: (stat, {level: value})."""
+    stat, out = "", {}
+    for key, value in finding.estimates.items():
+        match = _KEYED.match(key)
+        if match:
+            stat = match.group("stat")
+            out[match.group("level")] = value
+    return stat, out
+
+
+def _show(stat: str, value: float) -> str:
+    return percent(value) if stat == "rate" else number(value)
+
+
+def spread(finding: Finding) -> str | None:
+    """``highest for starter (28.6%), lowest for enterprise (15.9%)`` from per-level estimates."""
+    stat, levels = keyed_estimates(finding)
+    if len(levels) < 2:
+        return None
+    ordered = sorted(levels.items(), key=lambda kv: (-kv[1], kv[0]))
+    (top, high), (bottom, low) = ordered[0], ordered[-1]
+    word = "" if stat == "rate" else f"{humanise(stat)} "
+    return (
+        f"{word}highest for {top} ({_show(stat, high)}), lowest for {bottom} ({_show(stat, low)})"
+    )
+
+
+def omnibus_lead(finding: Finding) -> str:
+    """``Conversion rate differs across industry (chi-square, Cramér's V 0.11, ...)``."""
+    about = f" ({finding.subject})" if finding.subject else ""
+    test = TEST_NAMES.get(finding.test, humanise(finding.test))
+    verb = "differs" if finding.significant else "does not differ significantly"
+    return (
+        f"{capitalise(humanise(finding.metric))}{about} {verb} across "
+        f"{humanise(finding.dimension or 'segments')} "
+        f"{_stats(finding, test)[:-1]}, n = {number(finding.n)})"
+    )
+
+
+def _who(finding: Finding, first: str | None = None, second: str | None = None) -> str:
+    """Who is compared: the subject when it says so (``adopters of X vs non-adopters``),
+    else the level against the rest, with the subject it is about."""
+    if finding.subject and " vs " in finding.subject:
+        segment = finding.segment
+        return finding.subject + (
+            f" in {segment}" if segment and segment not in finding.subject else ""
+        )
+    a = first or finding.segment or "this group"
+    b = second or "the rest"
+    about = f" on {finding.subject}" if finding.subject else ""
+    return f"{a} vs {b}{about}"
+
+
+def _direction(value: float | None, up: str = "higher", down: str = "lower") -> str:
+    if value is None or value == 0:
+        return "no different"
+    return up if value > 0 else down
+
+
+def proportion_clause(finding: Finding) -> str:
+    e = finding.estimates
+    rate, rest, diff = e.get("rate"), e.get("rate_rest"), e.get("difference")
+    if rate is None or rest is None:
+        return fallback_clause(finding)
+    gap = points(diff) if diff is not None else None
+    return (
+        f"{_direction(diff if diff is not None else finding.effect_size)} for {_who(finding)} "
+        f"{_stats(finding, f'{percent(rate)} vs {percent(rest)}', gap)}"
+    )
+
+
+def means_clause(finding: Finding) -> str:
+    """Two groups' means (Welch) or medians (Mann-Whitney), direction from their order."""
+    groups = [(k, v) for k, v in finding.estimates.items() if _KEYED.match(k)]
+    if len(groups) < 2:
+        return fallback_clause(finding)
+    (ka, va), (kb, vb) = groups[:2]
+    ma, mb = _KEYED.match(ka), _KEYED.match(kb)
+    assert ma is not None and mb is not None
+    stat = humanise(ma.group("stat"))
+    who = _who(finding, ma.group("level"), mb.group("level"))
+    return (
+        f"{_direction(va - vb)} {stat} for {who} {_stats(finding, f'{number(va)} vs {number(vb)}')}"
+    )
+
+
+def correlation_clause(finding: Finding) -> str:
+    pair = (finding.subject or "").split(" ~ ")
+    sign = _direction(finding.effect_size, "positively", "negatively")
+    if len(pair) == 2:
+        return f"{pair[0]} and {pair[1]} are {sign} correlated {_stats(finding)}"
+    return f"{finding.subject or finding.segment or humanise(finding.metric)} {_stats(finding)}"
+
+
+def per_unit(finding: Finding) -> str:
+    unit = humanise(finding.dimension or "period")
+    return f"per {unit}" if " " not in unit else f"per step of {unit}"
+
+
+def trend_clause(finding: Finding) -> str:
+    e = finding.estimates
+    if finding.test == "ols_trend" and "slope" in e:
+        return (
+            f"{_direction(e['slope'], 'rising', 'falling')} by {number(abs(e['slope']))} "
+            f"{per_unit(finding)} {_stats(finding, 'OLS slope')}"
+        )
+    if finding.test == "mann_kendall":
+        sens = e.get("sens_slope")
+        extra = f"Sen's slope {signed(sens)} {per_unit(finding)}" if sens is not None else None
+        word = _direction(finding.effect_size, "upward", "downward")
+        return f"a steady {word} trend {_stats(finding, 'Mann-Kendall', extra)}"
+    return fallback_clause(finding)
+
+
+def omnibus_clause(finding: Finding) -> str:
+    """An omnibus test named by its subject (e.g. adoption of one feature across plans)."""
+    about = finding.subject or humanise(finding.dimension or finding.metric)
+    shown = spread(finding)
+    return f"{about}: {shown} {_stats(finding)}" if shown else f"{about} {_stats(finding)}"
+
+
+def fallback_clause(finding: Finding) -> str:
+    test = TEST_NAMES.get(finding.test, humanise(finding.test))
+    about = finding.subject or finding.segment or humanise(finding.metric)
+    return f"{about} {_stats(finding, test)}"
+
+
+def clause(finding: Finding) -> str:
+    """One finding as a clause, by the kind of its test."""
+    if finding.test in PROPORTION_TESTS:
+        return proportion_clause(finding)
+    if finding.test in ("welch_t", "mann_whitney_u"):
+        return means_clause(finding)
+    if finding.test in CORRELATION_TESTS:
+        return correlation_clause(finding)
+    if finding.test in TREND_TESTS:
+        return trend_clause(finding)
+    if finding.test in OMNIBUS_TESTS:
+        return omnibus_clause(finding)
+    return fallback_clause(finding)
+
+
+def label(finding: Finding) -> str:
+    """A short name for a finding: ``conversion rate by industry: fintech``."""
+    head = humanise(finding.metric)
+    if finding.dimension:
+        head += f" by {humanise(finding.dimension)}"
+    what = finding.subject or finding.segment
+    return f"{head}: {what}" if what else head
+
+
+def correction_name(method: str) -> str:
+    return CORRECTIONS.get(method, method)
+
+
+def trend_lead(finding: Finding) -> str:
+    """``MRR rises month over month`` / ``Conversion rate falls over signup date (month)``."""
+    slope = finding.estimates.get("slope", finding.estimates.get("sens_slope"))
+    verb = _direction(slope if slope is not None else finding.effect_size, "rises", "falls")
+    unit = humanise(finding.dimension or "period")
+    span = f"{unit} over {unit}" if " " not in unit else f"over {unit}"
+    return f"{capitalise(humanise(finding.metric))} {verb} {span}"

@@ -1,0 +1,129 @@
+"""The omnibus chi-square test across every level of a dimension (rows) and outcome (columns).
+
+Inputs are counts from SQL aggregates (users per level and outcome), so the test works on the
+contingency table itself and never needs the raw rows.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from scipy import stats
+
+from chatter.tools.stats.inputs import distinct_labels
+from chatter.tools.stats.test_result import (
+    AssumptionCheck,
+    TestResult,
+    Untestable,
+    guarded,
+    require_finite,
+)
+
+MIN_EXPECTED = 5.0
+
+
+def _expected_counts_check(expected: np.ndarray) -> AssumptionCheck:
+    """Cochran's rule: all expected counts >= 5, or at most 20% below 5 and none below 1."""
+    small = int((expected < MIN_EXPECTED).sum())
+    share = small / expected.size
+    passed = small == 0 or (share <= 0.2 and bool(expected.min() >= 1.0))
+    detail = (
+        f"{small} of {expected.size} expected counts below 5 ({share:.0%}); "
+        f"smallest {expected.min():.3g}"
+    )
+    return AssumptionCheck(name="expected counts (Cochran)", passed=passed, detail=detail)
+
+
+def _as_table(counts: Sequence[Sequence[float]]) -> np.ndarray:
+    """``counts`` as a 2-D array of finite, non-negative numbers."""
+    try:
+        table = np.asarray(counts, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
+        raise Untestable("counts must be a rectangular table of numbers") from None
+    if table.ndim != 2 or table.size == 0:
+        raise Untestable(f"counts must be a non-empty 2-D table, got shape {table.shape}")
+    if not np.isfinite(table).all():
+        raise Untestable("counts contain NaN or infinite values")
+    if (table < 0).any():
+        raise Untestable("counts contain negative values")
+    if not math.isfinite(float(table.sum())):
+        raise Untestable("counts are too large to add up")
+    return table
+
+
+@guarded("chi_square")
+def chi_square_test(
+    counts: Sequence[Sequence[float]],
+    row_labels: Sequence[str],
+    col_labels: Sequence[str] = ("yes", "no"),
+) -> TestResult:
+    """Pearson chi-square test of independence (no Yates correction), effect Cramér's V.
+
+    The omnibus test across every level of a dimension: rows are levels, columns outcomes.
+    ``estimates`` hold each level's share of the first column, e.g. ``rate(north)``.
+    """
+    table = _as_table(counts)
+    rows, cols = [str(x) for x in row_labels], [str(x) for x in col_labels]
+    if table.shape != (len(rows), len(cols)):
+        raise Untestable(
+            f"table shape {table.shape} does not match {len(rows)} row and {len(cols)} column labels"
+        )
+    distinct_labels(rows)
+    row_totals = table.sum(axis=1)
+    n_per_group = {label: round(float(t)) for label, t in zip(rows, row_totals, strict=True)}
+    n = round(float(table.sum()))
+    warnings: list[str] = []
+    empty_rows = [label for label, t in zip(rows, row_totals, strict=True) if t == 0]
+    if empty_rows:
+        warnings.append(f"dropped levels with no observations: {', '.join(empty_rows)}")
+    col_totals = table.sum(axis=0)
+    empty_cols = [label for label, t in zip(cols, col_totals, strict=True) if t == 0]
+    if empty_cols:
+        warnings.append(f"dropped outcomes no observation has: {', '.join(empty_cols)}")
+    keep_rows, keep_cols = row_totals > 0, col_totals > 0
+    if keep_rows.sum() < 2:
+        raise Untestable(
+            f"{int(keep_rows.sum())} level(s) with observations; the test needs at least 2",
+            n=n,
+            n_per_group=n_per_group,
+        )
+    if keep_cols.sum() < 2:
+        only = ", ".join(c for c, k in zip(cols, keep_cols, strict=True) if k) or "none"
+        raise Untestable(
+            f"the outcome does not vary: every observation is in '{only}'",
+            n=n,
+            n_per_group=n_per_group,
+        )
+    observed = table[keep_rows][:, keep_cols]
+    kept_labels = [label for label, k in zip(rows, keep_rows, strict=True) if k]
+    total = observed.sum()
+    expected = np.outer(observed.sum(axis=1), observed.sum(axis=0)) / total
+    statistic = float(((observed - expected) ** 2 / expected).sum())
+    dof = (observed.shape[0] - 1) * (observed.shape[1] - 1)
+    p_value = float(stats.chi2.sf(statistic, dof))
+    require_finite(statistic=statistic, p_value=p_value)
+    cramers_v = min(1.0, math.sqrt(statistic / (total * (min(observed.shape) - 1))))
+    check = _expected_counts_check(expected)
+    if not check.passed:
+        warnings.append(
+            "expected counts are small (" + check.detail + "); the chi-square p-value is "
+            "approximate: merge rare levels or test each level against the rest with Fisher"
+        )
+    shares = observed[:, 0] / observed.sum(axis=1)
+    return TestResult(
+        test="chi_square",
+        statistic=statistic,
+        p_value=p_value,
+        df=float(dof),
+        effect_size=cramers_v,
+        effect_size_name="cramers_v",
+        n=n,
+        n_per_group=n_per_group,
+        estimates={
+            f"rate({label})": float(s) for label, s in zip(kept_labels, shares, strict=True)
+        },
+        assumptions=[check],
+        warnings=warnings,
+    )

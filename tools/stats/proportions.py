@@ -1,0 +1,227 @@
+"""One level against the rest on a 2x2 table of counts: the two-proportion z-test, Fisher's
+exact test when counts are small, and the rule that chooses between them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+from scipy.stats.contingency import odds_ratio
+
+from chatter.tools.stats.inputs import as_count
+from chatter.tools.stats.test_result import (
+    AssumptionCheck,
+    TestResult,
+    Untestable,
+    finite,
+    guarded,
+    require_finite,
+)
+
+CONFIDENCE = 0.95
+MIN_EXPECTED = 5.0
+FISHER_MAX_N = 2**31 - 1  # scipy's exact machinery works on 32-bit counts
+# The conditional MLE of the odds ratio costs ~0.5 ms per support point; above, Woolf's interval.
+CONDITIONAL_MAX_SUPPORT = 500
+
+
+@dataclass(frozen=True)
+class _TwoByTwo:
+    """Successes and totals of one level and of the rest, validated."""
+
+    successes: int
+    n: int
+    successes_rest: int
+    n_rest: int
+    label: str
+
+    @property
+    def rest_key(self) -> str:
+        return "rest" if self.label != "rest" else "rest (other levels)"
+
+    @property
+    def n_per_group(self) -> dict[str, int]:
+        return {self.label: self.n, self.rest_key: self.n_rest}
+
+    @property
+    def rates(self) -> dict[str, float]:
+        rate, rate_rest = self.successes / self.n, self.successes_rest / self.n_rest
+        return {"rate": rate, "rate_rest": rate_rest, "difference": rate - rate_rest}
+
+    @property
+    def cells(self) -> list[list[int]]:
+        return [
+            [self.successes, self.n - self.successes],
+            [self.successes_rest, self.n_rest - self.successes_rest],
+        ]
+
+    def expected(self) -> np.ndarray:
+        total = self.n + self.n_rest
+        hits = self.successes + self.successes_rest
+        return np.outer([self.n, self.n_rest], [hits, total - hits]) / total
+
+
+def _two_by_two(successes: int, n: int, successes_rest: int, n_rest: int, label: str) -> _TwoByTwo:
+    """Validate the four counts of a level-vs-rest comparison."""
+    s, size = as_count(successes, "successes"), as_count(n, "n")
+    s_rest, size_rest = as_count(successes_rest, "successes_rest"), as_count(n_rest, "n_rest")
+    label = str(label)
+    n_per_group = {label: size, "rest" if label != "rest" else "rest (other levels)": size_rest}
+    total = size + size_rest
+    if s > size or s_rest > size_rest:
+        raise Untestable("successes exceed the group size", n=total, n_per_group=n_per_group)
+    if size == 0 or size_rest == 0:
+        empty = label if size == 0 else "the rest"
+        raise Untestable(f"{empty} has no observations", n=total, n_per_group=n_per_group)
+    hits = s + s_rest
+    if hits in (0, total):
+        outcome = "no observation is a success" if hits == 0 else "every observation is a success"
+        raise Untestable(f"the outcome does not vary: {outcome}", n=total, n_per_group=n_per_group)
+    return _TwoByTwo(s, size, s_rest, size_rest, label)
+
+
+@guarded("two_proportion_z")
+def two_proportion_test(
+    successes: int, n: int, successes_rest: int, n_rest: int, label: str = "level"
+) -> TestResult:
+    """Pooled two-sided z-test of rate(level) = rate(rest); effect Cohen's h; Wald CI."""
+    t = _two_by_two(successes, n, successes_rest, n_rest, label)
+    rates = t.rates
+    p1, p2 = rates["rate"], rates["rate_rest"]
+    pooled = (t.successes + t.successes_rest) / (t.n + t.n_rest)
+    z = (p1 - p2) / math.sqrt(pooled * (1 - pooled) * (1.0 / t.n + 1.0 / t.n_rest))
+    p_value = float(stats.norm.sf(abs(z)) * 2)
+    half = float(stats.norm.ppf(0.5 + CONFIDENCE / 2)) * math.sqrt(
+        p1 * (1 - p1) / t.n + p2 * (1 - p2) / t.n_rest
+    )
+    require_finite(statistic=z, p_value=p_value)
+    smallest = float(t.expected().min())
+    check = AssumptionCheck(
+        name="expected counts >= 5 (normal approximation)",
+        passed=smallest >= MIN_EXPECTED,
+        detail=f"smallest expected count {smallest:.3g}",
+    )
+    warnings = []
+    if not check.passed:
+        warnings.append("an expected count is below 5: prefer Fisher's exact test")
+    if half == 0:
+        warnings.append("both rates are 0% or 100%: the Wald interval has zero width")
+    return TestResult(
+        test="two_proportion_z",
+        statistic=z,
+        p_value=p_value,
+        effect_size=2 * math.asin(math.sqrt(p1)) - 2 * math.asin(math.sqrt(p2)),
+        effect_size_name="cohens_h",
+        ci_low=rates["difference"] - half,
+        ci_high=rates["difference"] + half,
+        ci_of=f"rate({t.label}) - rate({t.rest_key})",
+        n=t.n + t.n_rest,
+        n_per_group=t.n_per_group,
+        estimates=rates,
+        assumptions=[check],
+        warnings=warnings,
+    )
+
+
+def _positive_finite(value: float) -> float | None:
+    """An odds ratio that can be reported: finite and > 0, else None."""
+    number = finite(value)
+    return number if number is not None and number > 0 else None
+
+
+def _odds_ratio(t: _TwoByTwo) -> tuple[float | None, float | None, float | None, str]:
+    """Odds ratio, its CI and how they were computed.
+
+    The conditional MLE with its exact interval (scipy) when the table's support is small;
+    on large tables, where it is slow and indistinguishable from it, the sample odds ratio
+    with Woolf's log interval.
+    """
+    hits, total = t.successes + t.successes_rest, t.n + t.n_rest
+    support = min(t.n, hits) - max(0, t.n - (total - hits)) + 1
+    if support <= CONDITIONAL_MAX_SUPPORT:
+        conditional = odds_ratio(t.cells, kind="conditional")
+        interval = conditional.confidence_interval(confidence_level=CONFIDENCE)
+        return (
+            _positive_finite(conditional.statistic),
+            finite(interval.low),
+            finite(interval.high),
+            "conditional maximum likelihood, exact interval",
+        )
+    (a, b), (c, d) = t.cells
+    method = "sample odds ratio, Woolf (log) interval (large table)"
+    if 0 in (a, b, c, d):
+        return None, None, None, method
+    log_or = math.log(a) + math.log(d) - math.log(b) - math.log(c)
+    half = float(stats.norm.ppf(0.5 + CONFIDENCE / 2)) * math.sqrt(1 / a + 1 / b + 1 / c + 1 / d)
+    return math.exp(log_or), math.exp(log_or - half), math.exp(log_or + half), method
+
+
+@guarded("fisher_exact")
+def fisher_exact_test(
+    successes: int, n: int, successes_rest: int, n_rest: int, label: str = "level"
+) -> TestResult:
+    """Fisher's exact test (two-sided); effect the conditional-MLE odds ratio and its exact CI."""
+    t = _two_by_two(successes, n, successes_rest, n_rest, label)
+    if t.n + t.n_rest > FISHER_MAX_N:
+        raise Untestable(
+            "the table is too large for the exact test (n > 2**31 - 1); use the z-test",
+            n=t.n + t.n_rest,
+            n_per_group=t.n_per_group,
+        )
+    result = stats.fisher_exact(t.cells, alternative="two-sided")
+    p_value = float(result.pvalue)
+    require_finite(p_value=p_value)
+    effect, ci_low, ci_high, method = _odds_ratio(t)
+    warnings = []
+    if effect is None:
+        warnings.append(
+            "the odds ratio is 0 or infinite (a cell of the table is zero); "
+            "it is reported as None, read the interval and the rates instead"
+        )
+    return TestResult(
+        test="fisher_exact",
+        statistic=_positive_finite(result.statistic),
+        p_value=min(1.0, p_value),
+        effect_size=effect,
+        effect_size_name="odds_ratio",
+        ci_low=ci_low,
+        ci_high=ci_high,
+        ci_of=f"odds ratio ({t.label} vs {t.rest_key})",
+        n=t.n + t.n_rest,
+        n_per_group=t.n_per_group,
+        estimates=t.rates,
+        assumptions=[
+            AssumptionCheck(
+                name="exact test",
+                passed=True,
+                detail=f"exact conditional p-value; odds ratio by {method}",
+            )
+        ],
+        warnings=warnings,
+    )
+
+
+@guarded("two_proportion_z")
+def level_vs_rest_test(
+    successes: int, n: int, successes_rest: int, n_rest: int, label: str = "level"
+) -> TestResult:
+    """One level against the rest: Fisher when any expected count is below 5, else the z-test."""
+    try:
+        t = _two_by_two(successes, n, successes_rest, n_rest, label)
+    except Untestable:
+        return two_proportion_test(successes, n, successes_rest, n_rest, label)
+    smallest = float(t.expected().min())
+    use_fisher = smallest < MIN_EXPECTED
+    chosen = fisher_exact_test if use_fisher else two_proportion_test
+    result = chosen(t.successes, t.n, t.successes_rest, t.n_rest, t.label)
+    choice = AssumptionCheck(
+        name="test choice",
+        passed=True,
+        detail=f"smallest expected count {smallest:.3g} "
+        + ("< 5: Fisher's exact test" if use_fisher else ">= 5: two-proportion z-test"),
+    )
+    result.assumptions.insert(0, choice)
+    return result
