@@ -15,7 +15,7 @@ from pathlib import Path
 from _data import bench_database
 
 from chatter.analyst.evaluation import evaluate
-from chatter.analyst.routers import router_for
+from chatter.analyst.understand import build_router
 from chatter.semantic.engine import Engine
 from chatter.semantic.model import default_model
 from chatter.semantic.warehouse import Warehouse
@@ -29,7 +29,7 @@ SETS = {
 
 def main(users: int) -> None:
     with Warehouse(Engine(bench_database(users)), default_model()) as warehouse:
-        router = router_for(warehouse)
+        router = build_router(warehouse)
         for label, path in SETS.items():
             started = time.perf_counter()
             answered, refused = evaluate(router, path)

@@ -1,7 +1,8 @@
 """chatter: an AI data analyst that answers product questions with tested, multi-step analyses.
 
-The public API (CONTRACT.md section 5). Heavy modules load on first use, so importing chatter
-stays fast.
+The public API (CONTRACT.md section 5). Each call runs over ``services`` when given, else over
+the shared services of the data directory (CHATTER_HOME). Heavy modules load on first use, so
+importing chatter stays fast.
 """
 
 from __future__ import annotations
@@ -12,7 +13,15 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from chatter.result import WorkflowResult
+    from chatter.context import Context
+    from chatter.result import Answer, WorkflowResult
+    from chatter.services import Services
+
+
+def _services(services: Services | None) -> Services:
+    from chatter.services import shared_services
+
+    return services or shared_services()
 
 
 def list_templates() -> list[dict[str, Any]]:
@@ -27,12 +36,13 @@ def build_graph(
     customizations: dict[str, Any] | None = None,
     *,
     semantic_model: Path | None = None,
+    services: Services | None = None,
 ) -> Any:
     """The compiled LangGraph graph of a template (cached); run it with ``invoke`` or
     ``stream``, passing ``context=chatter.Context(...)``."""
     from chatter.workflow.runs import build_graph as _build
 
-    return _build(template, customizations, semantic_model=semantic_model)
+    return _build(_services(services), template, customizations, semantic_model=semantic_model)
 
 
 def run_workflow(
@@ -40,14 +50,47 @@ def run_workflow(
     customizations: dict[str, Any] | None = None,
     *,
     user: str = "local",
+    role: str = "analyst",
+    database: Path | None = None,
+    semantic_model: Path | None = None,
+    use_cache: bool = True,
+    context: Context | None = None,
+    services: Services | None = None,
     **options: Any,
 ) -> WorkflowResult:
     """Run a template and return its result; ``result.model_dump()`` is the JSON of
-    CONTRACT.md section 3. Options: role, database, semantic_model, use_cache, run_id,
-    progress (a callable receiving progress events)."""
+    CONTRACT.md section 3. ``context`` replaces user, role, database, semantic_model and
+    use_cache; options: run_id, progress (a callable receiving progress events)."""
+    from chatter.context import Context
     from chatter.workflow.runs import run_workflow as _run
 
-    return _run(template, customizations, user=user, **options)
+    ctx = context or Context(
+        user=user, role=role, database=database, semantic_model=semantic_model, use_cache=use_cache
+    )
+    return _run(_services(services), template, customizations, context=ctx, **options)
+
+
+def ask(
+    question: str,
+    *,
+    user: str = "local",
+    role: str = "analyst",
+    database: Path | None = None,
+    semantic_model: Path | None = None,
+    use_cache: bool = True,
+    context: Context | None = None,
+    services: Services | None = None,
+    progress: Any = None,
+) -> Answer:
+    """Answer a question as a one-turn session of the analyst: the same graph as every other
+    surface, so ``answer.model_dump()`` is the document ``chatter ask --json`` prints."""
+    from chatter.analyst.session import ask_once
+    from chatter.context import Context
+
+    ctx = context or Context(
+        user=user, role=role, database=database, semantic_model=semantic_model, use_cache=use_cache
+    )
+    return ask_once(_services(services), question, ctx, progress)
 
 
 def __getattr__(name: str) -> Any:
@@ -55,7 +98,19 @@ def __getattr__(name: str) -> Any:
         from chatter.context import Context
 
         return Context
+    if name == "Services":
+        from chatter.services import Services
+
+        return Services
     raise AttributeError(f"module 'chatter' has no attribute {name!r}")
 
 
-__all__ = ["Context", "__version__", "build_graph", "list_templates", "run_workflow"]
+__all__ = [
+    "Context",
+    "Services",
+    "__version__",
+    "ask",
+    "build_graph",
+    "list_templates",
+    "run_workflow",
+]

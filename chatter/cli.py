@@ -11,7 +11,8 @@ import json
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -76,6 +77,8 @@ def _guarded(as_json: bool, action: Callable[[], Any]) -> Any:
         return action()
     except ChatterError as err:
         _fail(err, as_json)
+    except typer.Exit:  # the command chose its exit code
+        raise
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
     except Exception as err:  # a bug or an environment failure: say so without a raw trace
@@ -84,6 +87,19 @@ def _guarded(as_json: bool, action: Callable[[], Any]) -> Any:
         get_logger("chatter.cli").error("unexpected_error", exc_info=True)
         failure = ChatterError(f"Unexpected failure: {type(err).__name__}: {err}")
         _fail(failure, as_json)
+
+
+@contextmanager
+def _services() -> Iterator[Any]:
+    """The data directory's services for one command, closed when it ends."""
+    from chatter.services import Services
+    from chatter.settings import get_settings
+
+    services = Services(get_settings())
+    try:
+        yield services
+    finally:
+        services.close()
 
 
 def _stderr_console() -> Any:
@@ -193,11 +209,13 @@ def query(
     """Run one semantic query (measures by dimensions) and print the table."""
 
     def run() -> None:
+        with _services() as services:
+            run_query(services)
+
+    def run_query(services: Any) -> None:
         from chatter.context import Context
-        from chatter.governance.guard import guarded_call
         from chatter.result import Route, RunMetrics, WorkflowResult
         from chatter.tools.query import run_query_step
-        from chatter.workflow.resources import warehouse_for
 
         started = time.perf_counter()
         request = {
@@ -211,8 +229,8 @@ def query(
         ctx = Context(
             user=user, database=database, semantic_model=semantic_model, use_cache=not no_cache
         )
-        warehouse = warehouse_for(ctx)
-        step = guarded_call(
+        warehouse = services.warehouse(ctx)
+        step = services.guard.call(
             ctx,
             tool="query",
             step_type="query",
@@ -301,22 +319,18 @@ def run(
     """Run a workflow template and print its report (or its JSON result)."""
 
     def action() -> None:
+        from chatter.context import Context
         from chatter.terminal import print_run_report, progress_display
         from chatter.workflow.runs import run_workflow
 
         custom = parse_customizations(customizations)
-        with progress_display(enabled=not as_json) as on_progress:
-            result = run_workflow(
-                template,
-                custom,
-                user=user,
-                database=database,
-                semantic_model=semantic_model,
-                use_cache=not no_cache,
-                progress=on_progress,
-            )
+        ctx = Context(
+            user=user, database=database, semantic_model=semantic_model, use_cache=not no_cache
+        )
+        with _services() as services, progress_display(enabled=not as_json) as on_progress:
+            result = run_workflow(services, template, custom, context=ctx, progress=on_progress)
         if charts is not None:
-            from chatter.workflow.chart_files import write_charts
+            from chatter.chart_files import write_charts
 
             written = write_charts(result.steps, charts)
             _stderr_console().print(f"Wrote {len(written)} chart file(s) to {charts}")
@@ -345,22 +359,23 @@ def ask(
     """Route a question to a workflow or a single query, and answer it."""
 
     def action() -> None:
-        from chatter.analyst.answer import answer
-        from chatter.analyst.understand import understand
+        from chatter.analyst.session import ask_once
         from chatter.context import Context
         from chatter.terminal import print_answer, progress_display
 
         ctx = Context(
             user=user, database=database, semantic_model=semantic_model, use_cache=not no_cache
         )
-        decision = understand(ctx, question)
-        with progress_display(enabled=not as_json) as on_progress:
-            reply = answer(decision, ctx, progress=on_progress)
+        with _services() as services, progress_display(enabled=not as_json) as on_progress:
+            reply = ask_once(services, question, ctx, on_progress)
         if as_json:
-            sys.stdout.write(reply.result.model_dump_json() + "\n")
-        else:
+            sys.stdout.write(reply.model_dump_json() + "\n")
+        if reply.error:  # the guard refused: the reason on stderr, exit 2 (bad input)
+            _stderr_console().print(f"[bold red]Error:[/] {_escape(reply.text)}", soft_wrap=True)
+            raise typer.Exit(2)
+        if not as_json:
             print_answer(reply)
-        if reply.result.status == "failed":
+        if reply.status == "failed":
             raise typer.Exit(1)
 
     _guarded(as_json, action)
@@ -381,6 +396,10 @@ def chat(
     answer. Type "exit" (or press Ctrl-D) to leave."""
 
     def action() -> None:
+        with _services() as services:
+            converse(services)
+
+    def converse(services: Any) -> None:
         from chatter.analyst.session import ChatSession
         from chatter.context import Context
         from chatter.terminal import print_answer
@@ -388,7 +407,7 @@ def chat(
         ctx = Context(
             user=user, database=database, semantic_model=semantic_model, use_cache=not no_cache
         )
-        conversation = ChatSession.open(ctx, session)
+        conversation = ChatSession.open(services, ctx, session)
         console = _stderr_console()
         console.print(f"Session {conversation.session_id} (exit to leave)")
         while True:
@@ -429,7 +448,7 @@ def serve(
 
         settings = get_settings()
         keys = load_keys(settings)
-        application = create_app(settings, keys)
+        application = create_app(settings, keys)  # it owns its services: closed at shutdown
         config = uvicorn.Config(application, host=host, port=port, log_level="warning")
         server = uvicorn.Server(config)
 

@@ -7,10 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from chatter.semantic.model import SemanticModel, load_model
 from chatter.semantic.query import Filter
-from chatter.semantic.warehouse import Warehouse, open_warehouse
-from chatter.settings import Settings, get_settings
 
 
 @dataclass(kw_only=True, frozen=True)
@@ -24,39 +21,6 @@ class Context:
     scope: tuple[Filter, ...] = field(default=())
     # What routing rules may look at besides user and role (e.g. {"user_tier": "premium"}).
     attributes: dict[str, Any] = field(default_factory=dict)
-
-
-def resolve_database(database: Path | None, settings: Settings) -> Path:
-    """The database to use; the embedded demo is generated on first use."""
-    chosen = database or settings.database
-    if chosen is not None:
-        return Path(chosen).expanduser()
-    from chatter.demo import ensure_demo_database
-
-    return ensure_demo_database(settings.demo_database, settings.demo_users, settings.demo_seed)
-
-
-def resolve_model(path: Path | None, settings: Settings) -> SemanticModel:
-    return load_model(path or settings.semantic_model)
-
-
-def open_context_warehouse(ctx: Context, settings: Settings | None = None) -> Warehouse:
-    """A Warehouse for the context's database, model, cache choice and data scope."""
-    settings = settings or get_settings()
-    model = resolve_model(ctx.semantic_model, settings)
-    database = resolve_database(ctx.database, settings)
-    return open_warehouse(
-        database,
-        model,
-        cache_dir=settings.cache_dir if ctx.use_cache else None,
-        timeout_s=settings.query_timeout_s,
-        row_cap=settings.row_cap,
-        ttl_s=settings.cache_ttl_s,
-        schema_ttl_s=settings.schema_cache_ttl_s,
-        entry_max_bytes=settings.cache_entry_max_bytes,
-        size_limit=settings.cache_size_limit_bytes,
-        scope=ctx.scope,
-    )
 
 
 def context_to_dict(ctx: Context) -> dict[str, object]:

@@ -89,6 +89,11 @@ class UnknownDimensionError(UnknownNameError):
     kind = "dimension"
 
 
+class UnknownTableError(UnknownNameError):
+    code = "unknown_table"
+    kind = "table"
+
+
 class UnknownFieldError(UnknownNameError):
     code = "unknown_field"
     kind = "field"

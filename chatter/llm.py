@@ -5,15 +5,22 @@ With None, every feature works deterministically; an LLM may only reword and hel
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from langchain_core.callbacks import BaseCallbackHandler
 
-from chatter.settings import get_settings
+from chatter.settings import Settings
+
+#: Receives each LLM call's token counts: (prompt, completion, model name or None).
+TokenSink = Callable[[int, int, str | None], None]
 
 
 class TokenMeter(BaseCallbackHandler):
-    """Counts every LLM call's tokens into the metrics (routing and rewording alike)."""
+    """Passes every LLM call's tokens to ``sink`` (routing and rewording alike)."""
+
+    def __init__(self, sink: TokenSink) -> None:
+        self.sink = sink
 
     def on_llm_end(self, response: Any, **kwargs: Any) -> None:
         usage = (getattr(response, "llm_output", None) or {}).get("token_usage") or {}
@@ -27,23 +34,19 @@ class TokenMeter(BaseCallbackHandler):
                         completion = (completion or 0) + int(meta.get("output_tokens", 0))
         if prompt is None and completion is None:
             return
-        from chatter.governance.metrics import metrics
-
         model = (getattr(response, "llm_output", None) or {}).get("model_name")
-        metrics().record_tokens(
-            prompt=int(prompt or 0), completion=int(completion or 0), model=model
-        )
+        self.sink(int(prompt or 0), int(completion or 0), model)
 
 
-def get_llm() -> Any | None:
-    """ChatOpenAI from settings (OPENAI_API_KEY, OPENAI_BASE_URL, CHATTER_LLM_MODEL)."""
-    settings = get_settings()
+def make_llm(settings: Settings, tokens: TokenSink) -> Any | None:
+    """ChatOpenAI from settings (OPENAI_API_KEY, OPENAI_BASE_URL, CHATTER_LLM_MODEL), its
+    token use reported to ``tokens``; None when no key is set."""
     if not settings.openai_api_key:
         return None
     from langchain_openai import ChatOpenAI
 
     return ChatOpenAI(
-        callbacks=[TokenMeter()],
+        callbacks=[TokenMeter(tokens)],
         model=settings.llm_model,
         api_key=settings.openai_api_key,  # type: ignore[arg-type]
         base_url=settings.openai_base_url,

@@ -26,7 +26,7 @@ class _StderrLoggerFactory:
 def _redact_secrets(logger: Any, method: str, event: Any) -> Any:
     """Secrets never reach a log line, whatever value carried them (imported late: the
     scanner's patterns are only compiled once something logs)."""
-    from chatter.governance.sensitive import structlog_redactor
+    from chatter.sensitive import structlog_redactor
 
     return structlog_redactor(logger, method, event)
 

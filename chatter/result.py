@@ -90,3 +90,21 @@ class WorkflowResult(BaseModel):
     insights: list[Insight] = Field(default_factory=list)
     route: Route | None = None
     metrics: RunMetrics = Field(default_factory=RunMetrics)
+
+
+class Answer(WorkflowResult):
+    """An answer to a question, as every surface gives it: the run it stands on (the document
+    above; ``workflow`` is ``query`` for one query, ``clarify`` when the analyst asks back,
+    ``refused`` when the guard said no), what the analyst says, and what to ask next."""
+
+    text: str = ""
+    #: The SemanticQuery answered (follow-ups and refinements edit it); None for workflows.
+    query: dict[str, Any] | None = None
+    suggestions: list[str] = Field(default_factory=list)
+    clarification: bool = False
+    #: What a reply to a question back may pick (template names, fields).
+    options: list[str] = Field(default_factory=list)
+    #: Set when the guard refused the question: ``{"code", "message", ...}``, and no result.
+    error: dict[str, Any] | None = None
+    #: Where it ran: a database path (None when nothing ran).
+    database: str | None = None

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
         description="Steps that query at the same time.",
     )
     graph_cache_size: int = Field(default=64, ge=1, description="Compiled graphs kept.")
+    warehouse_pool_size: int = Field(
+        default=32, ge=1, description="Warehouses (database, model and data scope) kept open."
+    )
     llm_model: str = Field(default="gpt-4o-mini", description="Model name for the optional LLM.")
     openai_api_key: str | None = Field(default=None, validation_alias="OPENAI_API_KEY")
     openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")

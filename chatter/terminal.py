@@ -13,21 +13,16 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from chatter.number_text import cell_text
 from chatter.result import StepResult, WorkflowResult
 
 
 def _cell(value: Any, fmt: str = "number") -> Text:
     if value is None:
         return Text("-", style="dim")
-    if isinstance(value, float):
-        if fmt == "percent":
-            return Text(f"{value:.2%}", justify="right")
-        if fmt == "currency":
-            return Text(f"{value:,.2f}", justify="right")
-        return Text(f"{value:,.4g}" if abs(value) < 1 else f"{value:,.2f}", justify="right")
-    if isinstance(value, int) and not isinstance(value, bool):
-        return Text(f"{value:,}", justify="right")
-    return Text(str(value))
+    text = cell_text(value, fmt)
+    numeric = isinstance(value, int | float) and not isinstance(value, bool)
+    return Text(text, justify="right") if numeric else Text(text)
 
 
 def print_query_step(
@@ -185,7 +180,7 @@ def _p(value: float | None) -> Text:
 def print_answer(reply: Any, console: Console | None = None) -> None:
     """An answer: the route and why, then the table or the workflow report, then follow-ups."""
     console = console or Console(highlight=False)
-    route = reply.result.route
+    route = reply.route
     if reply.clarification:
         console.print(escape(reply.text), soft_wrap=True)
         return
@@ -195,9 +190,9 @@ def print_answer(reply: Any, console: Console | None = None) -> None:
             f"{escape(route.reason)}",
             soft_wrap=True,
         )
-    if reply.result.workflow == "query" and reply.result.steps:
-        print_query_step(reply.result.steps[0], reply.result.metrics.duration_ms, console=console)
+    if reply.workflow == "query" and reply.steps:
+        print_query_step(reply.steps[0], reply.metrics.duration_ms, console=console)
     else:
-        print_run_report(reply.result, console=console)
+        print_run_report(reply, console=console)
     if reply.suggestions:
         console.print("Try: " + " · ".join(f'"{s}"' for s in reply.suggestions), style="dim")

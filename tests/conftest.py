@@ -9,6 +9,7 @@ import duckdb
 import pytest
 
 from chatter.demo import generate_demo
+from chatter.services import Services, close_shared_services
 from chatter.settings import get_settings
 
 DEMO_USERS = 20_000
@@ -23,7 +24,16 @@ def chatter_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
         monkeypatch.delenv(var, raising=False)
     get_settings.cache_clear()
     yield home
+    close_shared_services()
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def services(chatter_home: Path) -> Iterator[Services]:
+    """The services of the test's data directory (the one the Python API shares too)."""
+    from chatter.services import shared_services
+
+    yield shared_services()
 
 
 @pytest.fixture(scope="session")

@@ -1,13 +1,15 @@
-"""The query step: run one semantic query and report it as a step result."""
+"""The query tool: run one semantic query and report it as a step result with its chart."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
+from chatter.charts import chart_spec
 from chatter.result import StepResult
 from chatter.semantic.query import SemanticQuery
 from chatter.semantic.warehouse import Warehouse
+from chatter.tools.protocol import ToolCall, ToolOutput
 
 
 def run_query_step(
@@ -27,3 +29,9 @@ def run_query_step(
         truncated=result.truncated,
         cached=result.cached,
     )
+
+
+def query_tool(call: ToolCall) -> ToolOutput:
+    assert call.warehouse is not None and isinstance(call.params, SemanticQuery)
+    step = run_query_step(call.warehouse, call.params, step_id=call.step_id)
+    return ToolOutput(step.model_copy(update={"chart": chart_spec(step, title=call.title)}))

@@ -1,6 +1,6 @@
-"""Answering a routed question: run the query or the workflow, and say what it found in a
-message with the result attached and follow-ups to try. Shared by `chatter ask`, the analyst
-graph and the chat API."""
+"""Answering a routed question: run the one query or the workflow it was routed to, and say
+what it found, with the result attached and follow-ups to try. The analyst graph's respond
+node is its one caller."""
 
 from __future__ import annotations
 
@@ -9,87 +9,57 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import BaseModel, Field
-
-from chatter.analyst.route import RouteDecision
+from chatter.analyst.decision import RouteDecision
+from chatter.analyst.suggestions import query_follow_ups, workflow_follow_ups
+from chatter.charts import chart_spec
 from chatter.context import Context
-from chatter.governance.guard import guarded_call
-from chatter.result import Insight, RunMetrics, WorkflowResult
-from chatter.semantic.model import SemanticModel
-from chatter.semantic.query import SemanticQuery
+from chatter.number_text import cell_text
+from chatter.result import Answer, RunMetrics, StepResult, WorkflowResult
+from chatter.services import Services
 from chatter.tools.query import run_query_step
+from chatter.workflow.composite import compose
+from chatter.workflow.runs import run_workflow
 
 Progress = Callable[[dict[str, Any]], None]
 MAX_TABLE_ROWS = 10
 
 
-class Answer(BaseModel):
-    """What the analyst says, the result it stands on, and what to ask next."""
-
-    text: str
-    result: WorkflowResult
-    query: dict[str, Any] | None = None  # the SemanticQuery answered, for follow-ups
-    suggestions: list[str] = Field(default_factory=list)
-    clarification: bool = False
-    options: list[str] = Field(default_factory=list)
-    #: Set when the guard refused the question: ``{"code", "message"}``, and no result.
-    error: dict[str, Any] | None = None
-
-
-def answer(decision: RouteDecision, ctx: Context, *, progress: Progress | None = None) -> Answer:
-    """Run what ``decision`` chose (or ask back when it is unsure)."""
-    if decision.needs_clarification:
-        return _clarify(decision)
+def answer(
+    services: Services,
+    decision: RouteDecision,
+    ctx: Context,
+    *,
+    progress: Progress | None = None,
+) -> Answer:
+    """Run what ``decision`` chose (a clarification never gets here: the graph asks back)."""
+    database = str(services.database(ctx))
     if decision.route.workflow == "query" and decision.query is not None:
-        return _answer_query(decision, ctx)
-    from chatter.workflow.runs import run_workflow
-
+        return _answer_query(services, decision, ctx, database)
     template: Any = decision.route.workflow
-    if isinstance(decision.customizations, dict) and "composite" in decision.customizations:
-        from chatter.workflow.composite import compose
-
-        template = compose(decision.customizations["composite"])
-        customizations = None
-    else:
-        customizations = decision.customizations
+    customizations = decision.customizations
+    if isinstance(customizations, dict) and "composite" in customizations:
+        template, customizations = compose(customizations["composite"]), None
     result = run_workflow(
-        template,
-        customizations,
-        progress=progress,
-        route=decision.route,
-        context=ctx,
+        services, template, customizations, context=ctx, progress=progress, route=decision.route
     )
-    from chatter.context import resolve_model
-    from chatter.settings import get_settings
-
-    model = resolve_model(ctx.semantic_model, get_settings())
+    model = services.model(ctx.semantic_model)
     return Answer(
-        text=_workflow_text(result), result=result, suggestions=_workflow_suggestions(result, model)
+        **dict(result),
+        text=_workflow_text(result),
+        suggestions=workflow_follow_ups(result, model),
+        database=database,
     )
 
 
-def _clarify(decision: RouteDecision) -> Answer:
-    text = decision.clarification or ""
-    result = WorkflowResult(
-        workflow="clarify",
-        run_id=uuid.uuid4().hex,
-        status="completed",
-        insights=[Insight(text=text)],
-        route=decision.route,
-    )
-    return Answer(text=text, result=result, clarification=True, options=decision.options)
-
-
-def _answer_query(decision: RouteDecision, ctx: Context) -> Answer:
-    from chatter.workflow.charts import chart_spec
-    from chatter.workflow.resources import warehouse_for
-
+def _answer_query(
+    services: Services, decision: RouteDecision, ctx: Context, database: str
+) -> Answer:
     assert decision.query is not None
     query = decision.query
-    warehouse = warehouse_for(ctx)
+    warehouse = services.warehouse(ctx)
     started = time.perf_counter()
     run_id = uuid.uuid4().hex
-    step = guarded_call(
+    step = services.guard.call(
         ctx,
         tool="query",
         step_type="query",
@@ -100,7 +70,7 @@ def _answer_query(decision: RouteDecision, ctx: Context) -> Answer:
         cached=lambda s: s.cached,
     )
     step = step.model_copy(update={"chart": chart_spec(step, title=decision.route.reason)})
-    result = WorkflowResult(
+    return Answer(
         workflow="query",
         run_id=run_id,
         status="completed",
@@ -110,36 +80,27 @@ def _answer_query(decision: RouteDecision, ctx: Context) -> Answer:
             duration_ms=round((time.perf_counter() - started) * 1000, 3),
             cache_hits=int(step.cached),
         ),
-    )
-    text = _table_text(step.columns, step.rows, step.truncated)
-    return Answer(
-        text=text,
-        result=result,
-        query=decision.query.model_dump(mode="json"),
-        suggestions=suggest_follow_ups(warehouse.model, decision.query, step.rows),
+        text=_table_text(step),
+        query=query.model_dump(mode="json"),
+        suggestions=query_follow_ups(warehouse.model, query, step.rows),
+        database=database,
     )
 
 
-def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}" if abs(value) < 1 else f"{value:,.2f}"
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:,}"
-    return "" if value is None else str(value)
-
-
-def _table_text(columns: list[str], rows: list[dict[str, Any]], truncated: bool) -> str:
+def _table_text(step: StepResult) -> str:
     """The rows as a small Markdown table (the full result travels with the message)."""
+    columns, rows = step.columns, step.rows
     if not rows:
         return "No rows matched."
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines += [
-        "| " + " | ".join(_fmt(r.get(c)) for c in columns) + " |" for r in rows[:MAX_TABLE_ROWS]
+        "| " + " | ".join(cell_text(r.get(c)) for c in columns) + " |"
+        for r in rows[:MAX_TABLE_ROWS]
     ]
     more = len(rows) - MAX_TABLE_ROWS
     if more > 0:
         lines.append(f"... and {more:,} more row(s).")
-    if truncated:
+    if step.truncated:
         lines.append("(The result was cut at the row cap.)")
     return "\n".join(lines)
 
@@ -152,51 +113,3 @@ def _workflow_text(result: WorkflowResult) -> str:
         f"{sum(f.significant for f in tested)} of {len(tested)} tests significant)."
     )
     return "\n".join([head, *(f"- {i.text}" for i in result.insights)])
-
-
-def suggest_follow_ups(
-    model: SemanticModel, query: SemanticQuery, rows: list[dict[str, Any]]
-) -> list[str]:
-    """A few follow-ups the analyst can take structurally, built from the model and the rows."""
-    out: list[str] = []
-    used = {d.split(".")[-1].split("__")[0] for d in query.dimensions}
-    table = model.measure(query.measures[0]).table if query.measures else None
-    if table is not None:
-        others = [
-            d
-            for d in model.tables[table].dimensions.values()
-            if d.name not in used and d.type == "string"
-        ]
-        if others:
-            out.append(f"now by {others[0].name.replace('_', ' ')}")
-    for d in query.dimensions:
-        name = d.split(".")[-1]
-        values = [r.get(name) for r in rows if isinstance(r.get(name), str)]
-        if values:
-            out.append(f"only {values[0]}")
-            break
-    if query.limit is None and len(rows) > 5:
-        out.append("top 5")
-    if table is not None:
-        siblings = [
-            m
-            for m in model.tables[table].measures.values()
-            if m.agg == "ratio" and m.name not in query.measures
-        ]
-        if siblings:
-            out.append(f"same for {siblings[0].name.replace('_', ' ')}")
-    return out[:4]
-
-
-def _workflow_suggestions(result: WorkflowResult, model: SemanticModel) -> list[str]:
-    """Breakdowns behind the significant findings, as queries the analyst can answer."""
-    measures, dimensions = set(model.measure_names()), set(model.dimension_names())
-    pairs = [
-        (f.metric, f.dimension.split("__")[0])
-        for f in result.findings
-        if f.significant
-        and f.dimension
-        and f.metric in measures
-        and f.dimension.split("__")[0] in dimensions
-    ]
-    return [f"{m.replace('_', ' ')} by {d.replace('_', ' ')}" for m, d in dict.fromkeys(pairs)][:3]

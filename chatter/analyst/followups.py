@@ -7,8 +7,9 @@ from __future__ import annotations
 import re
 
 from chatter.analyst import refine
+from chatter.analyst.decision import RouteDecision
 from chatter.analyst.parse import GRAINS, ParsedQuestion, parse_question
-from chatter.analyst.route import RouteDecision, Router, analysis_cues
+from chatter.analyst.route import Router, analysis_cues
 from chatter.errors import ChatterError
 from chatter.result import Route
 from chatter.semantic.query import SemanticQuery, resolve

@@ -1,13 +1,17 @@
-"""The analyst: a chat graph. A message comes in; it is understood (a follow-up edits the last
-query, anything else is routed); an unsure route asks back (a LangGraph interrupt); the query or
-workflow runs; the answer comes back as a message carrying the result and follow-ups.
+"""The analyst: a chat graph, the one path from a message to an answer on every surface.
+
+A message comes in and is understood (a follow-up edits the last query, anything else is
+routed). Then one of three things: a refusal (the guard said no), a question back (a LangGraph
+interrupt, answered by the next message, which is understood again), or the query or workflow
+runs and the answer comes back. Every turn leaves its answer document in ``answer``; a question
+back is also the interrupt's value.
 
 Memory is the checkpointer's: one thread per session, so "now by industry" finds the last query.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, TypedDict
+from typing import Annotated, Any, Literal, NotRequired, TypedDict
 
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
 from langgraph.config import get_stream_writer
@@ -17,31 +21,36 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
 from chatter.analyst.answer import answer
-from chatter.analyst.route import RouteDecision
+from chatter.analyst.clarification import clarification
+from chatter.analyst.decision import RouteDecision
+from chatter.analyst.refusal import REFUSALS, refusal
 from chatter.analyst.understand import understand as understand_message
 from chatter.context import Context
-from chatter.errors import (
-    ChatterError,
-    PermissionDeniedError,
-    RateLimitedError,
-    SensitiveContentError,
-)
+from chatter.errors import ChatterError, SensitiveContentError
 from chatter.governance.guard import mark_guarded
-from chatter.governance.sensitive import redact_text
+from chatter.result import Answer, Route
 from chatter.semantic.query import SemanticQuery
+from chatter.sensitive import redact_text
+from chatter.services import Services
 
 MAX_MESSAGE = 4000  # characters of a question the analyst reads
 
 
 class AnalystInput(TypedDict):
     messages: list[AnyMessage]
+    #: A structured refinement (the API's /refine): this query is answered as it is.
+    query: NotRequired[dict[str, Any] | None]
+    reason: NotRequired[str | None]
 
 
 class AnalystState(TypedDict, total=False):
     messages: Annotated[list[AnyMessage], add_messages]
+    query: dict[str, Any] | None  # a refinement to answer (input only)
+    reason: str | None  # why the refinement was asked (its route reason)
     last_query: dict[str, Any] | None  # the SemanticQuery of the last answer (follow-ups)
     decision: dict[str, Any] | None  # this turn's route, between nodes
-    answer: dict[str, Any] | None  # the last answer: text, result, suggestions
+    options: list[str]  # what a reply to the last question back may pick
+    answer: dict[str, Any] | None  # this turn's answer document
 
 
 def _text(message: AnyMessage) -> str:
@@ -58,99 +67,108 @@ def _last_human(state: AnalystState) -> HumanMessage | None:
     return None
 
 
-def _last_question(state: AnalystState) -> str:
-    message = _last_human(state)
-    return _text(message) if message is not None else ""
+def _decision_state(decision: RouteDecision) -> dict[str, Any]:
+    return {
+        "route": decision.route.model_dump(mode="json"),
+        "query": decision.query.model_dump(mode="json") if decision.query else None,
+        "customizations": decision.customizations,
+    }
 
 
-def _decide(state: AnalystState, ctx: Context, text: str) -> RouteDecision:
-    previous = state.get("last_query")
-    return understand_message(ctx, text, SemanticQuery.parse(previous) if previous else None)
+def _said(reply: Answer, **extra: Any) -> AIMessage:
+    # The message keeps a reference, not the result: every checkpoint stores the whole message
+    # list, so a full result on each message made a session's storage grow with its square.
+    # The full document is the "answer" channel (the latest turn's) and the API's session store.
+    reference: dict[str, Any] = {
+        "run_id": reply.run_id,
+        "workflow": reply.workflow,
+        "status": reply.status,
+        "query": reply.query,
+        **extra,
+    }
+    return AIMessage(content=reply.text, additional_kwargs={"chatter": reference})
 
 
-REFUSALS = (PermissionDeniedError, RateLimitedError, SensitiveContentError)
-
-
-def _refused(state: AnalystState, question: str, err: ChatterError) -> dict[str, Any]:
-    messages: list[AnyMessage] = [_refusal(err)]
+def _refused(state: AnalystState, err: ChatterError) -> dict[str, Any]:
+    reply = refusal(err)
+    messages: list[AnyMessage] = [_said(reply, error=reply.error)]
     asked = _last_human(state)
     if isinstance(err, SensitiveContentError) and asked is not None:
         # Same id: add_messages replaces the stored question, so the thread keeps no secret.
-        messages.insert(0, HumanMessage(content=redact_text(question), id=asked.id))
-    return {"messages": messages, "decision": None}
+        messages.insert(0, HumanMessage(content=redact_text(_text(asked)), id=asked.id))
+    return {"messages": messages, "decision": None, "answer": reply.model_dump(mode="json")}
 
 
-def understand(state: AnalystState, runtime: Runtime[Context]) -> dict[str, Any]:
-    ctx = runtime.context or Context()
-    question = _last_question(state)
-    try:
-        decision = _decide(state, ctx, question)
-    except REFUSALS as err:
-        return _refused(state, question, err)
-    if decision.needs_clarification:
-        # Ask, and wait: the reply (an option or a rephrased question) is understood instead.
-        reply = interrupt({"question": decision.clarification, "options": decision.options})
-        text = str(reply.get("answer", "") if isinstance(reply, dict) else reply)[:MAX_MESSAGE]
-        chosen = next((o for o in decision.options if o == text.strip()), None)
-        if chosen and chosen != "query":
-            from chatter.result import Route
+def build_analyst(services: Services) -> StateGraph[Any, Any, Any, Any]:
+    """The analyst's graph (not compiled), its nodes using ``services``."""
 
-            decision = RouteDecision(
-                Route(workflow=chosen, confidence=1.0, reason="Chosen when asked.")
+    def understand(state: AnalystState, runtime: Runtime[Context]) -> dict[str, Any]:
+        ctx = runtime.context or Context()
+        turn: dict[str, Any] = {"answer": None, "query": None, "reason": None, "options": []}
+        refined = state.get("query")
+        if refined:  # a refinement: the edited query is the decision
+            route = Route(workflow="query", confidence=1.0, reason=state.get("reason") or "")
+            decision = RouteDecision(route, query=SemanticQuery.parse(refined))
+            return {**turn, "decision": _decision_state(decision)}
+        asked = _last_human(state)
+        text = _text(asked) if asked is not None else ""
+        chosen = next((o for o in state.get("options") or [] if o == text.strip()), None)
+        if chosen and chosen != "query":  # a reply that picks one of the options offered
+            route = Route(workflow=chosen, confidence=1.0, reason="Chosen when asked.")
+            return {**turn, "decision": _decision_state(RouteDecision(route))}
+        previous = state.get("last_query")
+        try:
+            decision = understand_message(
+                services, ctx, text, SemanticQuery.parse(previous) if previous else None
             )
-        else:
-            try:
-                decision = _decide(state, ctx, text)
-            except REFUSALS as err:
-                return {"messages": [_refusal(err)], "decision": None}
-    return {
-        "decision": {
-            "route": decision.route.model_dump(mode="json"),
-            "query": decision.query.model_dump(mode="json") if decision.query else None,
-            "customizations": decision.customizations,
-            "clarification": decision.clarification,
-            "options": decision.options,
+        except REFUSALS as err:
+            return {**turn, **_refused(state, err)}
+        if decision.needs_clarification:
+            reply = clarification(decision.clarification or "", decision.options, decision.route)
+            return {**turn, "decision": None, "answer": reply.model_dump(mode="json")}
+        return {**turn, "decision": _decision_state(decision)}
+
+    def ask_back(state: AnalystState) -> dict[str, Any]:
+        """Wait for the reply to the question back; it is understood like any message."""
+        asked = state.get("answer") or {}
+        reply = interrupt(asked)
+        text = str(reply.get("answer", "") if isinstance(reply, dict) else reply)[:MAX_MESSAGE]
+        question = Answer.model_validate(asked)
+        return {
+            "messages": [_said(question), HumanMessage(text)],
+            "options": question.options,
         }
-    }
 
+    def respond(state: AnalystState, runtime: Runtime[Context]) -> dict[str, Any]:
+        ctx = runtime.context or Context()
+        raw = state.get("decision") or {}
+        decision = RouteDecision(
+            Route.model_validate(raw["route"]),
+            query=SemanticQuery.parse(raw["query"]) if raw.get("query") else None,
+            customizations=raw.get("customizations"),
+        )
+        try:
+            reply = answer(services, decision, ctx, progress=_writer())
+        except REFUSALS as err:
+            return _refused(state, err)
+        update: dict[str, Any] = {
+            "messages": [_said(reply)],
+            "answer": reply.model_dump(mode="json"),
+            "decision": None,
+        }
+        if reply.query is not None:
+            update["last_query"] = reply.query
+        return update
 
-def respond(state: AnalystState, runtime: Runtime[Context]) -> dict[str, Any]:
-    from chatter.result import Route
-
-    ctx = runtime.context or Context()
-    raw = state.get("decision") or {}
-    decision = RouteDecision(
-        Route.model_validate(raw["route"]),
-        query=SemanticQuery.parse(raw["query"]) if raw.get("query") else None,
-        customizations=raw.get("customizations"),
-        clarification=raw.get("clarification"),
-        options=raw.get("options") or [],
-    )
-    writer = _writer()
-    try:
-        reply = answer(decision, ctx, progress=writer)
-    except REFUSALS as err:
-        return {"messages": [_refusal(err)], "decision": None}
-    payload = reply.model_dump(mode="json")
-    # The message keeps a reference, not the result: every checkpoint stores the whole message
-    # list, so a full result on each message made a session's storage grow with its square.
-    # The full answer is the "answer" channel (the latest turn's) and the API's session store.
-    reference = {
-        "run_id": reply.result.run_id,
-        "workflow": reply.result.workflow,
-        "status": reply.result.status,
-        "query": payload["query"],
-    }
-    message = AIMessage(content=reply.text, additional_kwargs={"chatter": reference})
-    update: dict[str, Any] = {"messages": [message], "answer": payload, "decision": None}
-    if reply.query is not None:
-        update["last_query"] = reply.query
-    return update
-
-
-def _refusal(err: ChatterError) -> AIMessage:
-    """What the analyst says when the guard refuses: the reason, no result."""
-    return AIMessage(content=err.message, additional_kwargs={"chatter": err.to_dict()})
+    builder = StateGraph(AnalystState, context_schema=Context, input_schema=AnalystInput)
+    builder.add_node("understand", mark_guarded(understand))
+    builder.add_node("ask_back", ask_back)
+    builder.add_node("respond", mark_guarded(respond))
+    builder.add_edge(START, "understand")
+    builder.add_conditional_edges("understand", _after_understanding)
+    builder.add_edge("ask_back", "understand")
+    builder.add_edge("respond", END)
+    return builder
 
 
 def _writer() -> Any:
@@ -160,20 +178,19 @@ def _writer() -> Any:
         return None
 
 
-def _route_after(state: AnalystState) -> Literal["respond", "__end__"]:
-    return "respond" if state.get("decision") else "__end__"
+def _after_understanding(state: AnalystState) -> Literal["respond", "ask_back", "__end__"]:
+    if state.get("decision"):
+        return "respond"
+    found = state.get("answer") or {}
+    return "ask_back" if found.get("clarification") else "__end__"
 
 
-def build_analyst() -> StateGraph[Any, Any, Any, Any]:
-    builder = StateGraph(AnalystState, context_schema=Context, input_schema=AnalystInput)
-    builder.add_node("understand", mark_guarded(understand))
-    builder.add_node("respond", mark_guarded(respond))
-    builder.add_edge(START, "understand")
-    builder.add_conditional_edges("understand", _route_after)
-    builder.add_edge("respond", END)
-    return builder
+def analyst_graph(services: Services, checkpointer: Any = None) -> Any:
+    """The compiled analyst (Studio passes no checkpointer: the server keeps the threads)."""
+    return build_analyst(services).compile(checkpointer=checkpointer, name="analyst")
 
 
-def analyst_graph(checkpointer: Any = None) -> Any:
-    """The compiled analyst (Studio passes none: the server keeps the threads)."""
-    return build_analyst().compile(checkpointer=checkpointer, name="analyst")
+def durable_analyst(services: Services) -> Any:
+    """The analyst whose threads live in the data directory (chat sessions), compiled once."""
+    saver = services.chat_checkpoints
+    return services.graphs.get(("analyst", id(saver)), lambda: analyst_graph(services, saver))

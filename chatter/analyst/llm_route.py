@@ -7,13 +7,14 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field, create_model
 
+from chatter.analyst.decision import RouteDecision
 from chatter.errors import ChatterError
 from chatter.logs import get_logger
 from chatter.result import Route
 from chatter.semantic.query import SemanticQuery, resolve
 
 if TYPE_CHECKING:
-    from chatter.analyst.route import RouteDecision, Router
+    from chatter.analyst.route import Router
 
 log = get_logger(__name__)
 LLM_CONFIDENCE = 0.7
@@ -33,7 +34,6 @@ def _schema(router: Router) -> type[BaseModel]:
 
 def ask_llm(router: Router, question: str, fallback: RouteDecision) -> RouteDecision:
     """The LLM's route when it is valid for the model and templates, else ``fallback``."""
-    from chatter.analyst.route import RouteDecision
 
     prompt = (
         "Route an analyst's question. Templates: "

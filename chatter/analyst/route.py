@@ -11,9 +11,11 @@ deterministic route. Below the threshold the analyst asks instead of guessing.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from chatter.analyst import clarification as clarify
+from chatter.analyst.decision import RouteDecision
 from chatter.analyst.parse import Match, ParsedQuestion, parse_question
 from chatter.analyst.vocabulary import Vocabulary
 from chatter.analyst.words import STOPWORDS, Words, phrase
@@ -67,20 +69,6 @@ CLARIFY_BELOW = 0.5
 LLM_BELOW = 0.65
 
 
-@dataclass
-class RouteDecision:
-    route: Route
-    query: SemanticQuery | None = None
-    customizations: dict[str, Any] | None = None
-    clarification: str | None = None  # set when the analyst should ask instead of answer
-    options: list[str] = field(default_factory=list)
-    parsed: ParsedQuestion | None = None
-
-    @property
-    def needs_clarification(self) -> bool:
-        return self.clarification is not None
-
-
 def analysis_cues(text: str, parsed: ParsedQuestion) -> int:
     """How strongly the question asks for an explanation or a test rather than a number."""
     cues = sum(s in ANALYSIS_CUES for s in parsed.words.stems)
@@ -121,8 +109,8 @@ class Router:
 
             decision = ask_llm(self, text, decision)
         if decision.route.confidence < CLARIFY_BELOW and decision.clarification is None:
-            decision.clarification = self._clarifying_question(decision)
-            decision.options = self._options()
+            decision.clarification = clarify.unsure_route(self.templates, decision.route)
+            decision.options = clarify.options(self.templates)
         return decision
 
     def _decide(self, text: str, parsed: ParsedQuestion) -> RouteDecision:
@@ -369,18 +357,6 @@ class Router:
 
     # ---- asking back -----------------------------------------------------------------------
 
-    def _options(self) -> list[str]:
-        return [*self.templates, "query"]
-
-    def _clarifying_question(self, decision: RouteDecision) -> str:
-        lines = [
-            f"I'm not sure what you need (best guess: {decision.route.workflow}, "
-            f"confidence {decision.route.confidence:.2f}). I can:"
-        ]
-        lines += [f"- run {name}: {t.description}" for name, t in self.templates.items()]
-        lines.append('- answer one query, e.g. "conversion rate by plan" or "MRR by month"')
-        return "\n".join(lines)
-
     def _help(
         self,
         message: str,
@@ -389,21 +365,9 @@ class Router:
         confidence: float = 0.0,
         parsed: ParsedQuestion | None = None,
     ) -> RouteDecision:
-        measures = ", ".join(self.model.measure_names()[:12])
-        dimensions = ", ".join(self.model.dimension_names()[:10])
-        examples = [
-            *(t.questions[0] for t in self.templates.values() if t.questions),
-            "conversion rate by industry",
-            "MRR by month",
-        ]
-        text = (
-            f"{message} I answer questions about your data: measures such as {measures}, "
-            f"by dimensions such as {dimensions}; and deep dives ({', '.join(self.templates)}"
-            "). For example: " + "; ".join(f'"{e}"' for e in examples) + "."
-        )
         return RouteDecision(
             Route(workflow="clarify", confidence=confidence, reason=message),
-            clarification=text,
-            options=options or self._options(),
+            clarification=clarify.unreadable(message, self.model, self.templates),
+            options=options or clarify.options(self.templates),
             parsed=parsed,
         )

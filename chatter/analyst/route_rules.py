@@ -1,46 +1,22 @@
 """Routing rules applied to a route: context (who asks, their attributes) and the question
 (its route, its complexity) pick a template, customizations or a composite. Rules come from
-CHATTER_ROUTING_RULES (YAML or JSON, see chatter.rules.ruleset); the first match wins and the
+CHATTER_ROUTING_RULES (YAML or JSON, see chatter.rules); the first match wins and the
 explicit default applies otherwise. ``then`` may hold ``template``, ``customizations``,
 ``composite``, or ``{"route": "as_routed"}`` to keep the router's choice.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from chatter.analyst.route import ANALYSIS_CUES, RouteDecision
+from chatter.analyst.decision import RouteDecision
+from chatter.analyst.route import ANALYSIS_CUES
 from chatter.context import Context
-from chatter.errors import ConditionError, UnknownTemplateError
 from chatter.result import Route
+from chatter.rules.rule_file import load_rules
 from chatter.rules.ruleset import RuleSet
+from chatter.services import Services
 from chatter.workflow.template import builtin_templates
-
-THEN_KEYS = {"template", "customizations", "composite", "route"}
-_cache: dict[tuple[str, int], RuleSet] = {}
-
-
-def load_rules(path: Path) -> RuleSet:
-    """The rule set at ``path`` (re-read when the file changes), with its payloads checked."""
-    key = (str(path), path.stat().st_mtime_ns if path.exists() else 0)
-    if key not in _cache:
-        rules = RuleSet.from_path(path)
-        for name, then in [*((r.name, r.then) for r in rules.rules), ("default", rules.default)]:
-            unknown = set(then) - THEN_KEYS
-            if unknown:
-                raise ConditionError(
-                    f"{path}: rule {name!r} then: unknown key(s) "
-                    f"{', '.join(sorted(unknown))}; use {', '.join(sorted(THEN_KEYS))}"
-                )
-            if "template" in then and then["template"] not in builtin_templates():
-                raise UnknownTemplateError(
-                    str(then["template"]),
-                    builtin_templates(),
-                    context=f"in rule {name!r} of {path}",
-                )
-        _cache[key] = rules
-    return _cache[key]
 
 
 def complexity(decision: RouteDecision) -> float:
@@ -105,8 +81,13 @@ def apply_rules(
     return decision
 
 
-def configured_rules() -> RuleSet | None:
-    from chatter.settings import get_settings
-
-    path = get_settings().routing_rules
-    return load_rules(path) if path else None
+def configured_rules(services: Services) -> RuleSet | None:
+    """The rule set CHATTER_ROUTING_RULES names (re-read when the file changes), or None."""
+    path = services.settings.routing_rules
+    if path is None:
+        return None
+    stamp = path.stat().st_mtime_ns if path.exists() else 0
+    rules: RuleSet = services.rules.get(
+        (str(path), stamp), lambda: load_rules(path, builtin_templates())
+    )
+    return rules

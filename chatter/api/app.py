@@ -1,5 +1,5 @@
-"""The app factory: routers, error handlers, the body-size limit and the services (API keys,
-sessions, the background-run pool) that live as long as the app."""
+"""The app factory: routers, error handlers, the body-size limit, and what lives as long as
+the app (the data directory's services, API keys, conversations, the background-run pool)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ from fastapi import FastAPI
 
 from chatter import __version__
 from chatter.api.conversation import Conversations
-from chatter.api.deps import Services
+from chatter.api.deps import ApiState
 from chatter.api.errors import BodyLimit, install_error_handlers
 from chatter.api.keys import KeyRing, load_keys
 from chatter.api.routes import admin, chat, health, sessions, workflows
+from chatter.services import Services
 from chatter.settings import Settings, get_settings
 
 DESCRIPTION = (
@@ -24,28 +25,34 @@ DESCRIPTION = (
 )
 
 
-def create_app(settings: Settings | None = None, keys: KeyRing | None = None) -> FastAPI:
-    settings = settings or get_settings()
+def create_app(
+    settings: Settings | None = None,
+    keys: KeyRing | None = None,
+    services: Services | None = None,
+) -> FastAPI:
+    """The chat API over ``services`` (made for ``settings`` and closed with the app when
+    not given)."""
+    settings = settings or (services.settings if services else get_settings())
     keys = keys or load_keys(settings)
+    owned = services is None
+    services = services or Services(settings)
+    api = ApiState(
+        keys=keys,
+        conversations=Conversations(services),
+        executor=ThreadPoolExecutor(settings.api_workers, thread_name_prefix="chatter-run"),
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.services.conversations.expire_idle(force=True)
+        api.conversations.expire_idle(force=True)
         yield
-        app.state.services.executor.shutdown(wait=False, cancel_futures=True)
+        api.executor.shutdown(wait=False, cancel_futures=True)
+        if owned:
+            services.close()
 
-    app = FastAPI(
-        title="chatter",
-        version=__version__,
-        description=DESCRIPTION,
-        lifespan=lifespan,
-    )
-    app.state.services = Services(
-        settings=settings,
-        keys=keys,
-        conversations=Conversations(settings),
-        executor=ThreadPoolExecutor(settings.api_workers, thread_name_prefix="chatter-run"),
-    )
+    app = FastAPI(title="chatter", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app.state.services = services
+    app.state.api = api
     install_error_handlers(app)
     app.add_middleware(BodyLimit, limit=settings.api_max_body_bytes)
     for module in (health, chat, sessions, workflows, admin):

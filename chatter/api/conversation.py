@@ -9,20 +9,17 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from chatter.analyst.answer import Answer, answer
+from chatter.analyst.graph import durable_analyst
 from chatter.analyst.refine import refine
-from chatter.analyst.route import RouteDecision
-from chatter.analyst.session import ChatSession, durable_analyst
+from chatter.analyst.session import ChatSession
 from chatter.api.keys import Principal
 from chatter.api.schemas import ChatQuery, ChatResponse, Feedback, Refine, Table
 from chatter.context import Context
 from chatter.errors import InvalidQueryError
-from chatter.governance.metrics import metrics
-from chatter.governance.sensitive import redact_text
-from chatter.result import Route, StepResult, WorkflowResult
+from chatter.result import Answer, StepResult
 from chatter.semantic.query import SemanticQuery
-from chatter.settings import Settings
-from chatter.stores.sessions import SessionStore
+from chatter.sensitive import redact_text
+from chatter.services import Services
 
 Progress = Callable[[dict[str, Any]], None]
 _NOT_WORKFLOWS = ("query", "clarify", "refused")
@@ -33,9 +30,10 @@ def context_of(principal: Principal) -> Context:
 
 
 class Conversations:
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.store = SessionStore(settings.home / "sessions.sqlite")
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.settings = services.settings
+        self.store = services.sessions
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
         self._last_expiry = 0.0
@@ -48,7 +46,12 @@ class Conversations:
             return self._locks.setdefault(session_id, threading.Lock())
 
     def forget_thread(self, session_id: str) -> None:
-        durable_analyst().checkpointer.delete_thread(session_id)
+        durable_analyst(self.services).checkpointer.delete_thread(session_id)
+
+    def _session(self, principal: Principal, session_id: str) -> ChatSession:
+        return ChatSession(
+            self.services, session_id, context_of(principal), durable_analyst(self.services)
+        )
 
     def expire_idle(self, *, force: bool = False) -> list[str]:
         """Delete sessions idle past CHATTER_SESSION_TTL_S (checked at most once a minute)."""
@@ -84,8 +87,7 @@ class Conversations:
         else:
             session_id = self.store.create(principal.user, question)["session_id"]
         with self._turn_lock(session_id):
-            chat = ChatSession(session_id, context_of(principal), durable_analyst())
-            reply = chat.say(body.message, progress)
+            reply = self._session(principal, session_id).say(body.message, progress)
             message_id = self.store.add_message(session_id, question, reply.model_dump(mode="json"))
         return to_response(session_id, message_id, reply, self.settings.api_result_rows)
 
@@ -94,26 +96,12 @@ class Conversations:
         source = self._source(session_id, body.message_id)
         query = SemanticQuery.parse(source["answer"]["query"])
         refined = refine(query, body.type, **body.params)
-        decision = RouteDecision(
-            Route(
-                workflow="query",
-                confidence=1.0,
-                reason=f"Refinement {body.type} of message {source['message_id']}.",
-            ),
-            query=refined,
-        )
-        ctx = context_of(principal)
+        asked = redact_text(f"refine {body.type} {json.dumps(body.params, default=str)}")
+        reason = f"Refinement {body.type} of message {source['message_id']}."
         with self._turn_lock(session_id):
-            reply = answer(decision, ctx)
-            # Follow-ups in words ("now by country") build on the refined query.
-            config = {"configurable": {"thread_id": session_id}}
-            graph = durable_analyst()
-            if graph.get_state(config).values:
-                graph.update_state(config, {"last_query": reply.query}, as_node="respond")
-            asked = f"refine {body.type} {json.dumps(body.params, default=str)}"
-            message_id = self.store.add_message(
-                session_id, redact_text(asked), reply.model_dump(mode="json")
-            )
+            # A turn of the session: follow-ups in words ("now by country") build on it.
+            reply = self._session(principal, session_id).refine(refined, asked, reason)
+            message_id = self.store.add_message(session_id, asked, reply.model_dump(mode="json"))
         return to_response(session_id, message_id, reply, self.settings.api_result_rows)
 
     def _source(self, session_id: str, message_id: str | None) -> dict[str, Any]:
@@ -139,11 +127,11 @@ class Conversations:
         feedback_id = self.store.add_feedback(
             body.session_id, body.message_id, principal.user, body.rating, comment
         )
-        metrics().record_feedback(positive=body.rating == "positive")
+        self.services.metrics.record_feedback(positive=body.rating == "positive")
         return {"feedback_id": feedback_id, "recorded": True}
 
 
-def primary_step(result: WorkflowResult) -> StepResult | None:
+def primary_step(result: Answer) -> StepResult | None:
     """The table an answer leads with: the query, or a workflow's first query with rows."""
     done = [s for s in result.steps if s.status == "completed"]
     for step in done:
@@ -161,16 +149,18 @@ def capped(step: StepResult, cap: int) -> Table:
     )
 
 
+def capped_document(reply: Answer, cap: int) -> dict[str, Any]:
+    """The answer document with each step's rows cut at ``cap`` (``truncated`` says so)."""
+    doc = reply.model_dump(mode="json")
+    for s in doc["steps"]:
+        s["truncated"] = s.get("truncated") or len(s.get("rows") or []) > cap
+        s["rows"] = (s.get("rows") or [])[:cap]
+    return doc
+
+
 def to_response(session_id: str, message_id: str, reply: Answer, cap: int) -> ChatResponse:
-    result = reply.result
-    step = primary_step(result)
-    workflow = None
-    if result.workflow not in _NOT_WORKFLOWS:
-        doc = result.model_dump(mode="json")
-        for s in doc["steps"]:
-            s["truncated"] = s.get("truncated") or len(s.get("rows") or []) > cap
-            s["rows"] = (s.get("rows") or [])[:cap]
-        workflow = doc
+    step = primary_step(reply)
+    document = capped_document(reply, cap)
     if reply.error:
         kind = "refusal"
     elif reply.clarification:
@@ -185,10 +175,11 @@ def to_response(session_id: str, message_id: str, reply: Answer, cap: int) -> Ch
         sql_query=step.sql if step else None,
         results=capped(step, cap) if step else Table(),
         visualization=step.chart if step else None,
-        findings=[f.model_dump(mode="json") for f in result.findings],
-        insights=[i.model_dump(mode="json") for i in result.insights],
+        findings=[f.model_dump(mode="json") for f in reply.findings],
+        insights=[i.model_dump(mode="json") for i in reply.insights],
         suggested_actions=reply.options if reply.clarification else reply.suggestions,
-        route=result.route.model_dump(mode="json") if result.route else None,
-        workflow_result=workflow,
+        route=reply.route.model_dump(mode="json") if reply.route else None,
+        workflow_result=document if reply.workflow not in _NOT_WORKFLOWS else None,
+        answer=document,
         error=reply.error,
     )

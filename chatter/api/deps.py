@@ -1,4 +1,6 @@
-"""Annotated dependencies: the app's services and the caller behind the API key."""
+"""Annotated dependencies: the data directory's services, the API's own state (keys,
+conversations, background runs), and the caller behind the API key. Tests may override
+``get_services`` or ``get_api_state`` (``app.dependency_overrides``)."""
 
 from __future__ import annotations
 
@@ -11,12 +13,13 @@ from fastapi import Depends, Header, Request
 
 from chatter.api.conversation import Conversations
 from chatter.api.keys import KeyRing, Principal
-from chatter.settings import Settings
+from chatter.services import Services
 
 
 @dataclass
-class Services:
-    settings: Settings
+class ApiState:
+    """What lives as long as the app, besides the services."""
+
     keys: KeyRing
     conversations: Conversations
     executor: ThreadPoolExecutor
@@ -25,8 +28,13 @@ class Services:
     progress_lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def services(request: Request) -> Services:
+def get_services(request: Request) -> Services:
     found: Services = request.app.state.services
+    return found
+
+
+def get_api_state(request: Request) -> ApiState:
+    found: ApiState = request.app.state.api
     return found
 
 
@@ -42,8 +50,9 @@ def principal(
         token = value.strip() if scheme.lower() == "bearer" else None
     elif authorization:
         token = "\x00"  # over-long: compared like any other key, and unknown
-    return services(request).keys.who(token)
+    return get_api_state(request).keys.who(token)
 
 
-ServicesDep = Annotated[Services, Depends(services)]
+ServicesDep = Annotated[Services, Depends(get_services)]
+ApiDep = Annotated[ApiState, Depends(get_api_state)]
 Caller = Annotated[Principal, Depends(principal)]

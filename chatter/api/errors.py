@@ -12,8 +12,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from chatter.errors import ChatterError, RateLimitedError
-from chatter.governance.sensitive import redact_text
 from chatter.logs import get_logger
+from chatter.sensitive import redact_text
 
 log = get_logger(__name__)
 

@@ -21,7 +21,8 @@ MEDIA = {"csv": "text/csv", "json": "application/json", "parquet": "application/
 
 def table_of(answer: dict[str, Any], step_id: str | None) -> tuple[list[str], list[dict[str, Any]]]:
     """The columns and rows of one step of a stored answer (default: its first step with rows)."""
-    steps = (answer.get("result") or {}).get("steps") or []
+    # Answers stored before the answer document became flat kept it under "result".
+    steps = answer.get("steps") or (answer.get("result") or {}).get("steps") or []
     if step_id is not None:
         found = next((s for s in steps if s.get("id") == step_id), None)
         if found is None:

@@ -110,4 +110,7 @@ class ChatResponse(BaseModel):
     route: dict[str, Any] | None = None
     #: The whole workflow result (CONTRACT section 3) when a workflow ran.
     workflow_result: dict[str, Any] | None = None
+    #: The answer document, as ``chatter ask --json`` prints it and ``chatter.ask`` returns it
+    #: (every step's rows cut at CHATTER_API_RESULT_ROWS, ``truncated`` saying so).
+    answer: dict[str, Any] | None = None
     error: dict[str, Any] | None = None

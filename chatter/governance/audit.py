@@ -29,8 +29,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypedDict, TypeVar, Unpack
 
-from chatter.settings import get_settings
-
 GENESIS = "0" * 64
 DECISIONS = frozenset({"allowed", "denied", "error", "info"})
 MAX_LIMIT = 10_000
@@ -314,16 +312,3 @@ class AuditLog:
             self._reset()
         for con in connections:
             con.close()
-
-
-_logs: dict[Path, AuditLog] = {}
-_logs_lock = threading.Lock()
-
-
-def audit_log(home: Path | None = None) -> AuditLog:
-    """The process-wide log of ``home`` (default: the CHATTER_HOME data dir)."""
-    path = ((home or get_settings().home) / "audit.sqlite").resolve()
-    with _logs_lock:
-        if path not in _logs:
-            _logs[path] = AuditLog(path)
-        return _logs[path]

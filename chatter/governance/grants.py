@@ -12,7 +12,6 @@ from pathlib import Path
 from chatter.governance.permissions import Grant, Level
 from chatter.governance.ratelimit import RateLimit
 from chatter.semantic.query import Filter
-from chatter.settings import get_settings
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS grants (
@@ -29,16 +28,28 @@ class PermissionStore:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
+        self._opened: list[sqlite3.Connection] = []  # every thread's, so close() can close all
+        self._lock = threading.Lock()
         with self._connect() as db:
             db.executescript(_SCHEMA)
 
     def _connect(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
         if db is None:
-            db = sqlite3.connect(self.path, timeout=30.0)
+            db = sqlite3.connect(self.path, timeout=30.0, check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
             self._local.db = db
+            with self._lock:
+                self._opened.append(db)
         return db
+
+    def close(self) -> None:
+        """Close every thread's connection (the store is not used afterwards)."""
+        with self._lock:
+            opened, self._opened = self._opened, []
+        for db in opened:
+            db.close()
+        self._local = threading.local()
 
     # ---- grants --------------------------------------------------------------------------
 
@@ -123,17 +134,3 @@ def _grant_from_row(row: tuple[object, ...]) -> Grant:
         granted_by=str(by or ""),
         granted_at=dt.datetime.fromisoformat(str(at)),
     )
-
-
-_stores: dict[Path, PermissionStore] = {}
-_lock = threading.Lock()
-
-
-def permission_store(home: Path | None = None) -> PermissionStore:
-    """The store under ``home`` (default CHATTER_HOME), shared in the process."""
-    path = ((home or get_settings().home) / "permissions.sqlite").resolve()
-    with _lock:
-        store = _stores.get(path)
-        if store is None:
-            store = _stores[path] = PermissionStore(path)
-        return store

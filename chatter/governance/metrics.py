@@ -246,25 +246,3 @@ class Metrics:
                 summaries[name] = ([st["p50"], st["p95"], st["p99"]], sum(values), len(values))
             score = self._health_locked(PROMETHEUS_WINDOW_S, now)["score"]
         return render_prometheus(counters, summaries, score)
-
-
-_instance: Metrics | None = None
-_instance_lock = threading.Lock()
-
-
-def metrics() -> Metrics:
-    """The process-wide instance, created on first use."""
-    global _instance
-    if _instance is None:
-        with _instance_lock:
-            if _instance is None:
-                _instance = Metrics()
-    return _instance
-
-
-def reset_metrics() -> None:
-    """Clear the process-wide instance in place (for tests), so references others already
-    hold see the reset too."""
-    with _instance_lock:
-        if _instance is not None:
-            _instance.reset()

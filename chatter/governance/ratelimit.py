@@ -6,8 +6,8 @@ The window slides: a call is allowed when fewer than ``calls`` calls were admitt
 recording the call happen under one lock, so a call that any limit refuses consumes none of
 them, and 50 threads racing for the last slot admit exactly one.
 
-Limits are per process: the API server and a CLI run are separate processes with separate
-counts (docs/security.md says so).
+Limits are per services object (one per data directory in a process): the API server and a CLI
+run are separate processes with separate counts (docs/security.md says so).
 """
 
 from __future__ import annotations
@@ -75,11 +75,3 @@ class SlidingWindowLimiter:
         while times and times[0] <= now - limit.window_s:
             times.popleft()
         return times
-
-
-_limiter = SlidingWindowLimiter()
-
-
-def limiter() -> SlidingWindowLimiter:
-    """The process-wide limiter."""
-    return _limiter

@@ -28,7 +28,6 @@ from chatter.errors import (
     QueryTimeoutError,
 )
 from chatter.logs import get_logger
-from chatter.settings import get_settings
 
 log = get_logger(__name__)
 
@@ -59,13 +58,14 @@ def spill_directory() -> str:
     return str(Path(tempfile.gettempdir()) / f"chatter-duckdb-{os.getuid()}")
 
 
-def connection_config() -> dict[str, Any]:
+def connection_config(
+    memory_limit: str | None = "1GB", threads: int | None = None
+) -> dict[str, Any]:
     """DuckDB settings for user databases: user queries never need files, extensions or
     settings changes; memory is capped (DuckDB spills to a temporary directory beyond it)
-    because its default, most of the machine's RAM, is no neighbour for a server. Read from
-    settings, so every connection of the process agrees (DuckDB refuses a second connection to
-    the same file with other settings)."""
-    settings = get_settings()
+    because its default, most of the machine's RAM, is no neighbour for a server. Every
+    connection of a process should agree (DuckDB refuses a second connection to the same file
+    with other settings): the defaults are those of the settings (CHATTER_DUCKDB_*)."""
     config: dict[str, Any] = {
         "enable_external_access": False,
         "autoload_known_extensions": False,
@@ -73,17 +73,19 @@ def connection_config() -> dict[str, Any]:
         "temp_directory": spill_directory(),
         "lock_configuration": True,
     }
-    if settings.duckdb_memory_limit:
-        config["memory_limit"] = settings.duckdb_memory_limit
-    if settings.duckdb_threads:
-        config["threads"] = settings.duckdb_threads
+    if memory_limit:
+        config["memory_limit"] = memory_limit
+    if threads:
+        config["threads"] = threads
     return config
 
 
 class Engine:
     """One read-only DuckDB database; each query runs on its own cursor with a time limit."""
 
-    def __init__(self, path: Path, *, timeout_s: float = 30.0) -> None:
+    def __init__(
+        self, path: Path, *, timeout_s: float = 30.0, config: dict[str, Any] | None = None
+    ) -> None:
         self.path = Path(path).expanduser().resolve()
         self.timeout_s = timeout_s
         if not self.path.exists():
@@ -91,7 +93,9 @@ class Engine:
         if self.path.is_dir():
             raise NotADuckDBFileError(f"{self.path} is a directory, not a DuckDB database file.")
         try:
-            self._con = duckdb.connect(str(self.path), read_only=True, config=connection_config())
+            self._con = duckdb.connect(
+                str(self.path), read_only=True, config=config or connection_config()
+            )
         except duckdb.IOException as err:
             text = str(err)
             if "lock" in text.lower():
@@ -119,6 +123,11 @@ class Engine:
         for cursor in cursors:
             cursor.interrupt()
         return len(cursors)
+
+    def busy(self) -> bool:
+        """Whether a query is running on this engine now."""
+        with self._lock:
+            return any(self._active.values())
 
     @property
     def version(self) -> str:

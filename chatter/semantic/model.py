@@ -24,6 +24,7 @@ from chatter.errors import (
     UnknownDimensionError,
     UnknownMeasureError,
     UnknownNameError,
+    UnknownTableError,
 )
 from chatter.semantic.values import OPERATORS, coerce
 
@@ -273,6 +274,12 @@ class SemanticModel(_Strict):
     def dimension_names(self) -> list[str]:
         """Short names; ``table.name`` also works and picks one table's dimension."""
         return sorted({d for t in self.tables.values() for d in t.dimensions})
+
+    def table(self, name: str) -> Table:
+        """The table called ``name``; an unknown name is an error that lists the tables."""
+        if name not in self.tables:
+            raise UnknownTableError(name, self.tables)
+        return self.tables[name]
 
     def measure(self, name: str, home: str | None = None) -> MeasureRef:
         """Resolve a measure by short or ``table.measure`` name; a short name several tables

@@ -13,7 +13,6 @@ import math
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
@@ -31,7 +30,7 @@ from chatter.semantic.engine import Engine, check_schema
 from chatter.semantic.model import SemanticModel
 from chatter.semantic.query import Filter, SemanticQuery, resolve
 from chatter.semantic.scope import scope_statement
-from chatter.semantic.singleflight import single_flight
+from chatter.semantic.singleflight import SingleFlight
 
 T = TypeVar("T")
 
@@ -84,12 +83,15 @@ class Warehouse:
         cache: ResultCache | None = None,
         row_cap: int = 10_000,
         scope: tuple[Filter, ...] = (),
+        flight: SingleFlight | None = None,
     ) -> None:
         self.engine = engine
         self.model = model
         self.cache = cache
         self.row_cap = row_cap
         self.scope = scope
+        # Shared by every warehouse of a pool, so concurrent identical queries run once.
+        self.flight = flight or SingleFlight()
         self._schema: tuple[str, dict[str, dict[str, str]]] | None = None
         self._compiled: dict[str, CompiledQuery] = {}
 
@@ -200,7 +202,7 @@ class Warehouse:
             cache.set(key, value)
             return value
 
-        return single_flight().do(("analysis", key), compute_and_keep)
+        return self.flight.do(("analysis", key), compute_and_keep)
 
     def _run(
         self,
@@ -243,32 +245,5 @@ class Warehouse:
 
         if key is None:
             return compute()
-        result, shared = single_flight().do(key, compute)
+        result, shared = self.flight.do(key, compute)
         return replace(result, cached=True, duration_ms=0.0) if shared else result
-
-
-def open_warehouse(
-    database: Path,
-    model: SemanticModel,
-    *,
-    cache_dir: Path | None,
-    timeout_s: float,
-    row_cap: int,
-    ttl_s: float = 1800.0,
-    schema_ttl_s: float = 86_400.0,
-    entry_max_bytes: int = 8 * 1024 * 1024,
-    size_limit: int = 1024**3,
-    scope: tuple[Filter, ...] = (),
-) -> Warehouse:
-    """A Warehouse over ``database``; ``cache_dir=None`` runs without the result cache."""
-    engine = Engine(database, timeout_s=timeout_s)
-    cache = None
-    if cache_dir is not None:
-        cache = ResultCache(
-            cache_dir,
-            ttl_s=ttl_s,
-            schema_ttl_s=schema_ttl_s,
-            entry_max_bytes=entry_max_bytes,
-            size_limit=size_limit,
-        )
-    return Warehouse(engine, model, cache=cache, row_cap=row_cap, scope=scope)

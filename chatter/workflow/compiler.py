@@ -1,5 +1,11 @@
 """Template -> LangGraph StateGraph: one node per step, an edge from each dependency, so every
-step whose dependencies are done runs in the same superstep (in parallel)."""
+step whose dependencies are done runs in the same superstep (in parallel).
+
+Steps that test come first; then one correction node puts all their findings under the run's
+multiple-comparison correction; then the steps that read the run (insights, roll-up); then the
+node that assembles the result. A graph is built for one services object, whose stores, guard
+and pools its nodes use.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +19,9 @@ from langgraph.graph import END, START, StateGraph
 from chatter.context import Context
 from chatter.errors import TemplateError
 from chatter.semantic.model import SemanticModel
+from chatter.services import Services
 from chatter.tools.registry import get_tool, parse_params
+from chatter.workflow.correction import CORRECT, make_correction_node
 from chatter.workflow.finalize import make_finalize_node
 from chatter.workflow.nodes import make_step_node
 from chatter.workflow.state import WorkflowInput, WorkflowOutput, WorkflowState
@@ -21,6 +29,7 @@ from chatter.workflow.template import Template, validate
 
 FINALIZE = "finalize"
 BEGIN = "begin"
+RESERVED = (BEGIN, CORRECT, FINALIZE)
 
 
 def begin(state: WorkflowState) -> dict[str, Any]:
@@ -34,12 +43,28 @@ def begin(state: WorkflowState) -> dict[str, Any]:
     return update
 
 
-def build_state_graph(template: Template, model: SemanticModel) -> StateGraph[Any, Any, Any, Any]:
+def _readers(template: Template) -> set[str]:
+    """The steps whose tool reads the run; no testing step may depend on one of them."""
+    readers = {s.id for s in template.steps if get_tool(s.tool).reads == "run"}
+    for step in template.steps:
+        before = set(step.after) & readers
+        if step.id not in readers and before:
+            raise TemplateError(
+                f"Step {step.id!r} depends on {sorted(before)[0]!r}, which reads the run's "
+                "corrected findings and so runs after every testing step; reorder the steps."
+            )
+    return readers
+
+
+def build_state_graph(
+    services: Services, template: Template, model: SemanticModel
+) -> StateGraph[Any, Any, Any, Any]:
     """Validate ``template`` against the tools and ``model``, then build (not compile) it."""
     validate(template, model)
-    reserved = [s.id for s in template.steps if s.id in (BEGIN, FINALIZE)]
+    reserved = [s.id for s in template.steps if s.id in RESERVED]
     if reserved:
         raise TemplateError(f"Step id {reserved[0]!r} is reserved; rename that step.")
+    readers = _readers(template)
     builder = StateGraph(
         WorkflowState,
         context_schema=Context,
@@ -49,14 +74,24 @@ def build_state_graph(template: Template, model: SemanticModel) -> StateGraph[An
     for step in template.steps:
         tool = get_tool(step.tool)
         params = parse_params(tool, step.parameters, where=f"step {step.id}")
-        builder.add_node(step.id, make_step_node(template, step, tool, params))
-    has_dependents = {dep for s in template.steps for dep in s.after}
+        builder.add_node(step.id, make_step_node(services, template, step, tool, params))
     builder.add_node(BEGIN, begin)
+    builder.add_node(CORRECT, make_correction_node(template))
+    builder.add_node(FINALIZE, make_finalize_node(services, template))
     builder.add_edge(START, BEGIN)
-    for step in template.steps:
+
+    testers = [s for s in template.steps if s.id not in readers]
+    for step in testers:
         builder.add_edge(list(step.after) if step.after else BEGIN, step.id)
-    builder.add_node(FINALIZE, make_finalize_node(template))
-    sinks = [s.id for s in template.steps if s.id not in has_dependents]
-    builder.add_edge(sinks, FINALIZE)
+    tester_sinks = [s.id for s in testers if not any(s.id in t.after for t in testers)]
+    builder.add_edge(tester_sinks or BEGIN, CORRECT)
+
+    for step in template.steps:
+        if step.id in readers:
+            builder.add_edge([CORRECT, *(d for d in step.after if d in readers)], step.id)
+    reader_sinks = [
+        r for r in readers if not any(r in s.after for s in template.steps if s.id in readers)
+    ]
+    builder.add_edge(sorted(reader_sinks) or CORRECT, FINALIZE)
     builder.add_edge(FINALIZE, END)
     return builder

@@ -7,13 +7,11 @@ from collections.abc import Callable
 from typing import Any
 
 from chatter.result import Insight, RunMetrics, StepResult, WorkflowResult
-from chatter.tools.stats import correct_findings
-from chatter.workflow.resources import control, forget
+from chatter.services import Services
+from chatter.workflow.correction import corrected_findings
+from chatter.workflow.nodes import DISABLED
 from chatter.workflow.state import WorkflowState
-from chatter.workflow.step_runners import ordered_findings, remap_evidence
 from chatter.workflow.template import Template
-
-DISABLED = "disabled by customization"
 
 
 def run_status(steps: list[StepResult], cancelled: bool) -> str:
@@ -27,8 +25,7 @@ def run_status(steps: list[StepResult], cancelled: bool) -> str:
     return "completed"
 
 
-def assemble(template: Template, state: WorkflowState) -> WorkflowResult:
-    run_id = state.get("run_id", "")
+def assemble(template: Template, state: WorkflowState, *, cancelled: bool) -> WorkflowResult:
     records = state.get("steps", {})
     steps = [
         StepResult.model_validate(records[s.id]["result"])
@@ -36,14 +33,7 @@ def assemble(template: Template, state: WorkflowState) -> WorkflowResult:
         else StepResult(id=s.id, type=s.type, tool=s.tool, status="skipped", error="did not run")
         for s in template.steps
     ]
-    keys, findings = ordered_findings(template, state)
-    findings = correct_findings(findings, alpha=template.alpha, method=template.correction)
     insight_state = state.get("insights") or {}
-    insights = remap_evidence(
-        [Insight.model_validate(i) for i in insight_state.get("items", [])],
-        [tuple(k) for k in insight_state.get("finding_keys", [])],
-        {key: i for i, key in enumerate(keys)},
-    )
     started = state.get("started_at")
     duration = (
         (time.time() - started) * 1000
@@ -52,11 +42,11 @@ def assemble(template: Template, state: WorkflowState) -> WorkflowResult:
     )
     return WorkflowResult(
         workflow=template.name,
-        run_id=run_id,
-        status=run_status(steps, control(run_id).cancelled.is_set()),  # type: ignore[arg-type]
+        run_id=state.get("run_id", ""),
+        status=run_status(steps, cancelled),  # type: ignore[arg-type]
         steps=steps,
-        findings=findings,
-        insights=insights,
+        findings=corrected_findings(state),
+        insights=[Insight.model_validate(i) for i in insight_state.get("items", [])],
         metrics=RunMetrics(
             duration_ms=round(duration, 3),
             cache_hits=sum(s.cached for s in steps),
@@ -67,10 +57,14 @@ def assemble(template: Template, state: WorkflowState) -> WorkflowResult:
     )
 
 
-def make_finalize_node(template: Template) -> Callable[..., dict[str, Any]]:
+def make_finalize_node(
+    services: Services, template: Template
+) -> Callable[..., dict[str, Any]]:
     def finalize(state: WorkflowState) -> dict[str, Any]:
-        result = assemble(template, state)
-        forget(result.run_id)  # the run is over: nothing left to cancel
+        run_id = state.get("run_id", "")
+        control = services.controls.find(run_id)
+        result = assemble(template, state, cancelled=bool(control and control.cancelled.is_set()))
+        services.controls.forget(run_id)  # the run is over: nothing left to cancel
         return {"result": result.model_dump(mode="json")}
 
     return finalize

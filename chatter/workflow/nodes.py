@@ -1,5 +1,6 @@
-"""Graph nodes: one per template step (skip, run under a time limit, record), and the node that
-turns the state into the run's result."""
+"""The node of one template step: skipped, or run through the guard (data-reading tools under a
+query slot and a time limit), it always records itself. Every tool runs through the same path:
+the node only looks at what the tool reads, never at its name."""
 
 from __future__ import annotations
 
@@ -15,19 +16,18 @@ from pydantic import BaseModel
 
 from chatter.context import Context
 from chatter.errors import ChatterError
-from chatter.governance.guard import guarded_call, mark_guarded
+from chatter.governance.guard import mark_guarded
 from chatter.logs import get_logger
 from chatter.result import StepResult
-from chatter.semantic.query import SemanticQuery
-from chatter.semantic.warehouse import Warehouse
-from chatter.settings import get_settings
-from chatter.tools.registry import ToolSpec
-from chatter.workflow.resources import RunControl, control, step_slots, warehouse_for
+from chatter.run_control import RunControl
+from chatter.services import Services
+from chatter.tools.protocol import ToolCall, ToolOutput, ToolSpec
+from chatter.workflow.correction import corrected_findings, recorded_steps
 from chatter.workflow.state import WorkflowState
-from chatter.workflow.step_runners import StepOutput, run_insights, run_roll_up, run_tool
 from chatter.workflow.template import StepSpec, Template
 
 log = get_logger(__name__)
+DISABLED = "disabled by customization"
 
 
 class StepTimeoutError(Exception):
@@ -44,7 +44,7 @@ def _emit(event: dict[str, Any]) -> None:
 
 
 def _run_with_timeout(
-    func: Callable[[], Any], seconds: float, ctl: RunControl, warehouse: Warehouse
+    services: Services, func: Callable[[], Any], seconds: float, ctl: RunControl
 ) -> Any:
     """Run ``func`` on a worker thread; past ``seconds``, interrupt its queries and give up."""
     box: dict[str, Any] = {}
@@ -62,17 +62,18 @@ def _run_with_timeout(
     worker.start()
     worker.join(seconds)
     if worker.is_alive():
-        warehouse.engine.interrupt({worker.ident} if worker.ident else None)
+        if worker.ident:
+            services.warehouses.interrupt({worker.ident})
         raise StepTimeoutError(f"ran longer than its {seconds:g} s limit and was stopped")
     if "error" in box:
         raise box["error"]
     return box["value"]
 
 
-def _with_slot(ctl: RunControl, func: Callable[[], Any]) -> Any:
+def _with_slot(services: Services, ctl: RunControl, func: Callable[[], Any]) -> Any:
     """Run ``func`` once a query slot is free (its time limit starts then); a run cancelled
     while waiting gives up its turn."""
-    slots = step_slots()
+    slots = services.step_slots
     while not slots.acquire(timeout=0.1):
         if ctl.cancelled.is_set():
             raise StepCancelledError("the run was cancelled")
@@ -84,7 +85,7 @@ def _with_slot(ctl: RunControl, func: Callable[[], Any]) -> Any:
 
 def _skip_reason(step: StepSpec, state: WorkflowState, ctl: RunControl) -> str | None:
     if not step.enabled:
-        return "disabled by customization"
+        return DISABLED
     if ctl.cancelled.is_set():
         return "the run was cancelled"
     if state.get("halted"):
@@ -98,15 +99,52 @@ def _skip_reason(step: StepSpec, state: WorkflowState, ctl: RunControl) -> str |
     return None
 
 
+def _call(
+    services: Services,
+    template: Template,
+    step: StepSpec,
+    tool: ToolSpec,
+    params: BaseModel,
+    state: WorkflowState,
+    ctx: Context,
+) -> ToolCall:
+    """What the tool is given: the warehouse if it reads data, the run if it reads the run."""
+    reads_run = tool.reads == "run"
+    return ToolCall(
+        params=params,
+        step_id=step.id,
+        step_type=step.type,
+        title=step.description or step.id,
+        warehouse=services.warehouse(ctx) if tool.reads == "data" else None,
+        steps=tuple(recorded_steps(template, state)) if reads_run else (),
+        findings=tuple(corrected_findings(state)) if reads_run else (),
+        upstream=step.after,
+        alpha=template.alpha,
+        llm=services.llm if reads_run else None,
+    )
+
+
 def make_step_node(
-    template: Template, step: StepSpec, tool: ToolSpec, params: BaseModel
+    services: Services, template: Template, step: StepSpec, tool: ToolSpec, params: BaseModel
 ) -> Callable[..., dict[str, Any]]:
     """The node that runs ``step``: skipped, completed or failed, it always records itself."""
+
+    def run(state: WorkflowState, ctx: Context, ctl: RunControl) -> ToolOutput:
+        call = _call(services, template, step, tool, params, state, ctx)
+        if tool.reads != "data":
+            return tool.run(call)
+        timeout = step.timeout_s or services.settings.step_timeout_s
+        output: ToolOutput = _with_slot(
+            services,
+            ctl,
+            lambda: _run_with_timeout(services, lambda: tool.run(call), timeout, ctl),
+        )
+        return output
 
     def node(state: WorkflowState, runtime: Runtime[Context]) -> dict[str, Any]:
         ctx = runtime.context or Context()
         run_id = state.get("run_id", "")
-        ctl = control(run_id)
+        ctl = services.controls.get(run_id)
         base: dict[str, Any] = {"id": step.id, "type": step.type, "tool": step.tool}
         reason = _skip_reason(step, state, ctl)
         if reason is not None:
@@ -116,32 +154,33 @@ def make_step_node(
         _emit({"event": "step_started", "step": step.id, "type": step.type})
         started = time.perf_counter()
         update: dict[str, Any] = {}
+        findings: list[dict[str, Any]] = []
         try:
-            output = guarded_call(
+            output = services.guard.call(
                 ctx,
                 tool=step.tool,
                 step_type=step.type,
                 params=params.model_dump(mode="json"),
-                func=lambda: _run_step(template, step, tool, params, state, ctx, ctl),
+                func=lambda: run(state, ctx, ctl),
                 run_id=run_id,
                 step_id=step.id,
                 cached=lambda out: out.step.cached,
             )
-            if step.tool == "insights":
+            if output.insights is not None:
                 update["insights"] = output.insights
             record = output.step.model_copy(
                 update={**base, "duration_ms": round((time.perf_counter() - started) * 1000, 3)}
             )
-            findings = [f.model_dump(mode="json") for f in output.findings]
+            # A tool that reads the run comes after the correction: its findings (none, for the
+            # built-in ones) would fall outside the run's one family, so they are not kept.
+            if tool.reads != "run":
+                findings = [f.model_dump(mode="json") for f in output.findings]
         except (ChatterError, StepTimeoutError, StepCancelledError) as err:
             message = err.message if isinstance(err, ChatterError) else str(err)
-            record, findings = _failed(base, started, message), []
+            record = _failed(base, started, message)
         except Exception as err:  # a bug: the run goes on, the step says what broke
             log.error("step_crashed", step=step.id, exc_info=True)
-            record, findings = (
-                _failed(base, started, f"internal error: {type(err).__name__}: {err}"),
-                [],
-            )
+            record = _failed(base, started, f"internal error: {type(err).__name__}: {err}")
         if record.status == "failed" and step.on_failure == "fail_run":
             update["halted"] = True
         if ctl.cancelled.is_set() and record.status == "failed":
@@ -164,32 +203,6 @@ def make_step_node(
 
     node.__name__ = f"step_{step.id}"
     return mark_guarded(node)
-
-
-def _run_step(
-    template: Template,
-    step: StepSpec,
-    tool: ToolSpec,
-    params: BaseModel,
-    state: WorkflowState,
-    ctx: Context,
-    ctl: RunControl,
-) -> StepOutput:
-    """What the step does once the guard let it through."""
-    if step.tool == "roll_up":
-        return run_roll_up(template, step, state)
-    if step.tool == "insights":
-        return run_insights(template, step, params, state)
-    warehouse = warehouse_for(ctx)
-    timeout = step.timeout_s or get_settings().step_timeout_s
-    query = params if isinstance(params, SemanticQuery) else None
-    output: StepOutput = _with_slot(
-        ctl,
-        lambda: _run_with_timeout(
-            lambda: run_tool(tool, step, params, warehouse, query), timeout, ctl, warehouse
-        ),
-    )
-    return output
 
 
 def _failed(base: dict[str, Any], started: float, message: str) -> StepResult:

@@ -3,66 +3,26 @@ progress, resume an interrupted run, cancel a running one."""
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from langgraph.checkpoint.sqlite import SqliteSaver
-
 from chatter import __version__
-from chatter.context import Context, context_from_dict, context_to_dict, resolve_model
+from chatter.context import Context, context_from_dict, context_to_dict
 from chatter.errors import InvalidValueError, RunStateError, UnknownRunError
-from chatter.governance.metrics import metrics
+from chatter.governance.permissions import workflow_resources
 from chatter.logs import get_logger
 from chatter.result import Route, WorkflowResult
 from chatter.semantic.model import SemanticModel
-from chatter.settings import get_settings
-from chatter.stores.runs import RunStore
-from chatter.workflow import resources
+from chatter.services import Services
 from chatter.workflow.compiler import build_state_graph
 from chatter.workflow.composite import component_names
-from chatter.workflow.graph_cache import GraphCache
-from chatter.workflow.template import Template, customize, get_template
+from chatter.workflow.template import Template, customize, get_template, validate
 
 log = get_logger(__name__)
 Progress = Callable[[dict[str, Any]], None]
-
-_cache: GraphCache | None = None
-_savers: dict[str, SqliteSaver] = {}
-_stores: dict[str, RunStore] = {}
-_lock = threading.Lock()
-
-
-def graph_cache() -> GraphCache:
-    global _cache
-    if _cache is None:
-        _cache = GraphCache(size=get_settings().graph_cache_size)
-    return _cache
-
-
-def _checkpointer() -> SqliteSaver:
-    path = str(get_settings().home / "checkpoints.sqlite")
-    with _lock:
-        if path not in _savers:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            con = sqlite3.connect(path, check_same_thread=False)
-            # As in the run store: durable across a killed process, no fsync per checkpoint.
-            con.execute("PRAGMA journal_mode=WAL")
-            con.execute("PRAGMA synchronous=NORMAL")
-            _savers[path] = SqliteSaver(con)
-        return _savers[path]
-
-
-def run_store() -> RunStore:
-    path = str(get_settings().home / "runs.sqlite")
-    with _lock:
-        if path not in _stores:
-            _stores[path] = RunStore(Path(path))
-        return _stores[path]
 
 
 def prepare(
@@ -71,61 +31,62 @@ def prepare(
     """The customized template, validated (names, tools, parameters) against ``model``."""
     base = get_template(template) if isinstance(template, str) else template
     customized = customize(base, customizations)
-    from chatter.workflow.template import validate
-
     validate(customized, model)
     return customized
 
 
-def compiled_graph(template: Template, model: SemanticModel, *, durable: bool = False) -> Any:
-    """The compiled graph of a (customized) template, from the graph cache."""
-    key = (template.name, template.content_hash, model.content_hash, __version__, durable)
+def compiled_graph(
+    services: Services, template: Template, model: SemanticModel, *, durable: bool = False
+) -> Any:
+    """The compiled graph of a (customized) template, from the services' graph cache. The key
+    holds everything that shapes the graph, the checkpointer included, never the user."""
+    checkpointer = services.run_checkpoints if durable else None
+    key = (
+        "template",
+        template.name,
+        template.content_hash,
+        model.content_hash,
+        __version__,
+        id(checkpointer) if checkpointer is not None else None,
+    )
 
     def compile_graph() -> Any:
-        builder = build_state_graph(template, model)
-        return builder.compile(
-            checkpointer=_checkpointer() if durable else None, name=template.name
-        )
+        builder = build_state_graph(services, template, model)
+        return builder.compile(checkpointer=checkpointer, name=template.name)
 
-    return graph_cache().get(key, compile_graph)
+    return services.graphs.get(key, compile_graph)
 
 
 def build_graph(
+    services: Services,
     template: str | Template,
     customizations: Mapping[str, Any] | None = None,
     *,
     semantic_model: Path | None = None,
 ) -> Any:
     """The compiled graph for ``invoke``/``stream`` (context: a chatter Context)."""
-    model = resolve_model(semantic_model, get_settings())
-    return compiled_graph(prepare(template, customizations, model), model)
+    model = services.model(semantic_model)
+    return compiled_graph(services, prepare(template, customizations, model), model)
 
 
 def run_workflow(
+    services: Services,
     template: str | Template,
     customizations: Mapping[str, Any] | None = None,
     *,
-    user: str = "local",
-    role: str = "analyst",
-    database: Path | None = None,
-    semantic_model: Path | None = None,
-    use_cache: bool = True,
+    context: Context | None = None,
     run_id: str | None = None,
     progress: Progress | None = None,
     route: Route | None = None,
-    context: Context | None = None,
 ) -> WorkflowResult:
-    """Run a template to the end and return its result (CONTRACT.md section 3). ``context``,
-    when given, replaces user, role, database, semantic_model and use_cache (it also carries
-    tenant, data scope and attributes)."""
-    ctx = context or Context(
-        user=user, role=role, database=database, semantic_model=semantic_model, use_cache=use_cache
-    )
-    run_id = create_run(template, customizations, ctx, run_id=run_id)
-    return execute_run(run_id, progress=progress, route=route)
+    """Run a template to the end as ``context`` and return its result (CONTRACT.md
+    section 3)."""
+    run_id = create_run(services, template, customizations, context or Context(), run_id=run_id)
+    return execute_run(services, run_id, progress=progress, route=route)
 
 
 def create_run(
+    services: Services,
     template: str | Template,
     customizations: Mapping[str, Any] | None,
     ctx: Context,
@@ -137,20 +98,21 @@ def create_run(
     # Before anything reads the customizations: a secret in them must not reach an error
     # message, a log line or the run store.
     name = template if isinstance(template, str) else template.name
-    authorize_workflow(ctx, name, run_id, customizations)
-    model = resolve_model(ctx.semantic_model, get_settings())
+    authorize_workflow(services, ctx, name, run_id, customizations)
+    model = services.model(ctx.semantic_model)
     customized = prepare(template, customizations, model)
-    if run_store().get(run_id) is not None:
+    if services.runs.get(run_id) is not None:
         raise InvalidValueError(
             "run_id", run_id, "a new id; this run exists already (resume it with resume_run)"
         )
-    run_store().create(
+    services.runs.create(
         run_id, customized.name, customized.model_dump(mode="json"), context_to_dict(ctx)
     )
     return run_id
 
 
 def execute_run(
+    services: Services,
     run_id: str,
     *,
     progress: Progress | None = None,
@@ -159,35 +121,36 @@ def execute_run(
 ) -> WorkflowResult:
     """Run a created run to the end (the API's execute; run_workflow is create + execute).
     ``claimed``: the caller already moved it from created to running (see RunStore.claim)."""
-    record = run_store().get(run_id)
+    record = services.runs.get(run_id)
     if record is None:
-        raise UnknownRunError(f"No run {run_id!r} is recorded under {get_settings().home}.")
-    if not claimed and not run_store().claim(run_id):
+        raise UnknownRunError(f"No run {run_id!r} is recorded under {services.home}.")
+    if not claimed and not services.runs.claim(run_id):
         raise RunStateError(
             f"Run {run_id} is {record['status']}; only a created run can be executed."
         )
     ctx = context_from_dict(record["context"])
-    model = resolve_model(ctx.semantic_model, get_settings())
+    model = services.model(ctx.semantic_model)
     template = Template.model_validate(record["template"])
     initial = {"run_id": run_id, "started_at": time.time()}
-    return _execute(template, model, ctx, run_id, initial, progress, route)
+    return _execute(services, template, model, ctx, run_id, initial, progress, route)
 
 
-def resume_run(run_id: str, progress: Progress | None = None) -> WorkflowResult:
+def resume_run(services: Services, run_id: str, progress: Progress | None = None) -> WorkflowResult:
     """Continue a run that was interrupted (process killed): finished steps are not redone."""
-    record = run_store().get(run_id)
+    record = services.runs.get(run_id)
     if record is None:
-        raise UnknownRunError(f"No run {run_id!r} is recorded under {get_settings().home}.")
+        raise UnknownRunError(f"No run {run_id!r} is recorded under {services.home}.")
     if record["result"] is not None:
         return WorkflowResult.model_validate(record["result"])
     ctx = context_from_dict(record["context"])
-    model = resolve_model(ctx.semantic_model, get_settings())
+    model = services.model(ctx.semantic_model)
     template = Template.model_validate(record["template"])
-    authorize_workflow(ctx, template.name, run_id, None, action="workflow.resume")
-    return _execute(template, model, ctx, run_id, None, progress, None)
+    authorize_workflow(services, ctx, template.name, run_id, None, action="workflow.resume")
+    return _execute(services, template, model, ctx, run_id, None, progress, None)
 
 
 def authorize_workflow(
+    services: Services,
     ctx: Context,
     template: str,
     run_id: str,
@@ -197,11 +160,8 @@ def authorize_workflow(
 ) -> None:
     """The guard's word on running ``template`` (each component of a composite) as ``ctx``;
     its steps are each checked again when they run."""
-    from chatter.governance.guard import authorize
-    from chatter.governance.permissions import workflow_resources
-
     for name in component_names(str(template)[:255]):
-        authorize(
+        services.guard.authorize(
             ctx,
             "run",
             workflow_resources(name),
@@ -212,20 +172,25 @@ def authorize_workflow(
         )
 
 
-def cancel_run(run_id: str) -> bool:
+def cancel_run(services: Services, run_id: str) -> bool:
     """Stop a run: a running one skips its pending steps and has its queries interrupted; one
     not started yet is marked cancelled and will not start. False when it had already ended
     (or is running in another process)."""
-    if run_store().cancel_if_created(run_id):
+    if services.runs.cancel_if_created(run_id):
         return True
-    record = run_store().get(run_id)
+    record = services.runs.get(run_id)
     # A run that is running, or claimed and waiting for a worker, finds the flag set when it
     # starts (the control is created here if it has not started yet).
     running = record is not None and record["status"] == "running"
-    return resources.cancel(run_id, create=running)
+    threads = services.controls.cancel(run_id, create=running)
+    if threads is None:
+        return False
+    services.warehouses.interrupt(threads)
+    return True
 
 
 def _execute(
+    services: Services,
     template: Template,
     model: SemanticModel,
     ctx: Context,
@@ -234,10 +199,10 @@ def _execute(
     progress: Progress | None,
     route: Route | None,
 ) -> WorkflowResult:
-    graph = compiled_graph(template, model, durable=True)
+    graph = compiled_graph(services, template, model, durable=True)
     config: dict[str, Any] = {"configurable": {"thread_id": run_id}}
-    resources.control(run_id)
-    store = run_store()
+    services.controls.get(run_id)
+    store = services.runs
     store.set_status(run_id, "running")
     total = len(template.steps)
     finished = 0
@@ -270,7 +235,7 @@ def _execute(
             }
         )
         store.set_status(run_id, result.status, result.model_dump(mode="json"))
-        metrics().record_run(
+        services.metrics.record_run(
             template=template.name,
             run_id=run_id,
             duration_ms=result.metrics.duration_ms,
@@ -281,4 +246,4 @@ def _execute(
         store.set_status(run_id, "interrupted")
         raise
     finally:
-        resources.forget(run_id)
+        services.controls.forget(run_id)

@@ -29,7 +29,10 @@ class WorkflowState(TypedDict, total=False):
     started_at: float
     # step id -> {"result": StepResult as dict, "findings": [Finding as dict, ...]}
     steps: Annotated[dict[str, Any], merge_steps]
-    # Insights with evidence as the insight step saw it, plus the findings order it cited.
+    # Every step's findings under the run's one correction, in template order (set once, by the
+    # correction node, before any step that reads the run).
+    findings: list[dict[str, Any]]
+    # Insights with their evidence, as the insight step wrote them.
     insights: dict[str, Any]
     errors: Annotated[list[dict[str, Any]], operator.add]
     halted: Annotated[bool, operator.or_]  # a fail_run step failed: later steps are skipped

@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pytest
+from run_findings import corrected
 from scipy import stats as sps
 from synthetic import FEATURES, PLANS, make_dataset
 
@@ -18,7 +19,6 @@ from chatter.semantic.engine import Engine, connection_config
 from chatter.semantic.model import default_model
 from chatter.semantic.warehouse import Warehouse
 from chatter.tools import analyses
-from chatter.tools.analyses.comparison import roll_up
 from chatter.tools.stats import correct_findings
 
 pytestmark = pytest.mark.integration
@@ -69,7 +69,10 @@ def no_nan(result: analyses.AnalysisResult) -> None:
 
 def test_segment_rate_tests_find_the_planted_levels(planted: Warehouse) -> None:
     result = analyses.segment_rate_tests(
-        planted, dimensions=["industry", "acquisition_channel", "country", "company_size"]
+        planted,
+        analyses.SegmentTestParams(
+            dimensions=["industry", "acquisition_channel", "country", "company_size"]
+        ),
     )
     no_nan(result)
     hits = {(f.dimension, f.segment) for f in significant(result.findings)}
@@ -84,7 +87,10 @@ def test_segment_rate_tests_find_the_planted_levels(planted: Warehouse) -> None:
 
 def test_segment_rate_tests_on_null_data_find_nothing(null: Warehouse) -> None:
     result = analyses.segment_rate_tests(
-        null, dimensions=["plan_type", "industry", "acquisition_channel", "country"]
+        null,
+        analyses.SegmentTestParams(
+            dimensions=["plan_type", "industry", "acquisition_channel", "country"]
+        ),
     )
     assert significant(result.findings) == []
     assert len(result.findings) == 4 + 3 + 4 + 3 + 3
@@ -94,11 +100,13 @@ def test_segment_rate_tests_need_a_ratio(planted: Warehouse) -> None:
     from chatter.errors import InvalidQueryError
 
     with pytest.raises(InvalidQueryError, match="not a ratio"):
-        analyses.segment_rate_tests(planted, metric="users")
+        analyses.segment_rate_tests(planted, analyses.SegmentTestParams(metric="users"))
 
 
 def test_churn_rate_by_segment_uses_paying_accounts(planted: Warehouse) -> None:
-    result = analyses.segment_rate_tests(planted, metric="churn_rate", dimensions=["plan_type"])
+    result = analyses.segment_rate_tests(
+        planted, analyses.SegmentTestParams(metric="churn_rate", dimensions=["plan_type"])
+    )
     expected = dict(
         (p, (c, n))
         for p, c, n in sql(
@@ -301,13 +309,15 @@ def test_every_planted_effect_of_the_demo_is_found(demo_db: Path) -> None:
         results = {
             "conversion": analyses.segment_rate_tests(
                 wh,
-                dimensions=[
-                    "plan_type",
-                    "industry",
-                    "acquisition_channel",
-                    "country",
-                    "company_size",
-                ],
+                analyses.SegmentTestParams(
+                    dimensions=[
+                        "plan_type",
+                        "industry",
+                        "acquisition_channel",
+                        "country",
+                        "company_size",
+                    ]
+                ),
             ),
             "adoption": analyses.adoption_by_segment(wh),
             "correlation": analyses.usage_correlation(wh),
@@ -315,7 +325,7 @@ def test_every_planted_effect_of_the_demo_is_found(demo_db: Path) -> None:
             "growth": analyses.revenue_growth(wh),
             "cohorts": analyses.cohort_analysis(wh),
         }
-    findings, summary = roll_up(results)
+    findings = corrected(results)
     hits = {(f.source_step, f.dimension, f.segment, f.subject) for f in findings if f.significant}
     for level in ("fintech", "education"):
         assert ("conversion", "industry", level, None) in hits
@@ -333,4 +343,4 @@ def test_every_planted_effect_of_the_demo_is_found(demo_db: Path) -> None:
     assert ("adoption", "plan_type", None, "api_call") in hits
     assert any(h[0] == "growth" for h in hits)
     assert not [h for h in hits if h[0] == "cohorts"]
-    assert summary["tests"] == len([f for f in findings if f.testable])
+    assert len(findings) == sum(len(r.findings) for r in results.values())

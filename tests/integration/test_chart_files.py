@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from chatter.chart_files import write_charts
 from chatter.errors import InvalidValueError
 from chatter.result import StepResult
-from chatter.workflow.chart_files import write_charts
 
 pytestmark = pytest.mark.integration
 

@@ -12,24 +12,27 @@ from pathlib import Path
 import pytest
 from statsmodels.stats.multitest import multipletests
 
+from chatter import run_workflow
 from chatter.analyst.session import ChatSession
 from chatter.context import Context
 from chatter.errors import BadInputError, UnknownTemplateError
 from chatter.semantic.model import default_model
+from chatter.services import Services
 from chatter.workflow.compiler import build_state_graph
 from chatter.workflow.composite import compose
-from chatter.workflow.runs import run_workflow
 
 pytestmark = pytest.mark.integration
 
 
-def test_sequential_composite_orders_templates_and_corrects_once(demo_db: Path) -> None:
+def test_sequential_composite_orders_templates_and_corrects_once(
+    demo_db: Path, services: Services
+) -> None:
     template = compose(
         {"templates": ["conversion_deep_dive", "revenue_optimization"], "mode": "sequential"}
     )
     edges = {
         (e.source, e.target)
-        for e in build_state_graph(template, default_model()).compile().get_graph().edges
+        for e in build_state_graph(services, template, default_model()).compile().get_graph().edges
     }
     # The revenue template's first steps wait for the conversion template's last ones.
     assert (
@@ -87,8 +90,8 @@ def test_bad_composites_are_rejected(spec: dict) -> None:
         assert "revenue_optimization" in info.value.message
 
 
-def test_a_five_turn_conversation_with_follow_ups(demo_db: Path) -> None:
-    session = ChatSession.open(Context(database=demo_db))
+def test_a_five_turn_conversation_with_follow_ups(demo_db: Path, services: Services) -> None:
+    session = ChatSession.open(services, Context(database=demo_db))
     turns = [
         "what's the conversion rate by plan?",
         "now by industry",
@@ -106,22 +109,24 @@ def test_a_five_turn_conversation_with_follow_ups(demo_db: Path) -> None:
         "order_by": [{"field": "churn_rate", "descending": True}],
         "limit": 3,
     }
-    assert len(last.result.steps[0].rows) == 3
-    rates = [r["churn_rate"] for r in last.result.steps[0].rows]
+    assert len(last.steps[0].rows) == 3
+    rates = [r["churn_rate"] for r in last.steps[0].rows]
     assert rates == sorted(rates, reverse=True)
     assert last.suggestions
     # The memory is the checkpointer's: a new session object on the same id continues.
-    again = ChatSession.open(Context(database=demo_db), session.session_id)
+    again = ChatSession.open(services, Context(database=demo_db), session.session_id)
     assert again.say("show 2").query["limit"] == 2  # type: ignore[index]
 
 
-def test_a_clarifying_question_is_an_interrupt_answered_by_the_next_message(demo_db: Path) -> None:
-    session = ChatSession.open(Context(database=demo_db))
+def test_a_clarifying_question_is_an_interrupt_answered_by_the_next_message(
+    demo_db: Path, services: Services
+) -> None:
+    session = ChatSession.open(services, Context(database=demo_db))
     asked = session.say("hello there")
     assert asked.clarification and "conversion_deep_dive" in asked.options
     assert session.pending_question() is not None
     chosen = session.say("revenue_optimization")
-    assert chosen.result.workflow == "revenue_optimization" and chosen.result.insights
+    assert chosen.workflow == "revenue_optimization" and chosen.insights
     assert session.pending_question() is None
 
 

@@ -17,8 +17,12 @@ SCRIPT = r"""
 import json, os, sys, time
 from pathlib import Path
 from chatter.tools.analyses.result import AnalysisResult
-from chatter.tools.registry import Params, ToolSpec, register_tool
-from chatter.workflow.runs import resume_run, run_workflow
+from chatter import run_workflow
+from chatter.services import shared_services
+from chatter.tools.builtin import analysis_tool
+from chatter.tools.params import Params
+from chatter.tools.registry import register_tool
+from chatter.workflow.runs import resume_run
 from chatter.workflow.template import Template
 
 mode, database, log = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
@@ -35,7 +39,7 @@ def counted(warehouse, params):
         time.sleep(600)
     return AnalysisResult(analysis="counted", rows=[{"step": params.name}], columns=["step"])
 
-register_tool(ToolSpec("counted", frozenset({"analysis"}), CountedParams, counted))
+register_tool(analysis_tool("counted", counted, CountedParams, "Counts its calls.", cache=False))
 template = Template.model_validate({"name": "durable", "description": "kill test", "steps": [
     {"id": "a", "type": "analysis", "tool": "counted", "parameters": {"name": "a"}},
     {"id": "b", "type": "analysis", "tool": "counted", "parameters": {"name": "b", "block": True},
@@ -46,7 +50,7 @@ template = Template.model_validate({"name": "durable", "description": "kill test
 if mode == "start":
     run_workflow(template, database=database, run_id="durable-run")
 else:
-    print("RESULT " + json.dumps(resume_run("durable-run").model_dump(mode="json")), flush=True)
+    print("RESULT " + json.dumps(resume_run(shared_services(), "durable-run").model_dump(mode="json")), flush=True)
 """
 
 

@@ -15,20 +15,18 @@ import duckdb
 import pytest
 
 from chatter.analyst.answer import answer
+from chatter.analyst.decision import RouteDecision
 from chatter.analyst.graph import build_analyst
-from chatter.analyst.route import RouteDecision
 from chatter.context import Context
 from chatter.errors import PermissionDeniedError, RateLimitedError, SensitiveContentError
-from chatter.governance import admin
-from chatter.governance.audit import audit_log
 from chatter.governance.guard import GUARDED
-from chatter.governance.metrics import metrics, reset_metrics
-from chatter.governance.ratelimit import limiter
 from chatter.result import Route
 from chatter.semantic.model import default_model
 from chatter.semantic.query import Filter, SemanticQuery
+from chatter.services import Services
 from chatter.workflow.compiler import BEGIN, FINALIZE, build_state_graph
 from chatter.workflow.composite import compose
+from chatter.workflow.correction import CORRECT
 from chatter.workflow.runs import build_graph, run_workflow
 from chatter.workflow.template import builtin_templates
 
@@ -39,17 +37,11 @@ SECRET = "ghp_" + "Zq8" * 12  # a GitHub-token-shaped fake
 SECRET_FILTER = {"field": "industry", "op": "=", "value": SECRET}
 
 
-@pytest.fixture(autouse=True)
-def fresh_counters() -> None:
-    limiter().reset()
-    reset_metrics()
-
-
-def ask_query(ctx: Context, query: dict[str, Any]) -> Any:
+def ask_query(services: Services, ctx: Context, query: dict[str, Any]) -> Any:
     decision = RouteDecision(
         Route(workflow="query", confidence=1.0, reason="test"), query=SemanticQuery.parse(query)
     )
-    return answer(decision, ctx)
+    return answer(services, decision, ctx)
 
 
 def node_function(spec: Any) -> Any:
@@ -59,19 +51,23 @@ def node_function(spec: Any) -> Any:
 # ---- every tool node of every graph ---------------------------------------------------------
 
 
-def all_graph_builders() -> dict[str, Any]:
+def all_graph_builders(services: Services) -> dict[str, Any]:
     model = default_model()
-    builders = {name: build_state_graph(t, model) for name, t in builtin_templates().items()}
+    builders = {
+        name: build_state_graph(services, t, model) for name, t in builtin_templates().items()
+    }
     composite = compose({"templates": sorted(builtin_templates()), "mode": "parallel"})
-    builders[composite.name] = build_state_graph(composite, model)
-    builders["analyst"] = build_analyst()
+    builders[composite.name] = build_state_graph(services, composite, model)
+    builders["analyst"] = build_analyst(services)
     return builders
 
 
-def test_every_tool_node_of_every_graph_is_guarded() -> None:
-    plumbing = {BEGIN, FINALIZE}  # give the run an id / assemble the result: no tool, no data
+def test_every_tool_node_of_every_graph_is_guarded(services: Services) -> None:
+    # Give the run an id, correct its findings, assemble the result, wait for a reply to a
+    # question back: no tool, no data.
+    plumbing = {BEGIN, CORRECT, FINALIZE, "ask_back"}
     checked = 0
-    for name, builder in all_graph_builders().items():
+    for name, builder in all_graph_builders(services).items():
         for node, spec in builder.nodes.items():
             if node in plumbing:
                 continue
@@ -81,17 +77,21 @@ def test_every_tool_node_of_every_graph_is_guarded() -> None:
 
 
 @pytest.mark.parametrize("template", sorted(builtin_templates()))
-def test_a_user_with_no_tool_grant_runs_no_tool(template: str, demo_db: Path) -> None:
+def test_a_user_with_no_tool_grant_runs_no_tool(
+    template: str, demo_db: Path, services: Services
+) -> None:
     """Through the plain LangGraph entry point too: each step that would run is denied and
     audited, the rest are skipped, nothing completes."""
-    admin.grant(ROOT, "user:eve", "workflow:*", "execute")
+    services.admin.grant(ROOT, "user:eve", "workflow:*", "execute")
     ctx = Context(user="eve", role="intern", database=demo_db)
-    out = build_graph(template).invoke({}, context=ctx)
+    out = build_graph(services, template).invoke({}, context=ctx)
     steps = out["result"]["steps"]
     assert steps and all(s["status"] != "completed" for s in steps)
     denied = {
         r.tool: r
-        for r in audit_log().query(actor="eve", action="tool.run", decision="denied", limit=1000)
+        for r in services.guard.audit.query(
+            actor="eve", action="tool.run", decision="denied", limit=1000
+        )
     }
     attempted = [s for s in steps if s["status"] == "failed"]
     assert attempted, "the root steps must have asked the guard"
@@ -103,12 +103,16 @@ def test_a_user_with_no_tool_grant_runs_no_tool(template: str, demo_db: Path) ->
             assert "depends on" in step["error"] or "fail_run" in step["error"]
 
 
-def test_each_completed_step_has_exactly_one_allowed_audit_row(demo_db: Path) -> None:
+def test_each_completed_step_has_exactly_one_allowed_audit_row(
+    demo_db: Path, services: Services
+) -> None:
     ctx = Context(user="ana", role="analyst", database=demo_db)
     for name in sorted(builtin_templates()):
-        result = run_workflow(name, context=ctx)
+        result = run_workflow(services, name, context=ctx)
         rows = [
-            r for r in audit_log().query(actor="ana", limit=10_000) if r.run_id == result.run_id
+            r
+            for r in services.guard.audit.query(actor="ana", limit=10_000)
+            if r.run_id == result.run_id
         ]
         ran = [s for s in result.steps if s.status != "skipped"]
         tool_rows = [r for r in rows if r.action == "tool.run" and r.decision == "allowed"]
@@ -119,20 +123,26 @@ def test_each_completed_step_has_exactly_one_allowed_audit_row(demo_db: Path) ->
 # ---- roles, grants and the failure policy ---------------------------------------------------
 
 
-def test_viewer_runs_queries_but_not_workflows_and_nothing_is_created(demo_db: Path) -> None:
+def test_viewer_runs_queries_but_not_workflows_and_nothing_is_created(
+    demo_db: Path, services: Services
+) -> None:
     viewer = Context(user="vic", role="viewer", database=demo_db)
-    reply = ask_query(viewer, {"measures": ["users"], "dimensions": ["plan_type"]})
-    assert reply.result.steps[0].rows
+    reply = ask_query(services, viewer, {"measures": ["users"], "dimensions": ["plan_type"]})
+    assert reply.steps[0].rows
     with pytest.raises(PermissionDeniedError, match="may not run workflow:conversion_deep_dive"):
-        run_workflow("conversion_deep_dive", context=viewer)
-    rows = audit_log().query(actor="vic", action="workflow.run")
+        run_workflow(services, "conversion_deep_dive", context=viewer)
+    rows = services.guard.audit.query(actor="vic", action="workflow.run")
     assert [r.decision for r in rows] == ["denied"]
 
 
-def test_a_denied_step_fails_and_the_run_follows_its_failure_policy(demo_db: Path) -> None:
-    admin.grant(ROOT, "user:ana", "tool:cohort_analysis", "read")
+def test_a_denied_step_fails_and_the_run_follows_its_failure_policy(
+    demo_db: Path, services: Services
+) -> None:
+    services.admin.grant(ROOT, "user:ana", "tool:cohort_analysis", "read")
     result = run_workflow(
-        "conversion_deep_dive", context=Context(user="ana", role="analyst", database=demo_db)
+        services,
+        "conversion_deep_dive",
+        context=Context(user="ana", role="analyst", database=demo_db),
     )
     by_id = {s.id: s for s in result.steps}
     assert by_id["cohort_analysis"].status == "failed"
@@ -144,19 +154,19 @@ def test_a_denied_step_fails_and_the_run_follows_its_failure_policy(demo_db: Pat
     assert by_id["insight_synthesis"].status == "completed"  # insights tolerate a missing input
 
 
-def test_only_admins_grant_and_every_change_is_audited() -> None:
+def test_only_admins_grant_and_every_change_is_audited(services: Services) -> None:
     analyst = Context(user="mallory", role="analyst")
     with pytest.raises(PermissionDeniedError):
-        admin.grant(analyst, "user:mallory", "*", "admin")
-    made = admin.grant(
+        services.admin.grant(analyst, "user:mallory", "*", "admin")
+    made = services.admin.grant(
         ROOT, "user:bo", "tool:power_users", "execute", expires_at="2099-01-01T00:00:00Z"
     )
     assert made.granted_by == "root"
-    assert admin.revoke(ROOT, "user:bo", "tool:power_users") is True
-    assert admin.revoke(ROOT, "user:bo", "tool:power_users") is False
+    assert services.admin.revoke(ROOT, "user:bo", "tool:power_users") is True
+    assert services.admin.revoke(ROOT, "user:bo", "tool:power_users") is False
     actions = [
         (r.actor, r.action, r.decision)
-        for r in audit_log().query(action="permissions.*", newest_first=False)
+        for r in services.guard.audit.query(action="permissions.*", newest_first=False)
     ]
     assert actions == [
         ("mallory", "permissions.grant", "denied"),
@@ -164,37 +174,40 @@ def test_only_admins_grant_and_every_change_is_audited() -> None:
         ("root", "permissions.revoke", "allowed"),
         ("root", "permissions.revoke", "allowed"),
     ]
-    assert audit_log().verify().ok
+    assert services.guard.audit.verify().ok
 
 
-def test_grant_typos_are_named_with_choices() -> None:
+def test_grant_typos_are_named_with_choices(services: Services) -> None:
     from chatter.errors import UnknownToolError
 
     with pytest.raises(UnknownToolError, match="Did you mean 'power_users'"):
-        admin.grant(ROOT, "user:bo", "tool:power_user", "execute")
+        services.admin.grant(ROOT, "user:bo", "tool:power_user", "execute")
     with pytest.raises(Exception, match="level"):
-        admin.grant(ROOT, "user:bo", "tool:query", "superuser")
+        services.admin.grant(ROOT, "user:bo", "tool:query", "superuser")
     with pytest.raises(Exception, match="subject"):
-        admin.grant(ROOT, "bo", "tool:query", "read")
+        services.admin.grant(ROOT, "bo", "tool:query", "read")
 
 
-def test_rate_limits_count_only_authorized_calls(demo_db: Path) -> None:
+def test_rate_limits_count_only_authorized_calls(demo_db: Path, services: Services) -> None:
     bob = Context(user="bob", role="nobody", database=demo_db)
-    admin.grant(ROOT, "user:bob", "tool:query", "read", rate_limit={"calls": 2, "window_s": 3600})
+    services.admin.grant(
+        ROOT, "user:bob", "tool:query", "read", rate_limit={"calls": 2, "window_s": 3600}
+    )
     query = {"measures": ["users"]}
     for _ in range(3):
         with pytest.raises(PermissionDeniedError):
-            ask_query(bob, query)
-    admin.grant(
+            ask_query(services, bob, query)
+    services.admin.grant(
         ROOT, "user:bob", "tool:query", "execute", rate_limit={"calls": 2, "window_s": 3600}
     )
-    ask_query(bob, query)
-    ask_query(bob, query)  # the three denied calls used none of the two
+    ask_query(services, bob, query)
+    ask_query(services, bob, query)  # the three denied calls used none of the two
     with pytest.raises(RateLimitedError, match="2 calls per 3600 s") as caught:
-        ask_query(bob, query)
+        ask_query(services, bob, query)
     assert 3500 < caught.value.retry_after_s <= 3600
     decisions = [
-        r.decision for r in audit_log().query(actor="bob", action="tool.run", newest_first=False)
+        r.decision
+        for r in services.guard.audit.query(actor="bob", action="tool.run", newest_first=False)
     ]
     assert decisions == ["denied"] * 3 + ["allowed"] * 2 + ["denied"]
 
@@ -203,20 +216,21 @@ def test_rate_limits_count_only_authorized_calls(demo_db: Path) -> None:
 
 
 def test_a_secret_in_a_parameter_is_refused_and_never_stored(
-    demo_db: Path, chatter_home: Path, capsys: pytest.CaptureFixture[str]
+    demo_db: Path, chatter_home: Path, capsys: pytest.CaptureFixture[str], services: Services
 ) -> None:
     ctx = Context(user="ana", role="analyst", database=demo_db)
     query = {"measures": ["users"], "filters": [SECRET_FILTER]}
     with pytest.raises(SensitiveContentError, match="filters") as caught:
-        ask_query(ctx, query)
+        ask_query(services, ctx, query)
     assert SECRET not in caught.value.message
     with pytest.raises(SensitiveContentError):
         run_workflow(
+            services,
             "conversion_deep_dive",
             {"steps": {"baseline_conversion": {"parameters": {"filters": [SECRET_FILTER]}}}},
             context=ctx,
         )
-    rows = audit_log().query(actor="ana", decision="denied")
+    rows = services.guard.audit.query(actor="ana", decision="denied")
     assert len(rows) == 2 and all(
         "secret" in (r.reason or "").lower() or "token" in (r.reason or "").lower() for r in rows
     )
@@ -227,11 +241,11 @@ def test_a_secret_in_a_parameter_is_refused_and_never_stored(
             assert SECRET.encode() not in path.read_bytes(), path
 
 
-def test_the_analyst_refuses_a_secret_and_forgets_it(demo_db: Path) -> None:
+def test_the_analyst_refuses_a_secret_and_forgets_it(demo_db: Path, services: Services) -> None:
     from langchain_core.messages import HumanMessage
     from langgraph.checkpoint.memory import InMemorySaver
 
-    graph = build_analyst().compile(checkpointer=InMemorySaver())
+    graph = build_analyst(services).compile(checkpointer=InMemorySaver())
     ctx = Context(user="ana", role="analyst", database=demo_db)
     config = {"configurable": {"thread_id": "t1"}}
     out = graph.invoke(
@@ -259,35 +273,43 @@ def by_plan(rows: list[dict[str, Any]]) -> dict[str, int]:
     return {r["plan_type"]: r["users"] for r in rows}
 
 
-def test_a_scope_applies_whatever_the_query_asks_and_never_shares_a_cache(demo_db: Path) -> None:
-    admin.set_scope(ROOT, "user:dana", [{"field": "country", "op": "=", "value": "DE"}])
+def test_a_scope_applies_whatever_the_query_asks_and_never_shares_a_cache(
+    demo_db: Path, services: Services
+) -> None:
+    services.admin.set_scope(ROOT, "user:dana", [{"field": "country", "op": "=", "value": "DE"}])
     dana = Context(user="dana", role="analyst", database=demo_db)
     other = Context(user="olaf", role="analyst", database=demo_db)
     query = {"measures": ["users"], "dimensions": ["plan_type"]}
-    first = ask_query(other, query)  # warms the cache for the unscoped query
-    assert not first.result.steps[0].cached
-    scoped = ask_query(dana, query)
-    assert not scoped.result.steps[0].cached, "a scoped query must not reuse an unscoped result"
+    first = ask_query(services, other, query)  # warms the cache for the unscoped query
+    assert not first.steps[0].cached
+    scoped = ask_query(services, dana, query)
+    assert not scoped.steps[0].cached, "a scoped query must not reuse an unscoped result"
     with independent_connection(demo_db) as db:
         expected = dict(
             db.execute(
                 "SELECT plan_type, COUNT(*) FROM users WHERE country = 'DE' GROUP BY 1"
             ).fetchall()
         )
-    assert by_plan(scoped.result.steps[0].rows) == expected
-    assert by_plan(first.result.steps[0].rows) != expected
-    assert ask_query(dana, query).result.steps[0].cached  # its own cache entry
+    assert by_plan(scoped.steps[0].rows) == expected
+    assert by_plan(first.steps[0].rows) != expected
+    assert ask_query(services, dana, query).steps[0].cached  # its own cache entry
     # Asking for another country does not widen the scope: both filters apply.
-    fr = ask_query(dana, {**query, "filters": [{"field": "country", "op": "=", "value": "FR"}]})
-    assert fr.result.steps[0].rows == []
+    fr = ask_query(
+        services, dana, {**query, "filters": [{"field": "country", "op": "=", "value": "FR"}]}
+    )
+    assert fr.steps[0].rows == []
 
 
-def test_a_role_scope_reaches_analyses_that_write_their_own_sql(demo_db: Path) -> None:
-    admin.set_scope(ROOT, "role:regional", [{"field": "country", "op": "=", "value": "DE"}])
-    admin.grant(ROOT, "role:regional", "tool:*", "execute")
-    admin.grant(ROOT, "role:regional", "workflow:*", "execute")
+def test_a_role_scope_reaches_analyses_that_write_their_own_sql(
+    demo_db: Path, services: Services
+) -> None:
+    services.admin.set_scope(
+        ROOT, "role:regional", [{"field": "country", "op": "=", "value": "DE"}]
+    )
+    services.admin.grant(ROOT, "role:regional", "tool:*", "execute")
+    services.admin.grant(ROOT, "role:regional", "workflow:*", "execute")
     regional = Context(user="rita", role="regional", database=demo_db)
-    result = run_workflow("feature_usage_deep_dive", context=regional)
+    result = run_workflow(services, "feature_usage_deep_dive", context=regional)
     power = next(s for s in result.steps if s.id == "power_user_analysis")
     assert power.status == "completed"
     assert "__scope_rows" in (power.sql or "") and "'DE'" in (power.sql or "")
@@ -301,21 +323,23 @@ def test_a_role_scope_reaches_analyses_that_write_their_own_sql(demo_db: Path) -
     assert counted == active_de[0]
 
 
-def test_a_scope_on_an_unknown_field_is_refused_when_set() -> None:
+def test_a_scope_on_an_unknown_field_is_refused_when_set(services: Services) -> None:
     from chatter.errors import UnknownFieldError
 
     with pytest.raises(UnknownFieldError, match="Did you mean 'country'"):
-        admin.set_scope(ROOT, "user:x", [{"field": "countyr", "op": "=", "value": "DE"}])
+        services.admin.set_scope(ROOT, "user:x", [{"field": "countyr", "op": "=", "value": "DE"}])
 
 
 # ---- concurrency ------------------------------------------------------------------------------
 
 
-def test_fifty_concurrent_runs_lose_no_audit_row_and_keep_limits_exact(demo_db: Path) -> None:
-    admin.grant(
+def test_fifty_concurrent_runs_lose_no_audit_row_and_keep_limits_exact(
+    demo_db: Path, services: Services
+) -> None:
+    services.admin.grant(
         ROOT, "user:carol", "tool:query", "execute", rate_limit={"calls": 20, "window_s": 3600}
     )
-    before = audit_log().count()
+    before = services.guard.audit.count()
     outcomes: list[str] = []
     results: list[Any] = []
     lock = threading.Lock()
@@ -325,6 +349,7 @@ def test_fifty_concurrent_runs_lose_no_audit_row_and_keep_limits_exact(demo_db: 
         barrier.wait()
         if i % 2:
             result = run_workflow(
+                services,
                 "conversion_deep_dive",
                 context=Context(user=f"u{i}", role="analyst", database=demo_db),
             )
@@ -334,7 +359,7 @@ def test_fifty_concurrent_runs_lose_no_audit_row_and_keep_limits_exact(demo_db: 
         carol = Context(user="carol", role="analyst", database=demo_db)
         for _ in range(2):
             try:
-                ask_query(carol, {"measures": ["users"], "dimensions": ["industry"]})
+                ask_query(services, carol, {"measures": ["users"], "dimensions": ["industry"]})
                 outcome = "ok"
             except RateLimitedError:
                 outcome = "limited"
@@ -350,16 +375,16 @@ def test_fifty_concurrent_runs_lose_no_audit_row_and_keep_limits_exact(demo_db: 
     assert outcomes.count("ok") == 20 and outcomes.count("limited") == 30
     steps_run = sum(len([s for s in r.steps if s.status != "skipped"]) for r in results)
     expected_rows = 25 * 1 + steps_run + 50  # workflow.run + each step + each query call
-    assert audit_log().count() - before == expected_rows
-    report = audit_log().verify()
+    assert services.guard.audit.count() - before == expected_rows
+    report = services.guard.audit.verify()
     assert report.ok, report.problems
-    counters = metrics().snapshot()["counters"]
+    counters = services.metrics.snapshot()["counters"]
     assert counters["tool_calls"]["total"] == steps_run + 20
     assert counters["calls_denied"]["by_code"].get("rate_limited") == 30
 
 
-def test_the_audit_file_is_append_only(chatter_home: Path) -> None:
-    audit_log().append(actor="a", role="admin", action="x", decision="info")
+def test_the_audit_file_is_append_only(chatter_home: Path, services: Services) -> None:
+    services.guard.audit.append(actor="a", role="admin", action="x", decision="info")
     with sqlite3.connect(chatter_home / "audit.sqlite") as db, pytest.raises(sqlite3.DatabaseError):
         db.execute("DELETE FROM audit")
 
@@ -389,11 +414,11 @@ def test_a_scope_reaches_a_table_two_joins_away_without_multiplying_rows(demo_db
     assert 0 < expected[0] < everything[0]
 
 
-def test_runs_steps_and_graph_cache_reach_the_metrics(demo_db: Path) -> None:
+def test_runs_steps_and_graph_cache_reach_the_metrics(demo_db: Path, services: Services) -> None:
     ctx = Context(user="ana", role="analyst", database=demo_db)
-    first = run_workflow("revenue_optimization", context=ctx)
-    second = run_workflow("revenue_optimization", context=ctx)
-    snap = metrics().snapshot()
+    first = run_workflow(services, "revenue_optimization", context=ctx)
+    second = run_workflow(services, "revenue_optimization", context=ctx)
+    snap = services.metrics.snapshot()
     counters = snap["counters"]
     assert (
         counters["runs"]["by_status"].get(first.status, 0)

@@ -15,12 +15,12 @@ from typing import Any, ClassVar
 
 import pytest
 from langchain_openai import ChatOpenAI
+from run_findings import corrected
 
 from chatter.semantic.engine import Engine
 from chatter.semantic.model import default_model
 from chatter.semantic.warehouse import Warehouse
 from chatter.tools import analyses
-from chatter.tools.analyses.comparison import roll_up
 from chatter.tools.insight import collect_evidence, render_insights, reword_insights
 
 pytestmark = pytest.mark.integration
@@ -105,9 +105,11 @@ def test_reword_through_a_real_client_keeps_faithful_text_and_rejects_changed_nu
     server: ThreadingHTTPServer, demo_db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with Warehouse(Engine(demo_db), default_model()) as wh:
-        result = analyses.segment_rate_tests(wh, dimensions=("industry", "acquisition_channel"))
+        result = analyses.segment_rate_tests(
+            wh, analyses.SegmentTestParams(dimensions=("industry", "acquisition_channel"))
+        )
     steps = [result.to_step("statistical_validation", "statistical_test")]
-    findings, _ = roll_up({"statistical_validation": result})
+    findings = corrected({"statistical_validation": result})
     insights = render_insights(steps, findings)
     evidence = collect_evidence(steps, findings)
     llm = ChatOpenAI(
@@ -143,21 +145,19 @@ def test_reword_through_a_real_client_keeps_faithful_text_and_rejects_changed_nu
 def test_a_workflow_rewords_through_the_configured_llm(
     server: ThreadingHTTPServer, demo_db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from chatter import run_workflow
+    from chatter.services import shared_services
     from chatter.settings import get_settings
-    from chatter.workflow.runs import run_workflow
 
     monkeypatch.setenv("OPENAI_API_KEY", "test")
     monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{server.server_port}/v1")
     monkeypatch.setenv("CHATTER_LLM_MODEL", "test-model")
     get_settings.cache_clear()
     monkeypatch.setattr(ChatCompletions, "mode", "faithful")
-    from chatter.governance.metrics import metrics, reset_metrics
-
-    reset_metrics()
     kept = run_workflow("conversion_deep_dive", database=demo_db)
     assert kept.metrics.llm_tokens == 1189
     # The configured LLM's calls are metered too (its token counts, as the server sent them).
-    tokens = metrics().snapshot()["counters"]["tokens"]
+    tokens = shared_services().metrics.snapshot()["counters"]["tokens"]
     assert (tokens["prompt"], tokens["completion"], tokens["total"]) == (812, 377, 1189)
     assert kept.metrics.insights_reworded == len(kept.insights) > 0
     assert all(i.text.startswith("For the growth team: ") for i in kept.insights)

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from run_findings import corrected
 from synthetic import make_dataset
 
 from chatter.result import Finding, Insight, StepResult
@@ -16,7 +17,6 @@ from chatter.semantic.engine import Engine
 from chatter.semantic.model import default_model
 from chatter.semantic.warehouse import Warehouse
 from chatter.tools import analyses
-from chatter.tools.analyses.comparison import roll_up
 from chatter.tools.insight import audit_insights, collect_evidence, render_insights
 
 pytestmark = pytest.mark.integration
@@ -75,7 +75,10 @@ def run_analyses(
     plan = {
         "statistical_validation": (
             lambda: analyses.segment_rate_tests(
-                wh, dimensions=("plan_type", "industry", "acquisition_channel")
+                wh,
+                analyses.SegmentTestParams(
+                    dimensions=("plan_type", "industry", "acquisition_channel")
+                ),
             ),
             "statistical_test",
         ),
@@ -87,7 +90,7 @@ def run_analyses(
     }
     results = {k: (make(), kind) for k, (make, kind) in plan.items() if not which or k in which}
     steps = [result.to_step(k, kind) for k, (result, kind) in results.items()]
-    findings, _ = roll_up({k: result for k, (result, _) in results.items()}, alpha=ALPHA)
+    findings = corrected({k: result for k, (result, _) in results.items()}, alpha=ALPHA)
     return steps, findings
 
 

@@ -16,7 +16,7 @@ from langchain_core.messages import AIMessage
 from chatter.analyst.evaluation import evaluate
 from chatter.analyst.followups import interpret
 from chatter.analyst.route import Router
-from chatter.analyst.routers import router_for
+from chatter.analyst.understand import build_router
 from chatter.semantic.engine import Engine
 from chatter.semantic.model import default_model
 from chatter.semantic.warehouse import Warehouse
@@ -30,7 +30,7 @@ ACCURACY_FLOOR = 0.90
 @pytest.fixture(scope="module")
 def router(demo_db: Path) -> Iterator[Router]:
     with Warehouse(Engine(demo_db), default_model()) as warehouse:
-        yield router_for(warehouse)
+        yield build_router(warehouse)
 
 
 @pytest.mark.parametrize("name", ["routing_questions.yaml", "routing_holdout.yaml"])

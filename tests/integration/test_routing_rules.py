@@ -8,11 +8,14 @@ from pathlib import Path
 import pytest
 
 from chatter.analyst.answer import answer
-from chatter.analyst.route_rules import complexity, load_rules
+from chatter.analyst.route_rules import complexity
 from chatter.analyst.understand import understand
 from chatter.context import Context
 from chatter.errors import ConditionError, UnknownTemplateError
+from chatter.rules.rule_file import load_rules
+from chatter.services import Services
 from chatter.settings import get_settings
+from chatter.workflow.template import builtin_templates
 
 pytestmark = pytest.mark.integration
 
@@ -38,19 +41,27 @@ def rules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
-def test_premium_complex_questions_get_the_composite(rules: Path, demo_db: Path) -> None:
+def test_premium_complex_questions_get_the_composite(
+    rules: Path, demo_db: Path, services: Services
+) -> None:
     question = "why are fintech trials converting worse and what drives churn by plan?"
-    premium = understand(Context(database=demo_db, attributes={"user_tier": "premium"}), question)
+    premium = understand(
+        services, Context(database=demo_db, attributes={"user_tier": "premium"}), question
+    )
     assert complexity(premium) >= 0.7
     assert premium.route.workflow == "composite__conversion_deep_dive__revenue_optimization"
     assert "premium_deep" in premium.route.reason
-    free = understand(Context(database=demo_db, attributes={"user_tier": "free"}), question)
+    free = understand(
+        services, Context(database=demo_db, attributes={"user_tier": "free"}), question
+    )
     assert free.route.workflow == "conversion_deep_dive"  # the default keeps the route
     simple = understand(
-        Context(database=demo_db, attributes={"user_tier": "premium"}), "conversion rate by plan"
+        services,
+        Context(database=demo_db, attributes={"user_tier": "premium"}),
+        "conversion rate by plan",
     )
     assert simple.route.workflow == "query"
-    result = answer(premium, Context(database=demo_db)).result
+    result = answer(services, premium, Context(database=demo_db))
     assert result.workflow == "composite__conversion_deep_dive__revenue_optimization"
     assert {f.source_step.split("__")[0] for f in result.findings} == {
         "conversion_deep_dive",
@@ -58,12 +69,14 @@ def test_premium_complex_questions_get_the_composite(rules: Path, demo_db: Path)
     }
 
 
-def test_rules_can_customize_the_chosen_template(rules: Path, demo_db: Path) -> None:
+def test_rules_can_customize_the_chosen_template(
+    rules: Path, demo_db: Path, services: Services
+) -> None:
     ctx = Context(database=demo_db, role="analyst", attributes={"team": "finance"})
-    decision = understand(ctx, "why are fintech trials converting worse?")
+    decision = understand(services, ctx, "why are fintech trials converting worse?")
     assert decision.route.workflow == "conversion_deep_dive"
     assert decision.customizations == {"alpha": 0.01}
-    result = answer(decision, ctx).result
+    result = answer(services, decision, ctx)
     assert all(
         f.significant == (f.p_adjusted is not None and f.p_adjusted < 0.01) for f in result.findings
     )
@@ -88,7 +101,7 @@ def test_bad_rule_files_name_the_problem(tmp_path: Path, text: str, needle: str)
     path = tmp_path / "bad.yaml"
     path.write_text(text)
     with pytest.raises(ConditionError, match=needle):
-        load_rules(path)
+        load_rules(path, builtin_templates())
 
 
 def test_a_rule_naming_an_unknown_template(tmp_path: Path) -> None:
@@ -98,4 +111,4 @@ def test_a_rule_naming_an_unknown_template(tmp_path: Path) -> None:
         "default: {route: as_routed}\n"
     )
     with pytest.raises(UnknownTemplateError, match="conversion_deep_dive"):
-        load_rules(path)
+        load_rules(path, builtin_templates())

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 import chatter
+from chatter import run_workflow
 from chatter.errors import (
     BadInputError,
     InvalidValueError,
@@ -23,10 +24,13 @@ from chatter.errors import (
     UnknownToolError,
 )
 from chatter.semantic.model import default_model
+from chatter.services import Services
 from chatter.tools.analyses.result import AnalysisResult
-from chatter.tools.registry import TOOLS, Params, ToolSpec, register_tool
+from chatter.tools.builtin import analysis_tool
+from chatter.tools.params import Params
+from chatter.tools.registry import TOOLS, register_tool
 from chatter.workflow.compiler import build_state_graph
-from chatter.workflow.runs import cancel_run, graph_cache, run_workflow
+from chatter.workflow.runs import cancel_run
 from chatter.workflow.template import Template, get_template
 
 pytestmark = pytest.mark.integration
@@ -203,13 +207,13 @@ def test_disabling_a_step_skips_its_dependents_with_a_reason(demo_db: Path) -> N
     ],
 )
 def test_bad_customizations_are_rejected_before_anything_runs(
-    customizations: Any, error: type, named: str, demo_db: Path
+    customizations: Any, error: type, named: str, demo_db: Path, services: Services
 ) -> None:
-    calls_before = graph_cache().stats.compiles
+    calls_before = services.graphs.stats.builds
     with pytest.raises(error) as info:
         run_workflow("conversion_deep_dive", customizations, database=demo_db)
     assert named in info.value.message
-    assert graph_cache().stats.compiles == calls_before
+    assert services.graphs.stats.builds == calls_before
 
 
 def test_unknown_template_suggests() -> None:
@@ -217,7 +221,7 @@ def test_unknown_template_suggests() -> None:
         chatter.build_graph("conversion_deep_dve")
 
 
-def test_template_structure_errors() -> None:
+def test_template_structure_errors(services: Services) -> None:
     base = {
         "name": "t",
         "description": "d",
@@ -242,16 +246,16 @@ def test_template_structure_errors() -> None:
         {**base, "steps": [{"id": "a", "type": "analysis", "tool": "crystal_ball"}]}
     )
     with pytest.raises(UnknownToolError, match="cohort_analysis"):
-        build_state_graph(unknown_tool, default_model())
+        build_state_graph(services, unknown_tool, default_model())
     wrong_type = Template.model_validate(
         {**base, "steps": [{"id": "a", "type": "query", "tool": "cohort_analysis"}]}
     )
     with pytest.raises(TemplateError, match="serves"):
-        build_state_graph(wrong_type, default_model())
+        build_state_graph(services, wrong_type, default_model())
 
 
-def test_graph_is_cached_by_content_not_user(demo_db: Path) -> None:
-    cache = graph_cache()
+def test_graph_is_cached_by_content_not_user(demo_db: Path, services: Services) -> None:
+    cache = services.graphs
     cache.clear()
     first = chatter.build_graph("revenue_optimization")
     hits = cache.stats.hits
@@ -261,7 +265,7 @@ def test_graph_is_cached_by_content_not_user(demo_db: Path) -> None:
         "revenue_optimization", {"steps": {"ltv_analysis": {"enabled": False}}}
     )
     assert custom is not first
-    assert cache.stats.as_dict()["compiles"] >= 2
+    assert cache.stats.as_dict()["builds"] >= 2
 
 
 def test_independent_steps_share_a_superstep(demo_db: Path) -> None:
@@ -306,7 +310,7 @@ def _sleepy(warehouse: Any, params: SleepParams) -> AnalysisResult:
 
 
 if "sleepy" not in TOOLS:
-    register_tool(ToolSpec("sleepy", frozenset({"analysis"}), SleepParams, _sleepy))
+    register_tool(analysis_tool("sleepy", _sleepy, SleepParams, "Sleeps, or fails.", cache=False))
 
 
 def sleepy_template(**steps: dict[str, Any]) -> Template:
@@ -355,7 +359,7 @@ def test_per_step_timeout(demo_db: Path) -> None:
     assert status["fast"][0] == "completed"
 
 
-def test_cancellation_stops_pending_steps(demo_db: Path) -> None:
+def test_cancellation_stops_pending_steps(demo_db: Path, services: Services) -> None:
     template = sleepy_template(
         first={"parameters": {"seconds": 1.0}},
         second={"depends_on": ["first"]},
@@ -369,7 +373,7 @@ def test_cancellation_stops_pending_steps(demo_db: Path) -> None:
     thread = threading.Thread(target=runner)
     thread.start()
     time.sleep(0.3)
-    assert cancel_run("cancel-me")
+    assert cancel_run(services, "cancel-me")
     thread.join(30)
     result = holder["result"]
     assert result.status == "cancelled"
@@ -385,10 +389,8 @@ def test_a_run_id_cannot_be_reused(demo_db: Path) -> None:
 
 
 def test_query_slots_bound_how_many_steps_query_at_once(
-    demo_db: Path, monkeypatch: pytest.MonkeyPatch
+    demo_db: Path, monkeypatch: pytest.MonkeyPatch, services: Services
 ) -> None:
-    from chatter.workflow import resources
-
     active, peak = [0], [0]
     lock = threading.Lock()
 
@@ -402,8 +404,8 @@ def test_query_slots_bound_how_many_steps_query_at_once(
         return AnalysisResult(analysis="counting")
 
     monkeypatch.setitem(
-        TOOLS, "sleepy", ToolSpec("sleepy", frozenset({"analysis"}), SleepParams, counting)
+        TOOLS, "sleepy", analysis_tool("sleepy", counting, SleepParams, "Counts.", cache=False)
     )
-    monkeypatch.setattr(resources, "_slots", threading.BoundedSemaphore(2))
+    monkeypatch.setattr(services, "step_slots", threading.BoundedSemaphore(2))
     result = run_workflow(sleepy_template(a={}, b={}, c={}, d={}), database=demo_db)
     assert result.status == "completed" and peak[0] == 2

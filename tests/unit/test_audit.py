@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from chatter.governance import audit
-from chatter.governance.audit import AuditLog, audit_log, new_ulid, params_hash
+from chatter.governance.audit import AuditLog, new_ulid, params_hash
+from chatter.services import shared_services
 from chatter.settings import get_settings
 
 CROCKFORD = set("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
@@ -258,18 +259,19 @@ def test_reopening_restores_dropped_triggers(log: AuditLog) -> None:
 # --- sharing, threads and processes ----------------------------------------------------------
 
 
-def test_audit_log_is_shared_per_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    shared = audit_log()
-    assert shared is audit_log()
+def test_each_data_directory_has_its_own_audit_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shared = shared_services().guard.audit
+    assert shared is shared_services().guard.audit
     assert shared.path == (get_settings().home / "audit.sqlite").resolve()
-    other = audit_log(tmp_path / "elsewhere")
-    assert other is not shared and other is audit_log(tmp_path / "elsewhere" / ".." / "elsewhere")
     monkeypatch.setenv("CHATTER_HOME", str(tmp_path / "home2"))
     get_settings.cache_clear()
-    assert audit_log() is not shared
+    other = shared_services().guard.audit
+    assert other is not shared and other.path == (tmp_path / "home2" / "audit.sqlite").resolve()
     shared.append(actor="a", role="r", action="x", decision="info")
     shared.close()  # reopens on next use
-    assert shared.count() == 1
+    assert shared.count() == 1 and other.count() == 0
 
 
 def test_many_threads_append_one_chain(log: AuditLog) -> None:

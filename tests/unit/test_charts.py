@@ -15,9 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import chatter.workflow.charts
-from chatter.result import StepResult
-from chatter.workflow.charts import (
+import chatter.charts
+from chatter.charts import (
     MAX_BARS,
     MAX_ROWS,
     SCHEMA,
@@ -25,6 +24,7 @@ from chatter.workflow.charts import (
     chart_spec,
     classify,
 )
+from chatter.result import StepResult
 
 MONTHS = [f"2024-{m:02d}-01" for m in range(1, 13)]
 CATEGORIES = {"ash": 12, "birch": 340, "cedar": 57, "doum": 3}
@@ -42,7 +42,7 @@ def series(**measures: list[float]) -> list[dict[str, Any]]:
 
 
 def test_docstring_examples_run() -> None:
-    assert doctest.testmod(chatter.workflow.charts).failed == 0
+    assert doctest.testmod(chatter.charts).failed == 0
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import math
 import threading
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -14,7 +15,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from chatter.governance._metrics_window import window_label
-from chatter.governance.metrics import Metrics, metrics, reset_metrics
+from chatter.governance.metrics import Metrics
+from chatter.services import shared_services
+from chatter.settings import get_settings
 
 
 class FakeClock:
@@ -372,18 +375,24 @@ def test_concurrent_recording_is_exact() -> None:
     assert all(len(steps) == per_thread for steps in snap["run_steps"].values())
 
 
-def test_process_wide_instance() -> None:
+def test_one_instance_per_data_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[Metrics] = []
-    threads = [threading.Thread(target=lambda: seen.append(metrics())) for _ in range(20)]
+    threads = [
+        threading.Thread(target=lambda: seen.append(shared_services().metrics)) for _ in range(20)
+    ]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     assert len({id(x) for x in seen}) == 1
-    held = metrics()
+    held = shared_services().metrics
     held.record_feedback(positive=True)
-    reset_metrics()
-    assert metrics() is held
+    assert shared_services().guard.metrics is held  # the guard records into the same one
+    monkeypatch.setenv("CHATTER_HOME", str(tmp_path / "other-home"))
+    get_settings.cache_clear()
+    assert shared_services().metrics is not held
+    assert shared_services().metrics.snapshot()["counters"]["feedback"]["positive"] == 0
+    held.reset()
     assert held.snapshot()["counters"]["feedback"]["positive"] == 0
 
 

@@ -16,8 +16,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-import chatter.governance.sensitive
-from chatter.governance.sensitive import (
+import chatter.sensitive
+from chatter.sensitive import (
     MAX_SCAN,
     SecretMatch,
     describe,
@@ -64,7 +64,7 @@ def test_the_corpus_is_big_enough_and_covers_every_kind() -> None:
     assert len(SECRETS) >= 40
     assert len(BENIGN) >= 80
     kinds = {c["kind"] for c in SECRETS}
-    assert kinds == set(chatter.governance.sensitive._LABELS)
+    assert kinds == set(chatter.sensitive._LABELS)
 
 
 @secret_cases
@@ -255,4 +255,4 @@ def test_short_identifier_like_strings_are_never_secrets(value: str) -> None:
 
 
 def test_docstring_examples() -> None:
-    assert doctest.testmod(chatter.governance.sensitive).failed == 0
+    assert doctest.testmod(chatter.sensitive).failed == 0

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from scipy import stats
 from scipy.stats.contingency import association
-from statsmodels.stats.contingency_tables import Table
+from statsmodels.stats.contingency_tables import Table, Table2x2
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.oneway import anova_oneway
 from statsmodels.stats.proportion import (
@@ -25,7 +25,6 @@ from statsmodels.stats.proportion import (
 )
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW, ttest_ind
 
-import chatter.tools.stats.trend as trend_module
 from chatter.tools.stats import (
     GroupStats,
     adjust_p_values,
@@ -148,6 +147,19 @@ def test_fisher_matches_scipy_and_enumeration(s: int, n: int, s_rest: int, n_res
         assert ours == (pytest.approx(theirs, rel=1e-9) if math.isfinite(theirs) else None)
 
 
+@pytest.mark.parametrize(
+    ("s", "n", "s_rest", "n_rest"), [(300, 1000, 450, 1200), (40, 2000, 900, 5000)]
+)
+def test_fisher_on_large_tables_reports_woolfs_interval(
+    s: int, n: int, s_rest: int, n_rest: int
+) -> None:
+    result = fisher_exact_test(s, n, s_rest, n_rest)
+    table = Table2x2(np.array([[s, n - s], [s_rest, n_rest - s_rest]]))
+    assert "Woolf" in result.assumptions[0].detail
+    assert result.effect_size == pytest.approx(table.oddsratio, rel=1e-12)
+    assert (result.ci_low, result.ci_high) == pytest.approx(table.oddsratio_confint(), rel=1e-12)
+
+
 # --- means -----------------------------------------------------------------------------------
 
 
@@ -169,6 +181,21 @@ def test_welch_from_moments_matches_raw_sample_tests(seed: int, n_a: int, n_b: i
     pooled = math.sqrt(((n_a - 1) * a.var(ddof=1) + (n_b - 1) * b.var(ddof=1)) / dof_pooled)
     hedges = (a.mean() - b.mean()) / pooled * (1 - 3 / (4 * dof_pooled - 1))
     assert result.effect_size == pytest.approx(hedges, rel=2e-3)  # approximate J vs exact J
+
+
+@pytest.mark.parametrize("unit", [1e-300, 1e-200, 1e-160, 1e160, 1e200, 1e300])
+def test_welch_from_moments_is_the_same_in_any_unit(unit: float) -> None:
+    """Variances in units whose squares under- or overflow (``unit`` is the variance's unit)
+    give the unit-scale test: scipy must not fall back to its df = 1 there."""
+    a, b = GroupStats(n=5, mean=0.0, variance=2.0), GroupStats(n=9, mean=1.5, variance=9.0)
+    scaled = [
+        GroupStats(n=g.n, mean=g.mean * math.sqrt(unit), variance=g.variance * unit) for g in (a, b)
+    ]
+    reference, result = welch_t_test(a, b), welch_t_test(*scaled)
+    agree("welch_t", result.p_value, reference.p_value or 0.0, rel=1e-12)
+    assert (result.statistic, result.df) == pytest.approx(
+        (reference.statistic, reference.df), rel=1e-12
+    )
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -349,14 +376,13 @@ def test_mann_kendall_matches_formula_and_kendalltau(
     assert (result.ci_low, result.ci_high) == (sen.low_slope, sen.high_slope)
 
 
-def test_mann_kendall_s_is_exact_on_both_paths(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(("n", "decimals"), [(2, 0), (9, 0), (300, 0), (1200, 1), (3000, 2)])
+def test_mann_kendall_s_from_kendalltau_is_exact(n: int, decimals: int) -> None:
     rng = np.random.default_rng(11)
-    y = np.round(rng.normal(size=1200), 1)
-    direct = mann_kendall_s(y)
-    i, j = np.triu_indices(y.size, k=1)
-    assert direct == int(np.sign(y[j] - y[i]).sum())
-    monkeypatch.setattr(trend_module, "DIRECT_S_LIMIT", 100)
-    assert mann_kendall_s(y) == direct
+    y = np.round(rng.normal(size=n), decimals)  # rounding makes ties
+    i, j = np.triu_indices(n, k=1)
+    assert mann_kendall_s(y) == int(np.sign(y[j] - y[i]).sum())
+    assert mann_kendall_s(np.full(n, 3.0)) == 0  # tau is undefined, S is not
 
 
 # --- multiple comparisons --------------------------------------------------------------------

@@ -80,6 +80,7 @@ DEGENERATE: list[tuple[str, Callable[..., TestResult], tuple[Any, ...], str]] = 
     ("empty table", chi_square_test, ([], []), "non-empty"),
     ("duplicate labels", chi_square_test, ([[1, 2], [3, 4]], ["a", "a"]), "distinct"),
     ("overflow", chi_square_test, ([[1e300, 1e300], [1e300, 1]], ["a", "b"]), "not finite"),
+    ("underflow", chi_square_test, ([[5e-324, 0], [0, 5e-324]], ["a", "b"]), "too small"),
     ("empty group", two_proportion_test, (0, 0, 5, 10), "no observations"),
     ("more successes than n", two_proportion_test, (11, 10, 5, 10), "exceed"),
     ("negative", two_proportion_test, (-1, 10, 5, 10), "negative"),
@@ -170,10 +171,22 @@ def test_small_expected_counts_are_flagged() -> None:
 
 
 def test_zero_and_infinite_odds_ratios_are_none_with_a_warning() -> None:
-    for args in [(0, 10, 5, 10), (10, 10, 5, 10)]:
+    for args in [(0, 10, 5, 10), (10, 10, 5, 10), (0, 1000, 700, 1200)]:  # last: large, Woolf
         result = fisher_exact_test(*args)
         assert result.testable and result.effect_size is None and result.warnings
         assert_clean(result)
+    woolf = fisher_exact_test(0, 1000, 700, 1200)
+    assert (woolf.ci_low, woolf.ci_high) == (None, None)  # undefined with a zero cell
+
+
+def test_huge_two_by_two_tables_get_the_z_test() -> None:
+    """Expected counts are computed in floats, not as an int64 product that wraps around to
+    negative counts: a table of 3 * 2**40 observations gets the z-test, not the exact test
+    (which refuses tables that large)."""
+    result = level_vs_rest_test(2**39, 2**40, 2**39, 2**41, label="north")
+    assert result.testable and result.test == "two_proportion_z"
+    assert result.assumptions[1].passed
+    assert_clean(result)
 
 
 def test_correlation_pairs_isolate_bad_columns() -> None:

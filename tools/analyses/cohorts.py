@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from typing import Any
+
+from pydantic import Field
 
 from chatter.semantic.model import TimeGrain
 from chatter.semantic.warehouse import Warehouse
 from chatter.tools.analyses.result import AnalysisResult, Recorder, to_finding
+from chatter.tools.params import Dimension, FilteredParams, Measure
 from chatter.tools.stats import chi_square_test, mann_kendall_test
 
 
@@ -25,37 +27,43 @@ def period_index(day: dt.date, grain: TimeGrain) -> int:
     return day.toordinal()
 
 
-def cohort_analysis(
-    warehouse: Warehouse,
-    *,
-    cohort_dimension: str = "signup_date",
-    grain: TimeGrain = "month",
-    population: str = "users",
-    converted: str = "converted_users",
-    churned: str = "churned_users",
-    churn_date_dimension: str = "churn_date",
-    metric: str = "conversion_rate",
-    retention_horizon: int = 3,
-    max_periods: int = 12,
-    filters: Sequence[dict[str, Any]] = (),
-) -> AnalysisResult:
+class CohortParams(FilteredParams):
+    """Cohorts by a date's grain, and what to count in them."""
+
+    cohort_dimension: Dimension = "signup_date"
+    grain: TimeGrain = "month"
+    population: Measure = "users"
+    converted: Measure = "converted_users"
+    churned: Measure = "churned_users"
+    churn_date_dimension: Dimension = "churn_date"
+    metric: Measure = "conversion_rate"
+    retention_horizon: int = Field(3, ge=1, le=60)
+    max_periods: int = Field(12, ge=1, le=120)
+
+
+def cohort_analysis(warehouse: Warehouse, params: CohortParams | None = None) -> AnalysisResult:
     """Each signup cohort's size and conversion, and the share of its converted accounts still
     paying 0..``max_periods`` periods after signup (only periods already observed).
 
     Tests: conversion across cohorts (chi-square), a trend in cohort conversion (Mann-Kendall),
     and retention at ``retention_horizon`` periods across the cohorts old enough (chi-square).
     """
+    p = params or CohortParams()
     rec = Recorder(warehouse)
-    cohort = f"{cohort_dimension}__{grain}"
-    churn_period = f"{churn_date_dimension}__{grain}"
+    cohort = f"{p.cohort_dimension}__{p.grain}"
+    churn_period = f"{p.churn_date_dimension}__{p.grain}"
     base = rec.query(
-        {"measures": [population, converted], "dimensions": [cohort], "filters": list(filters)}
+        {
+            "measures": [p.population, p.converted],
+            "dimensions": [cohort],
+            "filters": list(p.filters),
+        }
     )
     churn = rec.query(
         {
-            "measures": [churned],
+            "measures": [p.churned],
             "dimensions": [cohort, churn_period],
-            "filters": [*filters, {"field": churn_date_dimension, "op": "is_not_null"}],
+            "filters": [*p.filters, {"field": p.churn_date_dimension, "op": "is_not_null"}],
         }
     )
     cohorts = [r for r in base if r[cohort] is not None]
@@ -64,18 +72,18 @@ def cohort_analysis(
     last_seen = max(
         [r[cohort] for r in cohorts] + [r[churn_period] for r in churn if r[churn_period]]
     )
-    last = period_index(last_seen, grain)
+    last = period_index(last_seen, p.grain)
     churned_by: dict[Any, dict[int, int]] = {}
     for r in churn:
         if r[cohort] is not None and r[churn_period] is not None:
-            gap = period_index(r[churn_period], grain) - period_index(r[cohort], grain)
-            churned_by.setdefault(r[cohort], {})[gap] = r[churned] or 0
+            gap = period_index(r[churn_period], p.grain) - period_index(r[cohort], p.grain)
+            churned_by.setdefault(r[cohort], {})[gap] = r[p.churned] or 0
 
     rows = []
     at_horizon: list[tuple[str, int, int]] = []
     for r in cohorts:
-        size, paying = r[population] or 0, r[converted] or 0
-        observed = min(max_periods, last - period_index(r[cohort], grain))
+        size, paying = r[p.population] or 0, r[p.converted] or 0
+        observed = min(p.max_periods, last - period_index(r[cohort], p.grain))
         lost = 0
         for k in range(observed + 1):
             lost += churned_by.get(r[cohort], {}).get(k, 0)
@@ -91,25 +99,28 @@ def cohort_analysis(
                     "retention_rate": retained / paying if paying else None,
                 }
             )
-            if k == retention_horizon and paying:
+            if k == p.retention_horizon and paying:
                 at_horizon.append((r[cohort].isoformat(), retained, paying - retained))
 
     labels = [r[cohort].isoformat() for r in cohorts]
     findings = [
         to_finding(
             chi_square_test(
-                [[r[converted] or 0, (r[population] or 0) - (r[converted] or 0)] for r in cohorts],
+                [
+                    [r[p.converted] or 0, (r[p.population] or 0) - (r[p.converted] or 0)]
+                    for r in cohorts
+                ],
                 labels,
                 ("converted", "not converted"),
             ),
-            metric=metric,
+            metric=p.metric,
             dimension=cohort,
         ),
         to_finding(
             mann_kendall_test(
-                [(r[converted] or 0) / r[population] for r in cohorts if r[population]]
+                [(r[p.converted] or 0) / r[p.population] for r in cohorts if r[p.population]]
             ),
-            metric=metric,
+            metric=p.metric,
             dimension=cohort,
             subject="trend across cohorts",
         ),
@@ -122,14 +133,14 @@ def cohort_analysis(
                     [label for label, _, _ in at_horizon],
                     ("retained", "churned"),
                 ),
-                metric=f"retention_after_{retention_horizon}_{grain}s",
+                metric=f"retention_after_{p.retention_horizon}_{p.grain}s",
                 dimension=cohort,
             )
         )
     notes = [
-        f"Cohorts are {grain}s of {cohort_dimension}; periods_since_signup counts whole {grain}s.",
+        f"Cohorts are {p.grain}s of {p.cohort_dimension}; periods_since_signup counts whole {p.grain}s.",
         "retention_rate: share of a cohort's converted accounts not churned by the end of that "
-        f"period; periods after the last observed {grain} are left out (not zero).",
+        f"period; periods after the last observed {p.grain} are left out (not zero).",
     ]
     return rec.result(
         "cohort_analysis",

@@ -2,42 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Literal
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from chatter.result import Finding
 from chatter.semantic.model import SemanticModel
+from chatter.semantic.query import SemanticQuery
 from chatter.semantic.warehouse import Warehouse
 from chatter.tools.analyses.result import AnalysisResult, Recorder, to_finding
-from chatter.tools.stats import correct_findings, two_proportion_test
-
-
-def roll_up(
-    results: Mapping[str, AnalysisResult],
-    *,
-    alpha: float = 0.05,
-    method: Literal["bh", "holm"] = "bh",
-) -> tuple[list[Finding], dict[str, Any]]:
-    """All steps' findings under one correction (each tagged with its step), and a summary:
-    how many tests ran, how many were significant, which were not testable and why."""
-    tagged = [
-        f.model_copy(update={"source_step": step})
-        for step, result in results.items()
-        for f in result.findings
-    ]
-    corrected = correct_findings(tagged, alpha=alpha, method=method)
-    summary = {
-        "tests": sum(f.testable for f in corrected),
-        "significant": sum(f.significant for f in corrected),
-        "not_testable": [
-            {"step": f.source_step, "metric": f.metric, "subject": f.subject, "reason": f.reason}
-            for f in corrected
-            if not f.testable
-        ],
-        "alpha": alpha,
-        "correction": "benjamini_hochberg" if method == "bh" else "holm",
-    }
-    return corrected, summary
+from chatter.tools.params import Params
+from chatter.tools.stats import two_proportion_test
 
 
 def _ratio_parts(model: SemanticModel, measure: str) -> tuple[str, str] | None:
@@ -99,30 +73,35 @@ def compare_rows(
     return rows, findings
 
 
-def compare_filters(
-    warehouse: Warehouse,
-    query: Mapping[str, Any],
-    *,
-    filters_a: Iterable[Mapping[str, Any]],
-    filters_b: Iterable[Mapping[str, Any]],
-    labels: tuple[str, str] = ("a", "b"),
-) -> AnalysisResult:
+class CompareParams(Params):
+    """One query, and the two filter sets whose results it compares."""
+
+    query: SemanticQuery
+    filters_a: tuple[dict[str, Any], ...]
+    filters_b: tuple[dict[str, Any], ...]
+    labels: tuple[str, str] = ("a", "b")
+
+
+def compare_filters(warehouse: Warehouse, params: CompareParams) -> AnalysisResult:
     """The same semantic query under two filter sets (e.g. two periods or two channels), side by
     side. Ratio measures bring their numerator and denominator along so they can be tested."""
     rec = Recorder(warehouse)
-    filters_a, filters_b = list(filters_a), list(filters_b)
+    labels = params.labels
+    query = params.query.model_dump(mode="json")
     measures = list(query.get("measures", []))
     wanted = list(measures)
     for m in measures:
         parts = _ratio_parts(warehouse.model, m)
         wanted += [p for p in parts or () if p not in wanted]
-    base = dict(query)
-    base["measures"] = wanted
-    a = rec.query({**base, "filters": [*base.get("filters", []), *filters_a]})
-    b = rec.query({**base, "filters": [*base.get("filters", []), *filters_b]})
+    base = {**query, "measures": wanted}
+    a = rec.query({**base, "filters": [*base.get("filters", []), *params.filters_a]})
+    b = rec.query({**base, "filters": [*base.get("filters", []), *params.filters_b]})
     keys = [c for c in (a[0] if a else b[0] if b else {}) if c not in wanted]
     rows, findings = compare_rows(
         warehouse.model, a, b, keys=keys, measures=measures, labels=labels
     )
-    notes = [f"{labels[0]}: filters {list(filters_a)}; {labels[1]}: filters {list(filters_b)}."]
+    notes = [
+        f"{labels[0]}: filters {list(params.filters_a)}; "
+        f"{labels[1]}: filters {list(params.filters_b)}."
+    ]
     return rec.result("comparison", rows, findings, notes)

@@ -2,50 +2,54 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from chatter.semantic.warehouse import Warehouse
 from chatter.tools.analyses.model_names import qualify
 from chatter.tools.analyses.result import AnalysisResult, Recorder, to_finding
+from chatter.tools.params import Dimension, FilteredParams, Measure, Table
 from chatter.tools.stats import (
     chi_square_test,
     level_vs_rest_test,
 )
 
 
+class AdoptionParams(FilteredParams):
+    """Which features' adoption to compare across which segments."""
+
+    feature_dimension: Dimension = "event_type"
+    segment_dimension: Dimension = "plan_type"
+    adopters: Measure = "active_users"
+    population: Measure = "users"
+    entity_table: Table = "users"
+
+
 def adoption_by_segment(
-    warehouse: Warehouse,
-    *,
-    feature_dimension: str = "event_type",
-    segment_dimension: str = "plan_type",
-    adopters: str = "active_users",
-    population: str = "users",
-    entity_table: str = "users",
-    filters: Sequence[dict[str, Any]] = (),
+    warehouse: Warehouse, params: AdoptionParams | None = None
 ) -> AnalysisResult:
     """Share of each segment's accounts that used each feature; per feature, a chi-square test
     of whether adoption differs across the segment's levels."""
+    p = params or AdoptionParams()
     rec = Recorder(warehouse)
-    segment = qualify(warehouse.model, segment_dimension, entity_table)
+    segment = qualify(warehouse.model, p.segment_dimension, p.entity_table)
     seg = segment.split(".")[-1]
     used = rec.query(
         {
-            "measures": [adopters],
-            "dimensions": [feature_dimension, segment],
-            "filters": list(filters),
+            "measures": [p.adopters],
+            "dimensions": [p.feature_dimension, segment],
+            "filters": list(p.filters),
         }
     )
     sizes = {
-        r[seg]: r[population] or 0
+        r[seg]: r[p.population] or 0
         for r in rec.query(
-            {"measures": [population], "dimensions": [segment], "filters": list(filters)}
+            {"measures": [p.population], "dimensions": [segment], "filters": list(p.filters)}
         )
     }
     by_feature: dict[str, dict[Any, int]] = {}
     for r in used:
-        if r[feature_dimension] is not None and r[seg] in sizes:
-            by_feature.setdefault(r[feature_dimension], {})[r[seg]] = r[adopters] or 0
+        if r[p.feature_dimension] is not None and r[seg] in sizes:
+            by_feature.setdefault(r[p.feature_dimension], {})[r[seg]] = r[p.adopters] or 0
     rows, findings = [], []
     levels = [level for level in sizes if sizes[level]]
     for feature in sorted(by_feature):
@@ -71,39 +75,41 @@ def adoption_by_segment(
             )
         )
     notes = [
-        f"An adopter of a feature is an account of {entity_table} with at least one "
-        f"{feature_dimension} event of it; segments are {segment}."
+        f"An adopter of a feature is an account of {p.entity_table} with at least one "
+        f"{p.feature_dimension} event of it; segments are {segment}."
     ]
     return rec.result("adoption_by_segment", rows, findings, notes)
 
 
-def churn_relationship(
-    warehouse: Warehouse,
-    *,
-    feature_dimension: str = "event_type",
-    customers: str = "converted_users",
-    churned: str = "churned_users",
-    metric: str = "churn_rate",
-    filters: Sequence[dict[str, Any]] = (),
-) -> AnalysisResult:
+class ChurnParams(FilteredParams):
+    """Churn of each feature's adopters against non-adopters."""
+
+    feature_dimension: Dimension = "event_type"
+    customers: Measure = "converted_users"
+    churned: Measure = "churned_users"
+    metric: Measure = "churn_rate"
+
+
+def churn_relationship(warehouse: Warehouse, params: ChurnParams | None = None) -> AnalysisResult:
     """Churn of each feature's adopters against the paying accounts that never used it, tested
     (two-proportion z-test, or Fisher's exact test for small counts)."""
+    p = params or ChurnParams()
     rec = Recorder(warehouse)
     by_feature = rec.query(
         {
-            "measures": [customers, churned],
-            "dimensions": [feature_dimension],
-            "filters": list(filters),
+            "measures": [p.customers, p.churned],
+            "dimensions": [p.feature_dimension],
+            "filters": list(p.filters),
         }
     )
-    total = rec.query({"measures": [customers, churned], "filters": list(filters)})[0]
-    all_customers, all_churned = total[customers] or 0, total[churned] or 0
+    total = rec.query({"measures": [p.customers, p.churned], "filters": list(p.filters)})[0]
+    all_customers, all_churned = total[p.customers] or 0, total[p.churned] or 0
     rows, findings = [], []
     for r in by_feature:
-        feature = r[feature_dimension]
+        feature = r[p.feature_dimension]
         if feature is None:
             continue
-        n_a, c_a = r[customers] or 0, r[churned] or 0
+        n_a, c_a = r[p.customers] or 0, r[p.churned] or 0
         n_r, c_r = all_customers - n_a, all_churned - c_a
         rate_a = c_a / n_a if n_a else None
         rate_r = c_r / n_r if n_r else None
@@ -123,8 +129,8 @@ def churn_relationship(
         findings.append(
             to_finding(
                 level_vs_rest_test(c_a, n_a, c_r, n_r, label=str(feature)),
-                metric=metric,
-                dimension=feature_dimension,
+                metric=p.metric,
+                dimension=p.feature_dimension,
                 segment=str(feature),
                 subject=f"adopters of {feature} vs non-adopters",
             )

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from itertools import pairwise
 from typing import Any
 
 import numpy as np
+from pydantic import Field
 from sqlglot import exp
 
 from chatter.semantic.warehouse import Warehouse
 from chatter.tools.analyses.model_names import event_source, qualify, revenue_source
 from chatter.tools.analyses.result import AnalysisResult, Recorder, to_finding
 from chatter.tools.analyses.sql_template import build_sql
+from chatter.tools.params import Dimension, FilteredParams, Measure, Params, Table
 from chatter.tools.stats import (
     chi_square_test,
     kruskal_wallis_test,
@@ -21,53 +22,55 @@ from chatter.tools.stats import (
 )
 
 
-def revenue_growth(
-    warehouse: Warehouse,
-    *,
-    revenue: str = "mrr",
-    customers: str = "paying_users",
-    period_dimension: str = "month",
-    filters: Sequence[dict[str, Any]] = (),
-) -> AnalysisResult:
+class GrowthParams(FilteredParams):
+    """Which revenue measure to follow over which period."""
+
+    revenue: Measure = "mrr"
+    customers: Measure = "paying_users"
+    period_dimension: Dimension = "month"
+
+
+def revenue_growth(warehouse: Warehouse, params: GrowthParams | None = None) -> AnalysisResult:
     """Revenue per period with period-over-period growth, the compound growth rate, and two trend
     tests on revenue: an OLS slope with its confidence interval and Mann-Kendall (no shape
     assumed)."""
+    p = params or GrowthParams()
     rec = Recorder(warehouse)
     data = [
         r
         for r in rec.query(
             {
-                "measures": [revenue, customers],
-                "dimensions": [period_dimension],
-                "filters": list(filters),
+                "measures": [p.revenue, p.customers],
+                "dimensions": [p.period_dimension],
+                "filters": list(p.filters),
             }
         )
-        if r[period_dimension] is not None
+        if r[p.period_dimension] is not None
     ]
     rows, previous = [], None
     for r in data:
-        value = r[revenue] or 0.0
+        value = r[p.revenue] or 0.0
         rows.append(
             {
-                "period": r[period_dimension],
-                revenue: value,
-                customers: r[customers],
+                "period": r[p.period_dimension],
+                p.revenue: value,
+                p.customers: r[p.customers],
                 "growth": (value - previous) / previous if previous else None,
             }
         )
         previous = value
-    series = [r[revenue] for r in rows]
+    series = [r[p.revenue] for r in rows]
     findings = [
         to_finding(
             ols_trend_test(series),
-            metric=revenue,
-            dimension=period_dimension,
+            metric=p.revenue,
+            dimension=p.period_dimension,
             subject="trend over time",
         ),
         to_finding(
             mann_kendall_test(series),
-            metric=revenue,
-            dimension=period_dimension,
+            metric=p.revenue,
+            dimension=p.period_dimension,
             subject="trend over time",
         ),
     ]
@@ -92,48 +95,54 @@ def revenue_growth(
     return rec.result("revenue_growth", rows, findings, notes, summary=summary)
 
 
-def ltv_by_segment(
-    warehouse: Warehouse,
-    *,
-    segment_dimension: str = "plan_type",
-    entity_table: str = "users",
-    revenue: str = "mrr",
-    monthly_revenue: str = "avg_mrr",
-    exposure: str = "paying_months",
-    revenue_accounts: str = "paying_users",
-    customers: str = "converted_users",
-    churned: str = "churned_users",
-    filters: Sequence[dict[str, Any]] = (),
-) -> AnalysisResult:
+class LtvParams(FilteredParams):
+    """What lifetime value is made of, and by which segment."""
+
+    segment_dimension: Dimension = "plan_type"
+    entity_table: Table = "users"
+    revenue: Measure = "mrr"
+    monthly_revenue: Measure = "avg_mrr"
+    exposure: Measure = "paying_months"
+    revenue_accounts: Measure = "paying_users"
+    customers: Measure = "converted_users"
+    churned: Measure = "churned_users"
+
+
+def ltv_by_segment(warehouse: Warehouse, params: LtvParams | None = None) -> AnalysisResult:
     """Lifetime value per segment: monthly ARPU x expected lifetime (1 / monthly churn), beside
     the revenue observed so far per account. Tests whether churn differs across segments."""
+    p = params or LtvParams()
     rec = Recorder(warehouse)
-    segment = qualify(warehouse.model, segment_dimension, entity_table)
+    segment = qualify(warehouse.model, p.segment_dimension, p.entity_table)
     seg = segment.split(".")[-1]
     money = {
         r[seg]: r
         for r in rec.query(
             {
-                "measures": [revenue, monthly_revenue, exposure, revenue_accounts],
+                "measures": [p.revenue, p.monthly_revenue, p.exposure, p.revenue_accounts],
                 "dimensions": [segment],
-                "filters": list(filters),
+                "filters": list(p.filters),
             }
         )
     }
     churn = {
         r[seg]: r
         for r in rec.query(
-            {"measures": [customers, churned], "dimensions": [segment], "filters": list(filters)}
+            {
+                "measures": [p.customers, p.churned],
+                "dimensions": [segment],
+                "filters": list(p.filters),
+            }
         )
     }
     rows, table, labels = [], [], []
     for level in sorted((k for k in churn if k is not None), key=str):
         c = churn[level]
         m = money.get(level, {})
-        paying, lost = c[customers] or 0, c[churned] or 0
-        months = m.get(exposure) or 0
+        paying, lost = c[p.customers] or 0, c[p.churned] or 0
+        months = m.get(p.exposure) or 0
         hazard = lost / months if months else None
-        arpu = m.get(monthly_revenue)
+        arpu = m.get(p.monthly_revenue)
         lifetime = 1 / hazard if hazard else None
         rows.append(
             {
@@ -145,8 +154,8 @@ def ltv_by_segment(
                 "monthly_arpu": arpu,
                 "expected_lifetime_months": lifetime,
                 "ltv": arpu * lifetime if arpu is not None and lifetime is not None else None,
-                "observed_revenue_per_account": (m.get(revenue) or 0.0) / m[revenue_accounts]
-                if m.get(revenue_accounts)
+                "observed_revenue_per_account": (m.get(p.revenue) or 0.0) / m[p.revenue_accounts]
+                if m.get(p.revenue_accounts)
                 else None,
             }
         )
@@ -202,15 +211,19 @@ def _uses_of(i: int) -> exp.Expr:
     )
 
 
+class ExpansionParams(Params):
+    """Where to look for accounts that use more than their plan."""
+
+    plan_dimension: Dimension = "plan_type"
+    revenue: Measure = "mrr"
+    period_dimension: Dimension = "month"
+    feature_dimension: Dimension = "event_type"
+    entity_table: Table = "users"
+    max_rows: int = Field(100, ge=1, le=10_000)
+
+
 def expansion_opportunities(
-    warehouse: Warehouse,
-    *,
-    plan_dimension: str = "plan_type",
-    revenue: str = "mrr",
-    period_dimension: str = "month",
-    feature_dimension: str = "event_type",
-    entity_table: str = "users",
-    max_rows: int = 100,
+    warehouse: Warehouse, params: ExpansionParams | None = None
 ) -> AnalysisResult:
     """Accounts paying for a lower plan whose feature usage is closer to the next plan up than to
     their own, with the monthly revenue at stake if they moved up.
@@ -218,14 +231,15 @@ def expansion_opportunities(
     Plans are ordered by their average revenue per account (levels come from the data). Usage is
     each account's log(1 + uses) per feature; "closer" is Euclidean distance to each plan's mean.
     """
+    p = params or ExpansionParams()
     rec = Recorder(warehouse)
     model = warehouse.model
-    rev = revenue_source(model, revenue, period_dimension, plan_dimension, entity_table)
-    ev = event_source(model, feature_dimension, entity_table)
+    rev = revenue_source(model, p.revenue, p.period_dimension, p.plan_dimension, p.entity_table)
+    ev = event_source(model, p.feature_dimension, p.entity_table)
     features = sorted(
-        str(r[feature_dimension])
-        for r in rec.query({"dimensions": [feature_dimension]})
-        if r[feature_dimension] is not None
+        str(r[p.feature_dimension])
+        for r in rec.query({"dimensions": [p.feature_dimension]})
+        if r[p.feature_dimension] is not None
     )
     base = build_sql(
         _EXPANSION_SQL,
@@ -295,20 +309,20 @@ def expansion_opportunities(
         to_finding(
             kruskal_wallis_test({p: score[plan == p] for p in levels}),
             metric="usage_intensity",
-            dimension=plan_dimension,
+            dimension=p.plan_dimension,
             subject="log usage per account across plans",
         )
     ]
     notes = [
-        f"Plans ordered by average {revenue} per account in the last period: "
+        f"Plans ordered by average {p.revenue} per account in the last period: "
         + " < ".join(levels)
         + ".",
         "mrr_at_stake: the next plan's average MRR minus the account's current MRR; rows list "
-        f"the top {max_rows} candidates by MRR at stake.",
+        f"the top {p.max_rows} candidates by MRR at stake.",
     ]
     return rec.result(
         "expansion_opportunities",
-        candidates[:max_rows],
+        candidates[: p.max_rows],
         findings,
         notes,
         summary={

@@ -4,15 +4,17 @@ feature counts."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
+from pydantic import Field
 from sqlglot import exp
 
 from chatter.semantic.warehouse import Warehouse
 from chatter.tools.analyses.model_names import EventSource, event_source
 from chatter.tools.analyses.result import AnalysisResult, Recorder, to_finding
 from chatter.tools.analyses.sql_template import build_sql
+from chatter.tools.params import Dimension, Measure, Params, Table
 from chatter.tools.stats import (
     GroupStats,
     level_vs_rest_test,
@@ -104,25 +106,28 @@ def _usage_stats(uses: float, uses_squared: float, accounts: int) -> GroupStats:
     return GroupStats(n=accounts, mean=mean, variance=max(variance, 0.0))
 
 
-def power_users(
-    warehouse: Warehouse,
-    *,
-    feature_dimension: str = "event_type",
-    entity_table: str = "users",
-    top_share: float = 0.10,
-) -> AnalysisResult:
+class PowerUserParams(Params):
+    """What share of the most active accounts counts as power users."""
+
+    feature_dimension: Dimension = "event_type"
+    entity_table: Table = "users"
+    top_share: float = Field(0.10, gt=0, lt=1)
+
+
+def power_users(warehouse: Warehouse, params: PowerUserParams | None = None) -> AnalysisResult:
     """Power users are the active accounts at or above the (1 - ``top_share``) quantile of total
     events. Per feature: adoption among power users vs the rest (two-proportion or Fisher) and
     uses per account, zeros included (Welch t on moments from SQL)."""
+    p = params or PowerUserParams()
     rec = Recorder(warehouse)
-    src = event_source(warehouse.model, feature_dimension, entity_table)
+    src = event_source(warehouse.model, p.feature_dimension, p.entity_table)
     features = sorted(
-        str(r[feature_dimension])
-        for r in rec.query({"dimensions": [feature_dimension]})
-        if r[feature_dimension] is not None
+        str(r[p.feature_dimension])
+        for r in rec.query({"dimensions": [p.feature_dimension]})
+        if r[p.feature_dimension] is not None
     )
-    params: dict[str, Any] = {f"f{i}": f for i, f in enumerate(features)}
-    data = rec.arrays(power_user_sql(src, features), {**params, "quantile": 1.0 - top_share})
+    bound: dict[str, Any] = {f"f{i}": f for i, f in enumerate(features)}
+    data = rec.arrays(power_user_sql(src, features), {**bound, "quantile": 1.0 - p.top_share})
     by_feature: dict[str, dict[bool, dict[str, float]]] = {f: {} for f in features}
     accounts: dict[bool, int] = {}
     for row in range(len(data.get("accounts", []))):
@@ -182,7 +187,7 @@ def power_users(
     threshold = float(data["threshold"][0]) if len(data.get("threshold", [])) else None
     notes = [
         f"Power users: active accounts with at least {threshold:g} events, the top "
-        f"{top_share:.0%} by activity (ties at the cut are included)."
+        f"{p.top_share:.0%} by activity (ties at the cut are included)."
         if threshold
         else "No activity: nothing to rank.",
         "Uses per account count accounts that never used a feature as zero. Power users are "
@@ -217,39 +222,46 @@ def usage_distribution_sql(src: EventSource, features: Sequence[str]) -> exp.Exp
     )
 
 
+class CorrelationParams(Params):
+    """Which correlation of per-account feature counts, over how many features."""
+
+    feature_dimension: Dimension = "event_type"
+    entity_table: Table = "users"
+    adopters: Measure = "active_users"
+    method: Literal["spearman", "pearson"] = "spearman"
+    max_features: int = Field(25, ge=2, le=100)
+
+
 def usage_correlation(
-    warehouse: Warehouse,
-    *,
-    feature_dimension: str = "event_type",
-    entity_table: str = "users",
-    adopters: str = "active_users",
-    method: str = "spearman",
-    max_features: int = 25,
+    warehouse: Warehouse, params: CorrelationParams | None = None
 ) -> AnalysisResult:
     """Correlation of every pair of per-account feature counts (zero for accounts that never
     used a feature), each pair tested; Spearman by default because usage is heavy-tailed.
     DuckDB returns the counts' joint distribution, so any number of accounts fits."""
+    p = params or CorrelationParams()
     rec = Recorder(warehouse)
     adoption = rec.query(
         {
-            "measures": [adopters],
-            "dimensions": [feature_dimension],
-            "order_by": [{"field": adopters, "descending": True}],
-            "limit": max_features,
+            "measures": [p.adopters],
+            "dimensions": [p.feature_dimension],
+            "order_by": [{"field": p.adopters, "descending": True}],
+            "limit": p.max_features,
         }
     )
-    names = sorted(str(r[feature_dimension]) for r in adoption if r[feature_dimension] is not None)
+    names = sorted(
+        str(r[p.feature_dimension]) for r in adoption if r[p.feature_dimension] is not None
+    )
     if len(names) < 2:
         return rec.result(
             "usage_correlation",
             [],
             [],
-            [f"Fewer than two features in {feature_dimension}: nothing to pair."],
+            [f"Fewer than two features in {p.feature_dimension}: nothing to pair."],
         )
-    src = event_source(warehouse.model, feature_dimension, entity_table)
-    params = {f"f{i}": name for i, name in enumerate(names)}
-    data = rec.arrays(usage_distribution_sql(src, names), params)
-    table = warehouse.model.tables[entity_table]
+    src = event_source(warehouse.model, p.feature_dimension, p.entity_table)
+    bound = {f"f{i}": name for i, name in enumerate(names)}
+    data = rec.arrays(usage_distribution_sql(src, names), bound)
+    table = warehouse.model.tables[p.entity_table]
     entities = int(
         rec.arrays(build_sql(_ENTITIES_SQL, {"T_U": table.table, "A_U": table.name}))["entities"][0]
     )
@@ -264,7 +276,7 @@ def usage_correlation(
         values = np.vstack([values, np.zeros((1, len(names)))])
         weights = np.append(weights, idle)
     pairs = weighted_correlation_pairs(
-        values, weights, names, "pearson" if method == "pearson" else "spearman"
+        values, weights, names, "pearson" if p.method == "pearson" else "spearman"
     )
     n = int(weights.sum())
     rows, findings = [], []
@@ -282,13 +294,13 @@ def usage_correlation(
             to_finding(
                 result,
                 metric="usage_correlation",
-                dimension=feature_dimension,
+                dimension=p.feature_dimension,
                 subject=f"{a} ~ {b}",
             )
         )
     rows.sort(key=lambda r: -abs(r["correlation"] or 0.0))
     notes = [
-        f"{len(names)} features over {n:,} accounts of {entity_table}, counting accounts "
+        f"{len(names)} features over {n:,} accounts of {p.entity_table}, counting accounts "
         "that never used a feature as zero."
     ]
     return rec.result(

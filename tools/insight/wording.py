@@ -1,18 +1,36 @@
 """How insight text shows names and numbers: humanised measure names, percentages, counts,
 p-values and effect sizes, each with enough digits to be matched back to its evidence.
 
+Numbers themselves are written by chatter.number_text (re-exported here for the clauses).
+
 >>> humanise("conversion_rate"), humanise("mrr_at_stake"), humanise("signup_date__month")
 ('conversion rate', 'MRR at stake', 'signup date (month)')
->>> percent(0.13023), points(-0.11452), number(31175.39), number(0.0392), p_text(3e-12)
-('13.0%', '11.5 points', '31,175', '0.039', 'adjusted p < 0.001')
+>>> p_text(3e-12), effect_text("cohens_h", -0.3)
+('adjusted p < 0.001', "Cohen's h -0.30")
 """
 
 from __future__ import annotations
 
-import math
+from chatter.number_text import decimals_for, number, percent, points, signed
 
 # Common business abbreviations written in capitals when a measure or key is humanised.
 _ACRONYMS = frozenset({"mrr", "arr", "arpu", "arpa", "ltv", "cac", "nps", "roi", "kpi", "sql"})
+
+__all__ = [
+    "CORRECTIONS",
+    "EFFECT_NAMES",
+    "TEST_NAMES",
+    "capitalise",
+    "decimals_for",
+    "effect_text",
+    "humanise",
+    "number",
+    "p_text",
+    "percent",
+    "plural",
+    "points",
+    "signed",
+]
 
 EFFECT_NAMES = {
     "cohens_h": "Cohen's h",
@@ -56,47 +74,6 @@ def humanise(name: str) -> str:
 def capitalise(text: str) -> str:
     """First letter upper case, the rest untouched (``MRR`` stays ``MRR``)."""
     return text[:1].upper() + text[1:]
-
-
-def decimals_for(value: float) -> int:
-    """Digits after the point that keep about two significant digits, more for big numbers.
-
-    >>> [decimals_for(v) for v in (0.0039, 0.22, 4.85, 58.35, 903.2)]
-    [4, 2, 2, 1, 0]
-    """
-    magnitude = abs(value)
-    if magnitude == 0 or magnitude >= 100:
-        return 0
-    if magnitude >= 10:
-        return 1
-    if magnitude >= 1:
-        return 2
-    return 1 - math.floor(math.log10(magnitude))
-
-
-def number(value: float | int) -> str:
-    """A count or an amount for people: thousands separators, about three significant digits."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:,}"
-    return f"{value:,.{decimals_for(value)}f}"
-
-
-def signed(value: float) -> str:
-    """``number`` with an explicit sign (effect sizes and slopes read with their direction)."""
-    text = number(abs(value))
-    return f"-{text}" if value < 0 and text.strip("0.,") else text
-
-
-def percent(rate: float) -> str:
-    """A proportion as a percentage: one decimal, two below 1%."""
-    digits = 2 if 0 < abs(rate) < 0.01 else 1
-    return f"{rate * 100:.{digits}f}%"
-
-
-def points(difference: float) -> str:
-    """The size of a difference between two proportions, in percentage points."""
-    digits = 2 if 0 < abs(difference) < 0.01 else 1
-    return f"{abs(difference) * 100:.{digits}f} points"
 
 
 def p_text(p: float | None) -> str:

@@ -5,9 +5,12 @@ name), confidence interval where one is defined, n per group, the assumption che
 their warnings. Inputs that cannot be tested (one level, zero variance, an empty group, NaN,
 tiny n) return ``testable=False`` with the reason: never an exception, never a NaN as a finding.
 
-This module is the public face; each family of tests lives in its own private module:
-tables of counts in ``_contingency`` and ``_proportions``, group means in ``_means``, correlation in ``_correlation``, trends
-in ``_trend`` and multiple comparisons in ``_correction``. See docs/statistics.md.
+This module is the public face; each family of tests lives in its own module: tables of
+counts in ``contingency`` and ``proportions``, group means in ``means``, correlation in
+``correlation``, trends in ``trend`` and multiple comparisons in ``correction``. scipy computes
+each test wherever it can from the same inputs; what is written here is what scipy cannot do
+from sufficient statistics (moments, weighted joint distributions) and the checks around it.
+See docs/statistics.md.
 """
 
 from __future__ import annotations

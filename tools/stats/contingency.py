@@ -1,7 +1,8 @@
 """The omnibus chi-square test across every level of a dimension (rows) and outcome (columns).
 
 Inputs are counts from SQL aggregates (users per level and outcome), so the test works on the
-contingency table itself and never needs the raw rows.
+contingency table itself and never needs the raw rows. scipy's ``chi2_contingency`` computes the
+test; this module decides what is testable, drops empty levels and judges the expected counts.
 """
 
 from __future__ import annotations
@@ -98,14 +99,19 @@ def chi_square_test(
         )
     observed = table[keep_rows][:, keep_cols]
     kept_labels = [label for label, k in zip(rows, keep_rows, strict=True) if k]
-    total = observed.sum()
-    expected = np.outer(observed.sum(axis=1), observed.sum(axis=0)) / total
-    statistic = float(((observed - expected) ** 2 / expected).sum())
-    dof = (observed.shape[0] - 1) * (observed.shape[1] - 1)
-    p_value = float(stats.chi2.sf(statistic, dof))
+    try:  # Pearson's statistic as it is: no Yates correction, on a 2x2 table either
+        result = stats.chi2_contingency(observed, correction=False)
+    except ValueError:  # expected counts that under- or overflow floats (0 or inf): scipy refuses
+        raise Untestable(
+            "the expected counts are not finite or zero (counts too large or too small)",
+            n=n,
+            n_per_group=n_per_group,
+        ) from None
+    statistic, p_value = float(result.statistic), float(result.pvalue)
     require_finite(statistic=statistic, p_value=p_value)
-    cramers_v = min(1.0, math.sqrt(statistic / (total * (min(observed.shape) - 1))))
-    check = _expected_counts_check(expected)
+    # scipy.stats.contingency.association would recompute the test and wants integer counts.
+    cramers_v = min(1.0, math.sqrt(statistic / (observed.sum() * (min(observed.shape) - 1))))
+    check = _expected_counts_check(result.expected_freq)
     if not check.passed:
         warnings.append(
             "expected counts are small (" + check.detail + "); the chi-square p-value is "
@@ -116,7 +122,7 @@ def chi_square_test(
         test="chi_square",
         statistic=statistic,
         p_value=p_value,
-        df=float(dof),
+        df=float(result.dof),
         effect_size=cramers_v,
         effect_size_name="cramers_v",
         n=n,

@@ -1,15 +1,19 @@
 """Multiple comparisons: every test of a run goes through one correction before it is reported.
 
-Benjamini-Hochberg (the default) keeps the expected share of false findings among the reported
-ones at alpha; Holm keeps the chance of any false finding at alpha (stricter).
+Benjamini-Hochberg (the default, scipy's ``false_discovery_control``) keeps the expected share of
+false findings among the reported ones at alpha; Holm keeps the chance of any false finding at
+alpha (stricter).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
+from numpy.typing import NDArray
+from scipy import stats
 
 from chatter.result import Finding
 from chatter.tools.stats.test_result import TestResult
@@ -28,32 +32,39 @@ def adjust_p_values(p_values: Sequence[float], method: CorrectionMethod = "bh") 
     >>> [round(q, 6) for q in adjust_p_values([0.01, 0.04, 0.03], method="holm")]
     [0.03, 0.06, 0.06]
     """
+    p = _as_p_values(p_values)
+    if p.size == 0:
+        return []
+    # scipy's BH raises on anything outside [0, 1]: ``_as_p_values`` has made them valid.
+    adjusted = _holm(p) if method == "holm" else stats.false_discovery_control(p, method="bh")
+    return [float(q) for q in adjusted]
+
+
+def _as_p_values(p_values: Sequence[float]) -> NDArray[np.float64]:
+    """``p_values`` as a flat array in [0, 1]; NaN and what is not a number count as p = 1."""
     try:
         p = np.asarray(p_values, dtype=np.float64).ravel()
     except (TypeError, ValueError, OverflowError):
-        p = np.array([np.nan if _not_number(v) else float(v) for v in p_values])
-    m = p.size
-    if m == 0:
-        return []
-    p = np.clip(np.nan_to_num(p, nan=1.0), 0.0, 1.0)
-    order = np.argsort(p)
-    ranked = p[order]
-    if method == "holm":
-        adjusted = np.maximum.accumulate(ranked * np.arange(m, 0, -1))
-    else:
-        adjusted = np.minimum.accumulate((ranked / (np.arange(1, m + 1) / m))[::-1])[::-1]
-    result = np.empty(m)
-    result[order] = np.minimum(adjusted, 1.0)
-    return [float(v) for v in result]
+        p = np.array([_as_float(v) for v in p_values], dtype=np.float64)
+    return np.clip(np.nan_to_num(p, nan=1.0), 0.0, 1.0)
 
 
-def _not_number(value: object) -> bool:
-    """True when ``value`` cannot be read as a float (it is then treated as p = 1)."""
+def _as_float(value: object) -> float:
+    """``value`` as a float, or NaN when it cannot be read as one."""
     try:
-        float(value)  # type: ignore[arg-type]
+        return float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError, OverflowError):
-        return True
-    return False
+        return math.nan
+
+
+def _holm(p: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Holm step-down (scipy has none): the k-th smallest of m p-values times m - k + 1, kept
+    non-decreasing in that order (a p-value is never adjusted below a smaller one's), at most 1."""
+    order = np.argsort(p)
+    stepped = np.maximum.accumulate(p[order] * np.arange(p.size, 0, -1))
+    adjusted = np.empty(p.size)
+    adjusted[order] = np.minimum(stepped, 1.0)
+    return adjusted
 
 
 def adjust_results(

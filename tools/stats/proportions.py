@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
-from scipy.stats.contingency import odds_ratio
+from scipy.stats.contingency import expected_freq, odds_ratio
 
 from chatter.tools.stats.inputs import as_count
 from chatter.tools.stats.test_result import (
@@ -59,9 +59,7 @@ class _TwoByTwo:
         ]
 
     def expected(self) -> np.ndarray:
-        total = self.n + self.n_rest
-        hits = self.successes + self.successes_rest
-        return np.outer([self.n, self.n_rest], [hits, total - hits]) / total
+        return expected_freq(self.cells)  # in floats: an integer outer product can overflow
 
 
 def _two_by_two(successes: int, n: int, successes_rest: int, n_rest: int, label: str) -> _TwoByTwo:
@@ -87,7 +85,11 @@ def _two_by_two(successes: int, n: int, successes_rest: int, n_rest: int, label:
 def two_proportion_test(
     successes: int, n: int, successes_rest: int, n_rest: int, label: str = "level"
 ) -> TestResult:
-    """Pooled two-sided z-test of rate(level) = rate(rest); effect Cohen's h; Wald CI."""
+    """Pooled two-sided z-test of rate(level) = rate(rest); effect Cohen's h; Wald CI.
+
+    scipy has no two-proportion z-test (z² is the uncorrected chi-square of the table, but the
+    sign, h and the interval are wanted too), so the few lines of it are here.
+    """
     t = _two_by_two(successes, n, successes_rest, n_rest, label)
     rates = t.rates
     p1, p2 = rates["rate"], rates["rate_rest"]
@@ -133,30 +135,24 @@ def _positive_finite(value: float) -> float | None:
 
 
 def _odds_ratio(t: _TwoByTwo) -> tuple[float | None, float | None, float | None, str]:
-    """Odds ratio, its CI and how they were computed.
+    """Odds ratio, its CI and how they were computed (scipy's ``odds_ratio``).
 
-    The conditional MLE with its exact interval (scipy) when the table's support is small;
-    on large tables, where it is slow and indistinguishable from it, the sample odds ratio
-    with Woolf's log interval.
+    The conditional MLE with its exact interval when the table's support is small; on large
+    tables, where it is slow and indistinguishable from it, the sample odds ratio with Woolf's
+    log interval.
     """
     hits, total = t.successes + t.successes_rest, t.n + t.n_rest
     support = min(t.n, hits) - max(0, t.n - (total - hits)) + 1
     if support <= CONDITIONAL_MAX_SUPPORT:
-        conditional = odds_ratio(t.cells, kind="conditional")
-        interval = conditional.confidence_interval(confidence_level=CONFIDENCE)
-        return (
-            _positive_finite(conditional.statistic),
-            finite(interval.low),
-            finite(interval.high),
-            "conditional maximum likelihood, exact interval",
-        )
-    (a, b), (c, d) = t.cells
-    method = "sample odds ratio, Woolf (log) interval (large table)"
-    if 0 in (a, b, c, d):
+        kind, method = "conditional", "conditional maximum likelihood, exact interval"
+    else:
+        kind, method = "sample", "sample odds ratio, Woolf (log) interval (large table)"
+    result = odds_ratio(t.cells, kind=kind)
+    effect = _positive_finite(result.statistic)
+    if kind == "sample" and effect is None:  # a zero cell: Woolf's interval is undefined
         return None, None, None, method
-    log_or = math.log(a) + math.log(d) - math.log(b) - math.log(c)
-    half = float(stats.norm.ppf(0.5 + CONFIDENCE / 2)) * math.sqrt(1 / a + 1 / b + 1 / c + 1 / d)
-    return math.exp(log_or), math.exp(log_or - half), math.exp(log_or + half), method
+    interval = result.confidence_interval(confidence_level=CONFIDENCE)
+    return effect, finite(interval.low), finite(interval.high), method
 
 
 @guarded("fisher_exact")

@@ -10,13 +10,9 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import PlainTextResponse, Response
 
 from chatter.api.conversation import context_of
-from chatter.api.deps import Caller
+from chatter.api.deps import Caller, ServicesDep
 from chatter.api.schemas import GrantRequest, ScopeRequest
 from chatter.errors import InvalidValueError
-from chatter.governance import admin
-from chatter.governance.audit import audit_log
-from chatter.governance.guard import authorize
-from chatter.governance.metrics import metrics
 from chatter.governance.permissions import admin_resources
 
 router = APIRouter(prefix="/api/v1", tags=["admin"])
@@ -25,15 +21,19 @@ Subject = Annotated[str, Path(min_length=3, max_length=140)]
 
 @router.get("/metrics", response_model=None)
 def get_metrics(
-    caller: Caller, format: Annotated[Literal["json", "prometheus"], Query()] = "json"
+    caller: Caller,
+    services: ServicesDep,
+    format: Annotated[Literal["json", "prometheus"], Query()] = "json",
 ) -> Response | dict[str, Any]:
     """Counters, windowed latencies (p50/p95/p99), cache hit rates, feedback and health."""
-    authorize(context_of(caller), "read", admin_resources("metrics"), action="metrics.read")
+    services.guard.authorize(
+        context_of(caller), "read", admin_resources("metrics"), action="metrics.read"
+    )
     if format == "prometheus":
         return PlainTextResponse(
-            metrics().prometheus_text(), media_type="text/plain; version=0.0.4"
+            services.metrics.prometheus_text(), media_type="text/plain; version=0.0.4"
         )
-    return metrics().snapshot()
+    return services.metrics.snapshot()
 
 
 def _when(value: str | None, item: str) -> dt.datetime | None:
@@ -50,6 +50,7 @@ def _when(value: str | None, item: str) -> dt.datetime | None:
 @router.get("/audit")
 def get_audit(
     caller: Caller,
+    services: ServicesDep,
     user: Annotated[str | None, Query(max_length=200)] = None,
     action: Annotated[str | None, Query(max_length=200)] = None,
     decision: Annotated[Literal["allowed", "denied", "error", "info"] | None, Query()] = None,
@@ -70,10 +71,10 @@ def get_audit(
             "until": until,
         }
     }
-    authorize(
+    services.guard.authorize(
         context_of(caller), "read", admin_resources("audit"), action="audit.read", params=filters
     )
-    rows = audit_log().query(
+    rows = services.guard.audit.query(
         actor=user,
         action=action,
         decision=decision,
@@ -87,10 +88,12 @@ def get_audit(
 
 
 @router.get("/audit/verify")
-def verify_audit(caller: Caller) -> dict[str, Any]:
+def verify_audit(caller: Caller, services: ServicesDep) -> dict[str, Any]:
     """Recompute the hash chain: ``ok`` false names every edited, inserted or deleted row."""
-    authorize(context_of(caller), "read", admin_resources("audit"), action="audit.verify")
-    report = audit_log().verify()
+    services.guard.authorize(
+        context_of(caller), "read", admin_resources("audit"), action="audit.verify"
+    )
+    report = services.guard.audit.verify()
     return {
         "ok": report.ok,
         "rows": report.rows,
@@ -101,15 +104,17 @@ def verify_audit(caller: Caller) -> dict[str, Any]:
 
 @router.get("/admin/permissions")
 def list_grants(
-    caller: Caller, subject: Annotated[str | None, Query(max_length=140)] = None
+    caller: Caller,
+    services: ServicesDep,
+    subject: Annotated[str | None, Query(max_length=140)] = None,
 ) -> dict[str, Any]:
-    grants = admin.list_grants(context_of(caller), subject)
+    grants = services.admin.list_grants(context_of(caller), subject)
     return {"grants": [g.model_dump(mode="json") for g in grants]}
 
 
 @router.post("/admin/permissions", status_code=201)
-def grant(body: GrantRequest, caller: Caller) -> dict[str, Any]:
-    made = admin.grant(
+def grant(body: GrantRequest, caller: Caller, services: ServicesDep) -> dict[str, Any]:
+    made = services.admin.grant(
         context_of(caller),
         body.subject,
         body.resource,
@@ -124,20 +129,23 @@ def grant(body: GrantRequest, caller: Caller) -> dict[str, Any]:
 @router.delete("/admin/permissions")
 def revoke(
     caller: Caller,
+    services: ServicesDep,
     subject: Annotated[str, Query(min_length=3, max_length=140)],
     resource: Annotated[str, Query(min_length=1, max_length=300)],
 ) -> dict[str, Any]:
-    return {"revoked": admin.revoke(context_of(caller), subject, resource)}
+    return {"revoked": services.admin.revoke(context_of(caller), subject, resource)}
 
 
 @router.get("/admin/scopes/{subject}")
-def get_scope(subject: Subject, caller: Caller) -> dict[str, Any]:
-    scope = admin.get_scope(context_of(caller), subject)
+def get_scope(subject: Subject, caller: Caller, services: ServicesDep) -> dict[str, Any]:
+    scope = services.admin.get_scope(context_of(caller), subject)
     return {"subject": subject, "filters": [f.model_dump(mode="json") for f in scope]}
 
 
 @router.put("/admin/scopes/{subject}")
-def set_scope(subject: Subject, body: ScopeRequest, caller: Caller) -> dict[str, Any]:
+def set_scope(
+    subject: Subject, body: ScopeRequest, caller: Caller, services: ServicesDep
+) -> dict[str, Any]:
     """Mandatory row filters for a ``user:<name>`` or ``role:<name>`` (empty list: none)."""
-    scope = admin.set_scope(context_of(caller), subject, body.filters)
+    scope = services.admin.set_scope(context_of(caller), subject, body.filters)
     return {"subject": subject, "filters": [f.model_dump(mode="json") for f in scope]}

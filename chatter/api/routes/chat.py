@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from chatter.api.deps import Caller, ServicesDep
+from chatter.api.deps import ApiDep, Caller
 from chatter.api.errors import error_body, retry_after
 from chatter.api.schemas import ChatQuery, ChatResponse, Feedback, Refine
 from chatter.errors import ChatterError
@@ -40,9 +40,9 @@ def _sse(event: str, data: Any) -> str:
     response_model=ChatResponse,
     responses={200: {"content": {"text/event-stream": {}}}},
 )
-def chat_query(body: ChatQuery, caller: Caller, services: ServicesDep, request: Request) -> Any:
+def chat_query(body: ChatQuery, caller: Caller, api: ApiDep, request: Request) -> Any:
     """Ask the analyst. With ``Accept: text/event-stream``: progress events, then ``answer``."""
-    conversations = services.conversations
+    conversations = api.conversations
     if body.session_id:  # an unknown session is a plain 404, before any stream starts
         conversations.owned(caller, body.session_id)
     if "text/event-stream" not in request.headers.get("accept", ""):
@@ -81,12 +81,12 @@ def chat_query(body: ChatQuery, caller: Caller, services: ServicesDep, request: 
 
 
 @router.post("/refine", response_model=ChatResponse)
-def chat_refine(body: Refine, caller: Caller, services: ServicesDep) -> Any:
+def chat_refine(body: Refine, caller: Caller, api: ApiDep) -> Any:
     """Edit the structure of an answer's query (add_filter, change_limit, add_columns,
     change_sort, simplify) and answer again; the SQL is rebuilt from the edited query."""
-    return _reply(services.conversations.refine(caller, body))
+    return _reply(api.conversations.refine(caller, body))
 
 
 @router.post("/feedback")
-def chat_feedback(body: Feedback, caller: Caller, services: ServicesDep) -> dict[str, Any]:
-    return services.conversations.feedback(caller, body)
+def chat_feedback(body: Feedback, caller: Caller, api: ApiDep) -> dict[str, Any]:
+    return api.conversations.feedback(caller, body)

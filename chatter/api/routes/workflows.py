@@ -8,14 +8,14 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 
 from chatter.api.conversation import context_of
-from chatter.api.deps import Caller, Services, ServicesDep
+from chatter.api.deps import ApiDep, ApiState, Caller, ServicesDep
 from chatter.api.keys import Principal
 from chatter.api.schemas import WorkflowCreate
 from chatter.errors import RunStateError, UnknownRunError
-from chatter.governance.guard import authorize
 from chatter.governance.permissions import workflow_resources
 from chatter.logs import get_logger
-from chatter.workflow.runs import cancel_run, create_run, execute_run, run_store
+from chatter.services import Services
+from chatter.workflow.runs import cancel_run, create_run, execute_run
 from chatter.workflow.template import describe_templates
 
 router = APIRouter(prefix="/api/v1/workflows", tags=["workflows"])
@@ -23,17 +23,17 @@ RunId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-
 log = get_logger(__name__)
 
 
-def _owned(run_id: str, caller: Principal) -> dict[str, Any]:
+def _owned(services: Services, run_id: str, caller: Principal) -> dict[str, Any]:
     """The run, if the caller started it (admins see every run); others' runs look unknown."""
-    record = run_store().get(run_id)
+    record = services.runs.get(run_id)
     if record is None or (caller.role != "admin" and record["context"].get("user") != caller.user):
         raise UnknownRunError(f"No run {run_id!r} of yours.")
     return record
 
 
-def _status(record: dict[str, Any], services: Services) -> dict[str, Any]:
-    with services.progress_lock:
-        progress = services.progress.get(record["run_id"])
+def _status(record: dict[str, Any], api: ApiState) -> dict[str, Any]:
+    with api.progress_lock:
+        progress = api.progress.get(record["run_id"])
     return {
         "run_id": record["run_id"],
         "workflow": record["workflow"],
@@ -47,65 +47,70 @@ def _status(record: dict[str, Any], services: Services) -> dict[str, Any]:
 
 
 @router.get("/templates")
-def templates(caller: Caller) -> dict[str, Any]:
-    authorize(context_of(caller), "read", workflow_resources("*"), action="workflow.list")
+def templates(caller: Caller, services: ServicesDep) -> dict[str, Any]:
+    services.guard.authorize(
+        context_of(caller), "read", workflow_resources("*"), action="workflow.list"
+    )
     return {"templates": describe_templates()}
 
 
 @router.get("")
 def history(
     caller: Caller,
+    services: ServicesDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     offset: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,  # SQLite's largest integer
 ) -> dict[str, Any]:
     """Your runs, newest first (an admin sees everyone's)."""
     user = None if caller.role == "admin" else caller.user
-    return {"runs": run_store().list(user=user, limit=limit, offset=offset)}
+    return {"runs": services.runs.list(user=user, limit=limit, offset=offset)}
 
 
 @router.post("", status_code=201)
-def create(body: WorkflowCreate, caller: Caller, services: ServicesDep) -> dict[str, Any]:
+def create(
+    body: WorkflowCreate, caller: Caller, services: ServicesDep, api: ApiDep
+) -> dict[str, Any]:
     """Check (permissions, template, customizations) and record a run; execute starts it."""
-    run_id = create_run(body.template, body.customizations, context_of(caller))
-    record = run_store().get(run_id)
+    run_id = create_run(services, body.template, body.customizations, context_of(caller))
+    record = services.runs.get(run_id)
     assert record is not None
-    return _status(record, services)
+    return _status(record, api)
 
 
 @router.post("/{run_id}/execute", status_code=202)
-def execute(run_id: RunId, caller: Caller, services: ServicesDep) -> dict[str, Any]:
+def execute(run_id: RunId, caller: Caller, services: ServicesDep, api: ApiDep) -> dict[str, Any]:
     """Start a created run in the background; poll GET /{run_id} for progress and result."""
-    record = _owned(run_id, caller)
-    if not run_store().claim(run_id):
+    record = _owned(services, run_id, caller)
+    if not services.runs.claim(run_id):
         raise RunStateError(f"Run {run_id} is {record['status']}; only a created run can execute.")
 
     def note(event: dict[str, Any]) -> None:
-        with services.progress_lock:
-            services.progress[run_id] = event
+        with api.progress_lock:
+            api.progress[run_id] = event
 
     def work() -> None:
         try:
-            execute_run(run_id, progress=note, claimed=True)
+            execute_run(services, run_id, progress=note, claimed=True)
         except Exception:  # the run store says how it ended; the log says why
             log.error("background_run_failed", run_id=run_id, exc_info=True)
-            run_store().set_status(run_id, "failed")
+            services.runs.set_status(run_id, "failed")
 
-    services.executor.submit(work)
-    updated = run_store().get(run_id)
+    api.executor.submit(work)
+    updated = services.runs.get(run_id)
     assert updated is not None
-    return _status(updated, services)
+    return _status(updated, api)
 
 
 @router.get("/{run_id}")
-def status(run_id: RunId, caller: Caller, services: ServicesDep) -> dict[str, Any]:
-    return _status(_owned(run_id, caller), services)
+def status(run_id: RunId, caller: Caller, services: ServicesDep, api: ApiDep) -> dict[str, Any]:
+    return _status(_owned(services, run_id, caller), api)
 
 
 @router.post("/{run_id}/cancel")
-def cancel(run_id: RunId, caller: Caller, services: ServicesDep) -> JSONResponse:
+def cancel(run_id: RunId, caller: Caller, services: ServicesDep, api: ApiDep) -> JSONResponse:
     """Stop a run: pending steps are skipped and running queries interrupted."""
-    record = _owned(run_id, caller)
-    authorize(
+    record = _owned(services, run_id, caller)
+    services.guard.authorize(
         context_of(caller),
         "cancel",
         workflow_resources(record["workflow"]),
@@ -114,7 +119,7 @@ def cancel(run_id: RunId, caller: Caller, services: ServicesDep) -> JSONResponse
     )
     if record["status"] not in ("created", "running"):
         raise RunStateError(f"Run {run_id} already ended ({record['status']}).")
-    stopped = cancel_run(run_id)
-    updated = run_store().get(run_id)
+    stopped = cancel_run(services, run_id)
+    updated = services.runs.get(run_id)
     assert updated is not None
-    return JSONResponse({**_status(updated, services), "cancelled": stopped}, status_code=202)
+    return JSONResponse({**_status(updated, api), "cancelled": stopped}, status_code=202)

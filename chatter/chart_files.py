@@ -6,9 +6,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from chatter.charts import chart_spec
 from chatter.errors import InvalidValueError
 from chatter.result import StepResult
-from chatter.workflow.charts import chart_spec
 
 FORMATS = ("svg", "png")
 PNG_SCALE = 2

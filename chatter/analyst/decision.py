@@ -1,0 +1,25 @@
+"""What understanding a message decides: a route (a template, one query, or asking back),
+with the query or customizations to run and the question's parsed structure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from chatter.analyst.parse import ParsedQuestion
+from chatter.result import Route
+from chatter.semantic.query import SemanticQuery
+
+
+@dataclass
+class RouteDecision:
+    route: Route
+    query: SemanticQuery | None = None
+    customizations: dict[str, Any] | None = None
+    clarification: str | None = None  # set when the analyst should ask instead of answer
+    options: list[str] = field(default_factory=list)
+    parsed: ParsedQuestion | None = None
+
+    @property
+    def needs_clarification(self) -> bool:
+        return self.clarification is not None

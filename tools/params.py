@@ -1,0 +1,37 @@
+"""The base of every tool's parameter model, and the markers that say which parameters name
+something in the semantic model (so names are checked before anything runs).
+
+Each tool declares its parameters once, as one of these models, next to the code that uses
+them; templates, the registry, agents and the API all read the same model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+
+@dataclass(frozen=True)
+class ModelName:
+    """Marks a parameter as naming a ``dimension``, ``measure`` or ``table`` of the model."""
+
+    kind: Literal["dimension", "measure", "table"]
+
+
+Dimension = Annotated[str, ModelName("dimension")]
+Measure = Annotated[str, ModelName("measure")]
+Table = Annotated[str, ModelName("table")]
+
+
+class Params(BaseModel):
+    """Parameters of a tool: unknown keys are refused, values never change once made."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FilteredParams(Params):
+    """Parameters of a tool that reads only the rows its filters (semantic filters) keep."""
+
+    filters: tuple[dict[str, Any], ...] = ()
