@@ -27,28 +27,27 @@ def main(users: int) -> None:
     db = bench_database(users)
     os.environ["CHATTER_HOME"] = tempfile.mkdtemp(prefix="chatter-bench-gov-")
     from chatter.context import Context
-    from chatter.governance import admin
-    from chatter.governance.audit import audit_log
-    from chatter.governance.guard import guarded_call
+    from chatter.services import shared_services
     from chatter.tools.query import run_query_step
-    from chatter.workflow.resources import warehouse_for
+
+    services = shared_services()
 
     ctx = Context(user="bench", role="analyst", database=Path(db))
-    admin.grant(
+    services.admin.grant(
         Context(user="root", role="admin"),
         "user:bench",
         "tool:query",
         "execute",
         rate_limit={"calls": 1_000_000, "window_s": 3600},
     )
-    warehouse = warehouse_for(ctx)
+    warehouse = services.warehouse(ctx)
     run_query_step(warehouse, QUERY)  # warm the result cache
 
     def bare() -> object:
         return run_query_step(warehouse, QUERY)
 
     def guarded() -> object:
-        return guarded_call(ctx, tool="query", step_type="query", params=QUERY, func=bare)
+        return services.guard.call(ctx, tool="query", step_type="query", params=QUERY, func=bare)
 
     timings: dict[str, list[float]] = {"bare": [], "guarded": []}
     for _ in range(ROUNDS):
@@ -63,7 +62,7 @@ def main(users: int) -> None:
         f"guard overhead per call:    {guarded_ms - bare_ms:.3f} ms ({guarded_ms / bare_ms:.2f}x)"
     )
 
-    log = audit_log()
+    log = services.guard.audit
     before = log.count()
     per_thread = 40
 

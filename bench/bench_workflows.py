@@ -55,22 +55,23 @@ def chained(template: Template) -> Template:
 def main(users: int) -> None:
     database = bench_database(users)
     os.environ["CHATTER_HOME"] = tempfile.mkdtemp(prefix="chatter-bench-home-")
+    import chatter
+    from chatter.services import shared_services
     from chatter.settings import get_settings
-    from chatter.workflow import resources, runs
     from chatter.workflow.template import get_template
 
     print(f"workflows on {users:,} users")
     for name in TEMPLATES:
         os.environ["CHATTER_HOME"] = tempfile.mkdtemp(prefix="chatter-bench-home-")
         get_settings.cache_clear()
-        runs.run_workflow(name, database=database, use_cache=False)  # compile, warm DuckDB
+        chatter.run_workflow(name, database=database, use_cache=False)  # compile, warm DuckDB
         started = time.perf_counter()
-        cold = runs.run_workflow(name, database=database)
+        cold = chatter.run_workflow(name, database=database)
         cold_s = time.perf_counter() - started
         warm_runs = []
         for _ in range(5):
             started = time.perf_counter()
-            runs.run_workflow(name, database=database)
+            chatter.run_workflow(name, database=database)
             warm_runs.append(time.perf_counter() - started)
         warm_s = median(warm_runs)
         statements = [sql for s in cold.steps if s.sql for sql in s.sql.split(";\n")]
@@ -83,14 +84,14 @@ def main(users: int) -> None:
             ("chained one after another", chained(get_template(name)), 64),
         )
         for label, template, slots in variants:
-            resources._slots = threading.BoundedSemaphore(slots)
+            shared_services().step_slots = threading.BoundedSemaphore(slots)
             samples = []
             for _ in range(3):
                 started = time.perf_counter()
-                runs.run_workflow(template, database=database, use_cache=False)
+                chatter.run_workflow(template, database=database, use_cache=False)
                 samples.append(time.perf_counter() - started)
             timings[label] = median(samples)
-        resources._slots = None
+        shared_services().step_slots = threading.BoundedSemaphore(default_slots)
         print(f"  {name}")
         print(
             f"    cold {cold_s * 1000:8.1f} ms vs its {len(statements)} SQL statements run "
@@ -107,18 +108,20 @@ def main(users: int) -> None:
 
     from chatter.semantic.model import default_model
     from chatter.workflow.compiler import build_state_graph
+    from chatter.workflow.runs import compiled_graph
 
+    services = shared_services()
     model, template = default_model(), get_template("conversion_deep_dive")
     compiles = []
     for _ in range(5):
         started = time.perf_counter()
-        build_state_graph(template, model).compile()
+        build_state_graph(services, template, model).compile()
         compiles.append(time.perf_counter() - started)
-    runs.compiled_graph(template, model)
+    compiled_graph(services, template, model)
     hits = []
     for _ in range(200):
         started = time.perf_counter()
-        runs.compiled_graph(template, model)
+        compiled_graph(services, template, model)
         hits.append(time.perf_counter() - started)
     compile_s, hit_s = median(compiles), median(hits)
     print(

@@ -9,7 +9,6 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from chatter import __version__
 from chatter.api.conversation import Conversations
 from chatter.api.deps import ApiState
 from chatter.api.errors import BodyLimit, install_error_handlers
@@ -17,6 +16,7 @@ from chatter.api.keys import KeyRing, load_keys
 from chatter.api.routes import admin, chat, health, sessions, workflows
 from chatter.services import Services
 from chatter.settings import Settings, get_settings
+from chatter.version import __version__
 
 DESCRIPTION = (
     "Ask questions of your data in a session, run workflow templates in the background, and "

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
-from chatter import sensitive
+import chatter.sensitive as sensitive
 from chatter.context import Context
 from chatter.errors import (
     ChatterError,

@@ -57,9 +57,7 @@ def assemble(template: Template, state: WorkflowState, *, cancelled: bool) -> Wo
     )
 
 
-def make_finalize_node(
-    services: Services, template: Template
-) -> Callable[..., dict[str, Any]]:
+def make_finalize_node(services: Services, template: Template) -> Callable[..., dict[str, Any]]:
     def finalize(state: WorkflowState) -> dict[str, Any]:
         run_id = state.get("run_id", "")
         control = services.controls.find(run_id)

@@ -9,7 +9,6 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from chatter import __version__
 from chatter.context import Context, context_from_dict, context_to_dict
 from chatter.errors import InvalidValueError, RunStateError, UnknownRunError
 from chatter.governance.permissions import workflow_resources
@@ -17,6 +16,7 @@ from chatter.logs import get_logger
 from chatter.result import Route, WorkflowResult
 from chatter.semantic.model import SemanticModel
 from chatter.services import Services
+from chatter.version import __version__
 from chatter.workflow.compiler import build_state_graph
 from chatter.workflow.composite import component_names
 from chatter.workflow.template import Template, customize, get_template, validate

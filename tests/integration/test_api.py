@@ -81,6 +81,7 @@ def test_openapi_docs_are_served(server: Server) -> None:
         assert path in paths
 
 
+@pytest.mark.slow
 def test_without_configured_keys_one_admin_key_is_made_kept_and_printed(
     tmp_path: Path, demo_db: Path
 ) -> None:
@@ -522,6 +523,7 @@ def test_rate_limits_answer_429_with_retry_after(server: Server) -> None:
 # ---- durability -------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_sessions_survive_a_restart_and_idle_ones_expire(tmp_path: Path, demo_db: Path) -> None:
     home = tmp_path / "home"
     with running_server(home, demo_db) as first:

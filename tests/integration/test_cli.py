@@ -1,4 +1,6 @@
-"""The `chatter` command as a user runs it: real processes, real files, exit codes, stdout."""
+"""The `chatter` command as a user runs it: real files, exit codes, stdout. Cases that check an
+exit code and a message run in this process (tests/cli_runner.py); those about the process
+itself (stdout purity, heavy imports, the demo made on first use) run it for real."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_runner import run_cli
 
 pytestmark = pytest.mark.integration
 
@@ -41,6 +44,7 @@ def test_help_does_not_import_heavy_modules(chatter_home: Path) -> None:
         assert command in out.stdout
 
 
+@pytest.mark.slow
 def test_query_prints_a_table_on_the_demo_created_on_first_use(chatter_home: Path) -> None:
     out = chatter(
         "query",
@@ -107,9 +111,9 @@ def test_json_stdout_is_only_the_result_document(demo_db: Path, chatter_home: Pa
 
 def test_warm_cache_and_no_cache(demo_db: Path, chatter_home: Path) -> None:
     args = ("query", "-m", "users", "-d", "country", "--database", str(demo_db), "--json")
-    cold = json.loads(chatter(*args, home=chatter_home).stdout)
-    warm = json.loads(chatter(*args, home=chatter_home).stdout)
-    bypass = json.loads(chatter(*args, "--no-cache", home=chatter_home).stdout)
+    cold = json.loads(run_cli(*args, home=chatter_home).stdout)
+    warm = json.loads(run_cli(*args, home=chatter_home).stdout)
+    bypass = json.loads(run_cli(*args, "--no-cache", home=chatter_home).stdout)
     assert (
         cold["metrics"]["cache_hits"],
         warm["metrics"]["cache_hits"],
@@ -139,32 +143,32 @@ def test_bad_input_exits_2_with_a_clear_message(
     args: tuple[str, ...], message: str, demo_db: Path, chatter_home: Path
 ) -> None:
     extra = ("--database", str(demo_db)) if args[0] == "query" else ()
-    out = chatter(*args, *extra, home=chatter_home)
+    out = run_cli(*args, *extra, home=chatter_home)
     assert out.returncode == 2, (out.stdout, out.stderr)
     assert message in out.stderr
     assert "Traceback" not in out.stderr + out.stdout
 
 
 def test_bad_input_with_json_prints_a_json_error(demo_db: Path, chatter_home: Path) -> None:
-    out = chatter("query", "-m", "nope", "--database", str(demo_db), "--json", home=chatter_home)
+    out = run_cli("query", "-m", "nope", "--database", str(demo_db), "--json", home=chatter_home)
     assert out.returncode == 2
     assert json.loads(out.stdout)["error"]["code"] == "unknown_measure"
 
 
 def test_database_problems_exit_2(tmp_path: Path, chatter_home: Path) -> None:
-    missing = chatter(
+    missing = run_cli(
         "query", "-m", "users", "--database", str(tmp_path / "no.duckdb"), home=chatter_home
     )
     assert missing.returncode == 2 and "does not exist" in missing.stderr
     fake = tmp_path / "fake.duckdb"
     fake.write_text("definitely not duckdb" * 50)
-    bad = chatter("query", "-m", "users", "--database", str(fake), home=chatter_home)
+    bad = run_cli("query", "-m", "users", "--database", str(fake), home=chatter_home)
     assert bad.returncode == 2 and "not a valid DuckDB" in bad.stderr
     assert fake.read_text() == "definitely not duckdb" * 50
 
 
 def test_database_from_the_environment(demo_db: Path, chatter_home: Path) -> None:
-    out = chatter(
+    out = run_cli(
         "query", "-m", "users", "--json", home=chatter_home, env={"CHATTER_DATABASE": str(demo_db)}
     )
     assert json.loads(out.stdout)["steps"][0]["rows"] == [{"users": 20_000}]
@@ -184,7 +188,7 @@ tables:
     measures:
       headcount: {agg: count}
 """)
-    out = chatter(
+    out = run_cli(
         "query",
         "-m",
         "headcount",
@@ -206,19 +210,19 @@ tables:
 
 def test_demo_writes_and_refuses_to_overwrite(tmp_path: Path, chatter_home: Path) -> None:
     target = tmp_path / "d.duckdb"
-    out = chatter("demo", "--users", "2000", "--seed", "3", "--out", str(target), home=chatter_home)
+    out = run_cli("demo", "--users", "2000", "--seed", "3", "--out", str(target), home=chatter_home)
     assert out.returncode == 0, out.stderr
     assert "2,000 users" in out.stdout
     before = target.read_bytes()
-    again = chatter("demo", "--users", "2000", "--out", str(target), home=chatter_home)
+    again = run_cli("demo", "--users", "2000", "--out", str(target), home=chatter_home)
     assert again.returncode == 2 and "--force" in again.stderr
     assert target.read_bytes() == before
-    forced = chatter("demo", "--users", "1000", "--out", str(target), "--force", home=chatter_home)
+    forced = run_cli("demo", "--users", "1000", "--out", str(target), "--force", home=chatter_home)
     assert forced.returncode == 0
 
 
 def test_templates_lists_the_contract_steps(chatter_home: Path) -> None:
-    out = chatter("templates", "--json", home=chatter_home)
+    out = run_cli("templates", "--json", home=chatter_home)
     assert out.returncode == 0
     steps = {t["name"]: [s["id"] for s in t["steps"]] for t in json.loads(out.stdout)}
     assert steps == {
@@ -244,5 +248,5 @@ def test_templates_lists_the_contract_steps(chatter_home: Path) -> None:
             "revenue_insights",
         ],
     }
-    human = chatter("templates", home=chatter_home)
+    human = run_cli("templates", home=chatter_home)
     assert "conversion_deep_dive" in human.stdout and "statistical_validation" in human.stdout

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_runner import run_cli
 from synthetic import make_dataset
 
 import chatter
@@ -37,6 +38,7 @@ def test_run_json_is_the_contract_document(demo_db: Path, chatter_home: Path) ->
     assert any("fintech" in i["text"] for i in doc["insights"])
 
 
+@pytest.mark.slow
 def test_run_prints_a_report_and_writes_charts(
     demo_db: Path, chatter_home: Path, tmp_path: Path
 ) -> None:
@@ -83,7 +85,7 @@ def test_run_prints_a_report_and_writes_charts(
 def test_run_bad_input_exits_2(
     args: tuple[str, ...], message: str, demo_db: Path, chatter_home: Path
 ) -> None:
-    out = chatter_cli(*args, "--database", str(demo_db), home=chatter_home)
+    out = run_cli(*args, "--database", str(demo_db), home=chatter_home)
     assert out.returncode == 2, (out.stdout, out.stderr)
     assert message in out.stderr and "Traceback" not in out.stderr
 
@@ -91,7 +93,7 @@ def test_run_bad_input_exits_2(
 def test_customizations_from_a_file(demo_db: Path, chatter_home: Path, tmp_path: Path) -> None:
     custom = tmp_path / "c.json"
     custom.write_text(json.dumps({"steps": {"cohort_analysis": {"enabled": False}}}))
-    out = chatter_cli(
+    out = run_cli(
         "run",
         "conversion_deep_dive",
         "--customizations",

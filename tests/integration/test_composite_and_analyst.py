@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_runner import run_cli
 from statsmodels.stats.multitest import multipletests
 
 from chatter import run_workflow
@@ -143,13 +144,13 @@ def chatter(*args: str, home: Path, stdin: str | None = None) -> subprocess.Comp
 
 
 def test_ask_prints_route_reason_and_answer(demo_db: Path, chatter_home: Path) -> None:
-    out = chatter(
+    out = run_cli(
         "ask", "what's the churn rate by plan?", "--database", str(demo_db), home=chatter_home
     )
     assert out.returncode == 0, out.stderr
     assert "Route: query" in out.stdout and "churn_rate" in out.stdout
     doc = json.loads(
-        chatter(
+        run_cli(
             "ask",
             "why are fintech trials converting worse?",
             "--database",
@@ -159,10 +160,11 @@ def test_ask_prints_route_reason_and_answer(demo_db: Path, chatter_home: Path) -
         ).stdout
     )
     assert doc["route"]["workflow"] == "conversion_deep_dive" and doc["insights"]
-    unsure = chatter("ask", "tell me a joke", "--database", str(demo_db), home=chatter_home)
+    unsure = run_cli("ask", "tell me a joke", "--database", str(demo_db), home=chatter_home)
     assert unsure.returncode == 0 and "For example" in unsure.stdout
 
 
+@pytest.mark.slow
 def test_chat_in_the_terminal(demo_db: Path, chatter_home: Path) -> None:
     out = chatter(
         "chat",

@@ -54,6 +54,7 @@ else:
 """
 
 
+@pytest.mark.slow
 def test_killed_run_resumes_without_redoing_finished_steps(
     demo_db: Path, tmp_path: Path, chatter_home: Path
 ) -> None:

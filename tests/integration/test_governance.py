@@ -433,6 +433,7 @@ def test_runs_steps_and_graph_cache_reach_the_metrics(demo_db: Path, services: S
     assert snap["health"]["status"] == "healthy"
 
 
+@pytest.mark.slow
 def test_the_cli_refuses_a_secret_before_routing(demo_db: Path, chatter_home: Path) -> None:
     import os
     import subprocess

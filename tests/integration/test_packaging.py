@@ -91,4 +91,4 @@ def test_editable_install(tmp_path: Path) -> None:
     pip("install", "--no-deps", "--no-build-isolation", "-e", ".", "--target", str(target))
     graphs, tools = check(bare_python(tmp_path), target, tmp_path, ROOT)
     assert graphs == str(ROOT / "graphs" / "__init__.py")
-    assert tools == str(ROOT / "tools" / "__init__.py")
+    assert tools == str(ROOT / "chatter" / "tools" / "__init__.py")

@@ -5,83 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
+from studio_server import running_studio
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, demo_db: Path) -> Iterator[str]:
-    langgraph = shutil.which("langgraph") or str(Path(sys.executable).parent / "langgraph")
-    home = tmp_path_factory.mktemp("studio-home")
-    port = free_port()
-    env = {
-        **os.environ,
-        "CHATTER_HOME": str(home),
-        "CHATTER_DATABASE": str(demo_db),
-        "LANGGRAPH_CLI_NO_ANALYTICS": "1",
-        "LANGSMITH_TRACING": "false",
-    }
-    log = (home / "server.log").open("w")
-    proc = subprocess.Popen(
-        [
-            langgraph,
-            "dev",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--no-browser",
-            "--no-reload",
-            "--allow-blocking",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise AssertionError((home / "server.log").read_text()[-4000:])
-            try:
-                if httpx.get(f"{url}/ok", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        else:
-            raise AssertionError(
-                "langgraph dev did not start: " + (home / "server.log").read_text()[-4000:]
-            )
+    with running_studio(tmp_path_factory.mktemp("studio-home"), demo_db) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def test_studio_serves_the_templates_and_runs_one(server: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from chatter import __version__
+from chatter.version import __version__
 
 router = APIRouter(tags=["health"])
 

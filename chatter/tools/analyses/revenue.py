@@ -219,7 +219,7 @@ class ExpansionParams(Params):
     period_dimension: Dimension = "month"
     feature_dimension: Dimension = "event_type"
     entity_table: Table = "users"
-    max_rows: int = Field(100, ge=1, le=10_000)
+    max_rows: int = Field(default=100, ge=1, le=10_000)
 
 
 def expansion_opportunities(

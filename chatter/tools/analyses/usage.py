@@ -111,7 +111,7 @@ class PowerUserParams(Params):
 
     feature_dimension: Dimension = "event_type"
     entity_table: Table = "users"
-    top_share: float = Field(0.10, gt=0, lt=1)
+    top_share: float = Field(default=0.10, gt=0, lt=1)
 
 
 def power_users(warehouse: Warehouse, params: PowerUserParams | None = None) -> AnalysisResult:
@@ -229,7 +229,7 @@ class CorrelationParams(Params):
     entity_table: Table = "users"
     adopters: Measure = "active_users"
     method: Literal["spearman", "pearson"] = "spearman"
-    max_features: int = Field(25, ge=2, le=100)
+    max_features: int = Field(default=25, ge=2, le=100)
 
 
 def usage_correlation(
@@ -279,7 +279,8 @@ def usage_correlation(
         values, weights, names, "pearson" if p.method == "pearson" else "spearman"
     )
     n = int(weights.sum())
-    rows, findings = [], []
+    rows: list[dict[str, Any]] = []
+    findings = []
     for a, b, result in pairs:
         rows.append(
             {

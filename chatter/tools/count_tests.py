@@ -15,18 +15,18 @@ from chatter.tools.stats import TestResult, chi_square_test, level_vs_rest_test
 class ProportionParams(Params):
     """Successes out of n in one level, and in the rest."""
 
-    metric: str = Field("rate", max_length=100, description="What the proportion is of.")
+    metric: str = Field(default="rate", max_length=100, description="What the proportion is of.")
     successes: int = Field(ge=0)
     n: int = Field(ge=0)
     successes_rest: int = Field(ge=0)
     n_rest: int = Field(ge=0)
-    label: str = Field("level", max_length=200)
+    label: str = Field(default="level", max_length=200)
 
 
 class ContingencyParams(Params):
     """A table of counts: rows are levels, columns outcomes."""
 
-    metric: str = Field("rate", max_length=100, description="What the table counts.")
+    metric: str = Field(default="rate", max_length=100, description="What the table counts.")
     counts: tuple[tuple[float, ...], ...] = Field(min_length=1, max_length=1000)
     row_labels: tuple[str, ...]
     col_labels: tuple[str, ...] = ("yes", "no")

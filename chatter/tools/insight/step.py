@@ -16,7 +16,7 @@ from chatter.tools.protocol import ToolCall, ToolOutput
 class InsightParams(Params):
     """How many insights to keep, most important first."""
 
-    max_insights: int = Field(8, ge=1, le=50)
+    max_insights: int = Field(default=8, ge=1, le=50)
 
 
 def insights_tool(call: ToolCall) -> ToolOutput:

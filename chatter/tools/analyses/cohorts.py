@@ -37,8 +37,8 @@ class CohortParams(FilteredParams):
     churned: Measure = "churned_users"
     churn_date_dimension: Dimension = "churn_date"
     metric: Measure = "conversion_rate"
-    retention_horizon: int = Field(3, ge=1, le=60)
-    max_periods: int = Field(12, ge=1, le=120)
+    retention_horizon: int = Field(default=3, ge=1, le=60)
+    max_periods: int = Field(default=12, ge=1, le=120)
 
 
 def cohort_analysis(warehouse: Warehouse, params: CohortParams | None = None) -> AnalysisResult:

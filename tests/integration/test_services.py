@@ -1,0 +1,121 @@
+"""One services object per data directory: a second data directory in the same process gets
+its own stores, checkpoints and caches (the checkpointer regression), the warehouse pool is
+bounded, and the API takes its services as a dependency that a test may override."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+import chatter
+from chatter.api.app import create_app
+from chatter.api.deps import get_services
+from chatter.api.keys import KeyRing, Principal
+from chatter.context import Context
+from chatter.semantic.model import default_model
+from chatter.semantic.pool import PoolLimits, WarehousePool
+from chatter.semantic.query import Filter
+from chatter.services import Services, shared_services
+from chatter.settings import Settings, get_settings
+
+pytestmark = pytest.mark.integration
+
+ONLY_BASELINE = {
+    "steps": {
+        step: {"enabled": False}
+        for step in ("industry_breakdown", "cohort_analysis", "statistical_validation")
+    }
+}
+
+
+def checkpoint_threads(home: Path) -> set[str]:
+    path = home / "checkpoints.sqlite"
+    if not path.exists():
+        return set()
+    with sqlite3.connect(path) as con:
+        return {row[0] for row in con.execute("SELECT DISTINCT thread_id FROM checkpoints")}
+
+
+def test_a_second_data_directory_gets_its_own_checkpoints(
+    tmp_path: Path, demo_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: the graph cache once ignored the checkpointer, so after CHATTER_HOME changed
+    a durable run went on checkpointing into the first home's database."""
+    first_home, second_home = tmp_path / "first", tmp_path / "second"
+    monkeypatch.setenv("CHATTER_HOME", str(first_home))
+    get_settings.cache_clear()
+    first = chatter.run_workflow("conversion_deep_dive", ONLY_BASELINE, database=demo_db)
+    monkeypatch.setenv("CHATTER_HOME", str(second_home))
+    get_settings.cache_clear()
+    second = chatter.run_workflow("conversion_deep_dive", ONLY_BASELINE, database=demo_db)
+    assert first.status == second.status == "completed"
+    assert checkpoint_threads(first_home) == {first.run_id}
+    assert checkpoint_threads(second_home) == {second.run_id}
+    # Everything else of the run is the second home's too: its run record and its audit rows.
+    assert shared_services().runs.get(second.run_id) is not None
+    assert shared_services().runs.get(first.run_id) is None
+    assert {r.run_id for r in shared_services().guard.audit.query(action="tool.run")} == {
+        second.run_id
+    }
+
+
+def test_the_warehouse_pool_is_bounded(tiny_db: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other.duckdb"
+    other.write_bytes(tiny_db.read_bytes())
+    pool = WarehousePool(PoolLimits(cache_dir=None), size=4, max_engines=1)
+    model = default_model()
+    try:
+        scoped = [
+            pool.get(tiny_db, model, scope=(Filter(field="country", op="=", value=f"C{i}"),))
+            for i in range(20)
+        ]
+        assert pool.stats() == {"warehouses": 4, "engines": 1}  # one connection, any scope
+        assert len({id(w.engine) for w in scoped}) == 1
+        assert pool.get(tiny_db, model, scope=scoped[-1].scope) is scoped[-1]
+        pool.get(other, model)
+        pool.get(other, model, use_cache=False)
+        pool.get(other, model, scope=(Filter(field="country", op="=", value="X"),))
+        pool.get(other, model, scope=(Filter(field="country", op="=", value="Y"),))
+        # The four warehouses kept now read the other file: the first engine is closed.
+        assert pool.stats() == {"warehouses": 4, "engines": 1}
+        assert scoped[-1].engine not in {w.engine for w in pool._warehouses.values()}
+    finally:
+        pool.close()
+
+
+def test_services_scope_warehouses_by_the_callers_governed_scope(
+    demo_db: Path, services: Services
+) -> None:
+    root = Context(user="root", role="admin")
+    for i in range(40):
+        services.admin.set_scope(
+            root, f"user:u{i}", [{"field": "country", "op": "=", "value": "DE"}]
+        )
+    warehouses = [services.warehouse(Context(user=f"u{i}", database=demo_db)) for i in range(40)]
+    assert all(w.scope for w in warehouses)
+    stats = services.warehouses.stats()
+    assert stats["engines"] == 1 and stats["warehouses"] <= services.settings.warehouse_pool_size
+
+
+def test_the_api_takes_its_services_as_a_dependency(
+    tmp_path: Path, demo_db: Path, chatter_home: Path
+) -> None:
+    keys = KeyRing({"k" * 24: Principal("ana", "analyst")})
+    app = create_app(Settings(), keys)
+    elsewhere = Services(Settings(home=tmp_path / "elsewhere", database=demo_db))
+    app.dependency_overrides[get_services] = lambda: elsewhere
+    try:
+        with TestClient(app) as client:
+            created = client.post(
+                "/api/v1/workflows",
+                json={"template": "conversion_deep_dive", "customizations": ONLY_BASELINE},
+                headers={"Authorization": "Bearer " + "k" * 24},
+            )
+        assert created.status_code == 201, created.text
+        assert elsewhere.runs.get(created.json()["run_id"]) is not None
+        assert not (chatter_home / "runs.sqlite").exists()
+    finally:
+        elsewhere.close()
