@@ -49,48 +49,43 @@ def run_workflow(
     template: str,
     customizations: dict[str, Any] | None = None,
     *,
-    user: str = "local",
-    role: str = "analyst",
-    database: Path | None = None,
-    semantic_model: Path | None = None,
-    use_cache: bool = True,
     context: Context | None = None,
     services: Services | None = None,
-    **options: Any,
+    run_id: str | None = None,
+    progress: Any = None,
+    **who: Any,
 ) -> WorkflowResult:
     """Run a template and return its result; ``result.model_dump()`` is the JSON of
-    CONTRACT.md section 3. ``context`` replaces user, role, database, semantic_model and
-    use_cache; options: run_id, progress (a callable receiving progress events)."""
-    from chatter.context import Context
+    CONTRACT.md section 3. Without ``context``, ``who`` gives its fields (user, role, database,
+    semantic_model, use_cache, ...); ``progress`` receives progress events."""
     from chatter.workflow.runs import run_workflow as _run
 
-    ctx = context or Context(
-        user=user, role=role, database=database, semantic_model=semantic_model, use_cache=use_cache
+    ctx = _context(context, who)
+    return _run(
+        _services(services), template, customizations, context=ctx, run_id=run_id, progress=progress
     )
-    return _run(_services(services), template, customizations, context=ctx, **options)
 
 
 def ask(
     question: str,
     *,
-    user: str = "local",
-    role: str = "analyst",
-    database: Path | None = None,
-    semantic_model: Path | None = None,
-    use_cache: bool = True,
     context: Context | None = None,
     services: Services | None = None,
     progress: Any = None,
+    **who: Any,
 ) -> Answer:
     """Answer a question as a one-turn session of the analyst: the same graph as every other
-    surface, so ``answer.model_dump()`` is the document ``chatter ask --json`` prints."""
+    surface, so ``answer.model_dump()`` is the document ``chatter ask --json`` prints. Without
+    ``context``, ``who`` gives its fields (user, role, database, semantic_model, ...)."""
     from chatter.analyst.session import ask_once
+
+    return ask_once(_services(services), question, _context(context, who), progress)
+
+
+def _context(context: Context | None, who: dict[str, Any]) -> Context:
     from chatter.context import Context
 
-    ctx = context or Context(
-        user=user, role=role, database=database, semantic_model=semantic_model, use_cache=use_cache
-    )
-    return ask_once(_services(services), question, ctx, progress)
+    return context or Context(**who)
 
 
 def __getattr__(name: str) -> Any:

@@ -1,7 +1,7 @@
 """The ChatterError tree: every error a user can see, with a stable code.
 
 This module is the bottom layer: it imports nothing from chatter. The core raises these; only the
-edges (cli.py, api/) turn them into exit codes or HTTP statuses.
+edges (cli/, api/) turn them into exit codes or HTTP statuses.
 """
 
 from __future__ import annotations

@@ -7,9 +7,12 @@ from __future__ import annotations
 import re
 
 from chatter.analyst import refine
+from chatter.analyst.cues import analysis_cues
 from chatter.analyst.decision import RouteDecision
-from chatter.analyst.parse import GRAINS, ParsedQuestion, parse_question
-from chatter.analyst.route import Router, analysis_cues
+from chatter.analyst.interpret import default_time, is_time, measures_asked
+from chatter.analyst.parse import ParsedQuestion, parse_question
+from chatter.analyst.route import Router
+from chatter.analyst.structure_cues import GRAINS
 from chatter.errors import ChatterError
 from chatter.result import Route
 from chatter.semantic.query import SemanticQuery, resolve
@@ -53,11 +56,11 @@ def apply_follow_up(router: Router, text: str, previous: SemanticQuery) -> Seman
     query = previous
     if _SIMPLIFY.search(text):
         return refine.simplify(query)
-    measures = router._measures(parsed)
+    measures = measures_asked(parsed, router.model)
     if measures and not _SORT.search(text):  # "sort by events" names the sort, not a switch
         query = refine.replace_measures(query, measures)
     filtered = {f["field"] for f in parsed.filters()}
-    dims = [d for d in parsed.dimension_names if d not in filtered and not router._is_time(d)]
+    dims = [d for d in parsed.dimension_names if d not in filtered and not is_time(d, router.model)]
     if dims:
         if _ADD_DIMS.search(text) and not _REPLACE_DIMS.search(text):
             query = refine.add_columns(query, dims)
@@ -71,7 +74,7 @@ def apply_follow_up(router: Router, text: str, previous: SemanticQuery) -> Seman
                 query, [*dims, *keep_time] if parsed.grain is None else dims
             )
     if parsed.grain:
-        default = router._default_time(list(query.measures))
+        default = default_time(list(query.measures), router.model, router.vocab)
         query = refine.change_grain(query, parsed.grain, default[0] if default else None)
     for f in parsed.filters():
         query = refine.add_filter(query, f["field"], f["op"], f["value"])
@@ -79,7 +82,7 @@ def apply_follow_up(router: Router, text: str, previous: SemanticQuery) -> Seman
         only = _LIMIT_ONLY.search(text) is not None
         query = refine.change_limit(query, parsed.limit, None if only else parsed.descending)
     if _SORT.search(text):
-        field = next((m for m in router._measures(parsed)), None)
+        field = next((m for m in measures_asked(parsed, router.model)), None)
         lowered = text.lower()
         if "lowest" in lowered or "ascending" in lowered or "smallest" in lowered:
             descending = False
@@ -109,7 +112,7 @@ def interpret(router: Router, text: str, previous: SemanticQuery | None) -> Rout
         try:
             resolve(query, router.model)
         except ChatterError as err:
-            return router._help(err.message, confidence=0.3, parsed=parsed)
+            return router.ask_back(err.message, confidence=0.3, parsed=parsed)
         return RouteDecision(
             Route(
                 workflow="query",

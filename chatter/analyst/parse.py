@@ -1,5 +1,6 @@
 """A question's structure: which measures, dimensions, levels (filters), time grain, order and
-limit it names, found by matching the vocabulary against its words."""
+limit it names, found by matching the vocabulary against its words (after repairing slips of
+spelling, ``chatter.analyst.spelling``; the cue words are in ``chatter.analyst.structure_cues``)."""
 
 from __future__ import annotations
 
@@ -7,48 +8,21 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from chatter.analyst.spelling import repair_spelling
+from chatter.analyst.structure_cues import (
+    ASCENDING,
+    DESCENDING,
+    EXCLUDE_CUES,
+    FILTER_CUES,
+    GRAINS,
+    OVER_TIME,
+    PROTECTED,
+    RATE_WORDS,
+)
 from chatter.analyst.vocabulary import Entry, Vocabulary
-from chatter.analyst.words import STOPWORDS, Words, phrase, tokens
+from chatter.analyst.words import STOPWORDS, Words
 from chatter.errors import suggest
 
-GROUP_CUES = frozenset(
-    phrase("by per across each every which what split broken grouped among between vs versus")
-)
-FILTER_CUES = frozenset(phrase("for only just in among on within where with"))
-EXCLUDE_CUES = frozenset(phrase("excluding exclude except without not besides other than"))
-GRAINS = {
-    "daily": "day",
-    "day": "day",
-    "weekly": "week",
-    "week": "week",
-    "monthly": "month",
-    "month": "month",
-    "quarterly": "quarter",
-    "quarter": "quarter",
-    "yearly": "year",
-    "annual": "year",
-    "annually": "year",
-    "year": "year",
-}
-OVER_TIME = ("over time", "trend", "trending", "timeline", "time series")
-# Raw words, not stems: "most" and "many" share a stem, and "how many" orders nothing.
-DESCENDING = frozenset(
-    [
-        "top",
-        "highest",
-        "most",
-        "best",
-        "biggest",
-        "largest",
-        "greatest",
-        "max",
-        "maximum",
-        "leading",
-    ]
-)
-ASCENDING = frozenset(
-    ["bottom", "lowest", "least", "worst", "smallest", "fewest", "min", "minimum"]
-)
 _LIMIT = re.compile(
     r"\b(top|bottom|first|last|best|worst|highest|lowest|show|limit)\s+(\d{1,6})\b"
     r"|\b(\d{1,6})\s+(most|least|highest|lowest|top|best|worst|biggest|largest)\b"
@@ -121,65 +95,6 @@ def _matches(
                     found.append(Match(entry, start, start + n))
                     taken |= span
     return sorted(found, key=lambda m: m.start)
-
-
-RATE_WORDS = frozenset(
-    ["share", "rate", "rates", "percent", "percentage", "ratio", "proportion", "fraction"]
-)
-# Words of the router's own that must never be "repaired" into vocabulary words.
-PROTECTED = frozenset(
-    {
-        *GRAINS,
-        *DESCENDING,
-        *ASCENDING,
-        *RATE_WORDS,
-        "first",
-        "last",
-        "since",
-        "before",
-        "after",
-        "until",
-        "lately",
-        "recently",
-        "trend",
-        "trending",
-    }
-)
-
-
-def repair_spelling(text: str, known: set[str]) -> tuple[str, list[tuple[str, str]]]:
-    """Replace words we do not know by a known word one slip away: a swapped, missing, extra
-    or wrong letter ("chrun" -> "churn", "converison" -> "conversion")."""
-    out, fixes = [], []
-    for token in tokens(text):
-        unknown = (
-            token not in known
-            and token not in STOPWORDS
-            and token not in PROTECTED
-            and not token.isdigit()
-            and len(token) >= 5  # shorter words are too often another real word ("tend")
-        )
-        fix = next((k for k in sorted(known) if _one_slip(token, k)), None) if unknown else None
-        out.append(fix or token)
-        if fix:
-            fixes.append((token, fix))
-    return " ".join(out), fixes
-
-
-def _one_slip(a: str, b: str) -> bool:
-    """Optimal string alignment distance of at most one (transpositions count once)."""
-    if abs(len(a) - len(b)) > 1 or a[0] != b[0] or len(b) < 4:
-        return False
-    if len(a) == len(b):
-        diff = [i for i in range(len(a)) if a[i] != b[i]]
-        return len(diff) == 1 or (
-            len(diff) == 2
-            and diff[1] == diff[0] + 1
-            and a[diff[0]] == b[diff[1]]
-            and a[diff[1]] == b[diff[0]]
-        )
-    short, long_ = (a, b) if len(a) < len(b) else (b, a)
-    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
 
 
 def _level_allowed(words: Words, match: Match, generic: set[str]) -> bool:

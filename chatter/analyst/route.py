@@ -6,84 +6,30 @@ or names a concept only a template computes ("lifetime value", "power users"); a
 asks for numbers by segments. With an LLM configured and low confidence, the LLM may choose
 among the valid routes and names; whatever it says is validated, and invalid output keeps the
 deterministic route. Below the threshold the analyst asks instead of guessing.
+
+The cues for reasons or numbers are in ``chatter.analyst.cues``; the query a question asks for
+is built by ``chatter.analyst.interpret``.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from chatter.analyst import clarification as clarify
+from chatter.analyst.cues import analysis_cues, query_cues
 from chatter.analyst.decision import RouteDecision
-from chatter.analyst.parse import Match, ParsedQuestion, parse_question
+from chatter.analyst.interpret import build_query, is_entity_noun, is_time
+from chatter.analyst.parse import ParsedQuestion, parse_question
 from chatter.analyst.vocabulary import Vocabulary
-from chatter.analyst.words import STOPWORDS, Words, phrase
+from chatter.analyst.words import STOPWORDS, Words
 from chatter.errors import ChatterError
 from chatter.result import Route
 from chatter.semantic.model import SemanticModel
-from chatter.semantic.query import SemanticQuery, resolve
+from chatter.semantic.query import resolve
 
-ANALYSIS_CUES = frozenset(
-    phrase(
-        "why explain explanation cause causes reason reasons driver drivers drive driving behind "
-        "investigate investigation understand analyze analyse analysis diagnose dive deep dig "
-        "insight insights improve improving optimize optimise optimization recommend opportunity "
-        "opportunities should strategy impact affect affects factor factors relationship relate "
-        "related relates predict predicts matter matters influence underperform underperforming "
-        "struggling significant significantly significance statistically noise real differently "
-        "differ difference differences different likely reduce reduces prevent keep identify "
-        "unlock healthy slowdown slow slowing consistently lift boost raise separate separates "
-        "distinguish focus"
-    )
-)
-# Raw words (stems would make "more" a "many"): asking for numbers, not reasons.
-QUERY_CUES = frozenset(
-    [
-        "number",
-        "count",
-        "total",
-        "show",
-        "list",
-        "give",
-        "breakdown",
-        "split",
-        "chart",
-        "table",
-        "top",
-        "bottom",
-        "rank",
-        "ranking",
-    ]
-)
-_HOW_MANY = re.compile(r"\bhow (many|much)\b", re.IGNORECASE)
-_IS_THERE = re.compile(r"\bis there (any|a|an)\b", re.IGNORECASE)
-_YES_NO = re.compile(r"^\s*(do|does|did|is|are|was|were|can|could|has|have)\b", re.IGNORECASE)
-_COMPARATIVE = re.compile(
-    r"\b(less|more|better|worse|higher|lower|faster|slower|likely|"
-    r"differ\w*)\b",
-    re.IGNORECASE,
-)
-_STRATEGY = re.compile(r"\b(how|what) (can|could|should|do) (we|i)\b", re.IGNORECASE)
 CLARIFY_BELOW = 0.5
 LLM_BELOW = 0.65
-
-
-def analysis_cues(text: str, parsed: ParsedQuestion) -> int:
-    """How strongly the question asks for an explanation or a test rather than a number."""
-    cues = sum(s in ANALYSIS_CUES for s in parsed.words.stems)
-    if _YES_NO.match(text) and _COMPARATIVE.search(text):
-        cues += 2  # "do X churn less?": a difference to test, not a number to look up
-    if _STRATEGY.search(text):
-        cues += 2  # "how can we grow revenue?"
-    if _IS_THERE.search(text):
-        cues += 1  # "is there any vertical where we could lift conversion?"
-    return cues
-
-
-def query_cues(text: str, parsed: ParsedQuestion) -> int:
-    """How plainly the question asks for numbers."""
-    return sum(w in QUERY_CUES for w in parsed.words.raw) + len(_HOW_MANY.findall(text))
 
 
 @dataclass
@@ -96,7 +42,7 @@ class Router:
     def route(self, question: str) -> RouteDecision:
         text = question.strip()
         if not text or not Words.of(text).raw:
-            return self._help("That message has no words I can read.")
+            return self.ask_back("That message has no words I can read.")
         parsed = parse_question(text, self.vocab)
         decision = self._decide(text, parsed)
         if parsed.repairs:  # say how a misspelt word was read: the user can correct us
@@ -134,7 +80,7 @@ class Router:
         if parsed.unknown_after_by and not parsed.dimensions:
             word, dims = parsed.unknown_after_by[0]
             hint = f" Did you mean {' or '.join(dims)}?" if dims else ""
-            return self._help(
+            return self.ask_back(
                 f"I don't know a field called {word!r}.{hint}",
                 options=dims,
                 confidence=0.3,
@@ -146,7 +92,7 @@ class Router:
             return self._query_decision(parsed, asks_numbers, cues)
         if best and scores[best] >= 4:
             return self._template(best, parsed, 0.45 + 0.025 * scores[best] + 0.1 * margin, cues)
-        return self._help(
+        return self.ask_back(
             "I could not tell what to measure in that question.", confidence=0.2, parsed=parsed
         )
 
@@ -231,7 +177,7 @@ class Router:
                 extra = [
                     d.split(".")[-1]
                     for d in mentioned
-                    if d.split(".")[-1] not in current and not self._is_time(d)
+                    if d.split(".")[-1] not in current and not is_time(d, self.model)
                 ]
                 if extra:
                     steps[step.id] = {"parameters": {"dimensions": [*current, *extra]}}
@@ -240,16 +186,16 @@ class Router:
     # ---- single queries --------------------------------------------------------------------
 
     def _query_decision(self, parsed: ParsedQuestion, numbers: int, cues: int) -> RouteDecision:
-        query = self.build_query(parsed)
+        query = build_query(parsed, self.model, self.vocab)
         try:
             resolve(query, self.model)
         except ChatterError as err:
-            return self._help(err.message, confidence=0.3, parsed=parsed)
+            return self.ask_back(err.message, confidence=0.3, parsed=parsed)
         structure = bool(parsed.dimensions or parsed.grain or parsed.levels or parsed.limit)
         # Words we cannot place ("support tickets", "salaries") may be the real subject; a lone
         # count of rows ("customers") is then a weak reading of the question.
         unknown = len(parsed.unknown_words)
-        weak = all(self._entity_noun(m) for m in parsed.measures)
+        weak = all(is_entity_noun(m, self.model) for m in parsed.measures)
         confidence = (
             0.7
             + 0.1 * structure
@@ -275,89 +221,9 @@ class Router:
             parsed=parsed,
         )
 
-    def _measures(self, parsed: ParsedQuestion) -> list[str]:
-        """The measures asked for. A count named by a word for the table's rows ("accounts",
-        "signups") only qualifies another measure ("revenue of enterprise accounts", "conversion
-        per signup cohort") unless the question counts ("how many customers")."""
-        chosen: list[Match] = list(parsed.measures)
-        nouns = [m for m in chosen if self._entity_noun(m)]
-        if len(nouns) < len(chosen):
-            counting = {i for i, r in enumerate(parsed.words.raw) if r in ("many", "number")}
-            listed = {i for i, r in enumerate(parsed.words.raw) if r in ("and", "plus")}
-            chosen = [
-                m
-                for m in chosen
-                if m not in nouns
-                or any(0 < m.start - i <= 2 for i in counting)
-                or m.start - 1 in listed
-            ]
-        # "events from accounts that came in through referrals": the noun after "from" qualifies.
-        qualifying = {"from", "of", "among", "by", "with", "whose", "that", "who"}
-        counting = {i for i, r in enumerate(parsed.words.raw) if r in ("many", "number")}
-        counted = {m.start for m in chosen if any(0 < m.start - i <= 2 for i in counting)}
-        heads = [
-            m
-            for m in chosen
-            if m.start in counted
-            or not (m in nouns and m.start > 0 and parsed.words.raw[m.start - 1] in qualifying)
-        ]
-        chosen = heads or chosen
-        return list(dict.fromkeys(m.entry.name for m in sorted(chosen, key=lambda m: m.start)))
-
-    def _entity_noun(self, match: Match) -> bool:
-        """A bare count whose words are its table's name or one of its synonyms."""
-        ref = self.model.measure(match.entry.name)
-        if ref.measure.agg != "count" or ref.measure.filters:
-            return False
-        table = self.model.tables[ref.table]
-        nouns = {phrase(t) for t in (table.name, *table.synonyms)}
-        return tuple(match.entry.words) in nouns
-
-    def build_query(self, parsed: ParsedQuestion) -> SemanticQuery:
-        measures = self._measures(parsed)
-        filtered = {f["field"] for f in parsed.filters()}
-        dims = [d for d in parsed.dimension_names if d not in filtered]
-        times = [d for d in dims if self._is_time(d)]
-        if parsed.grain or times:
-            grain = parsed.grain or "month"  # a date split by day is rarely what is meant
-            dims = [d for d in dims if not self._is_time(d)]
-            targets = times or self._default_time(measures)
-            dims += [f"{d}__{grain}" for d in targets]
-        order = []
-        if parsed.descending is not None and measures:
-            order = [{"field": measures[0], "descending": parsed.descending}]
-        return SemanticQuery.parse(
-            {
-                "measures": measures,
-                "dimensions": dims,
-                "filters": parsed.filters(),
-                "order_by": order,
-                "limit": parsed.limit,
-            }
-        )
-
-    def _default_time(self, measures: list[str]) -> list[str]:
-        """The date a measure happens on: a date dimension of its table whose name shares a
-        word with the measure or its filter ("cancellations" happen on the churn date), else
-        the table's first date."""
-        if not measures:
-            return []
-        ref = self.model.measure(measures[0])
-        own = set(phrase(ref.measure.name)) | {
-            w for f in ref.measure.filters for w in phrase(f.field)
-        }
-        for d in self.model.tables[ref.table].dimensions.values():
-            if d.is_time and own & (set(phrase(d.name)) - {"date"}):
-                return [d.name]
-        time_dim = self.vocab.time_dimensions.get(ref.table)
-        return [time_dim] if time_dim else []
-
-    def _is_time(self, dimension: str) -> bool:
-        return any(c.dimension.is_time for c in self.model.dimension_candidates(dimension))
-
     # ---- asking back -----------------------------------------------------------------------
 
-    def _help(
+    def ask_back(
         self,
         message: str,
         *,
@@ -365,6 +231,7 @@ class Router:
         confidence: float = 0.0,
         parsed: ParsedQuestion | None = None,
     ) -> RouteDecision:
+        """A decision to ask instead of answer: ``message`` says why, with options to pick."""
         return RouteDecision(
             Route(workflow="clarify", confidence=confidence, reason=message),
             clarification=clarify.unreadable(message, self.model, self.templates),

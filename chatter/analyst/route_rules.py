@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from chatter.analyst.cues import ANALYSIS_CUES
 from chatter.analyst.decision import RouteDecision
-from chatter.analyst.route import ANALYSIS_CUES
 from chatter.context import Context
 from chatter.result import Route
 from chatter.rules.rule_file import load_rules

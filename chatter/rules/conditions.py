@@ -57,16 +57,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from chatter.errors import ConditionError
-from chatter.rules.nodes import (
-    And,
-    Between,
-    Comparison,
-    Condition,
-    Exists,
-    Membership,
-    Not,
-    Or,
-)
+from chatter.rules.comparisons import Between, Comparison, Exists, Membership
+from chatter.rules.junctions import And, Not, Or
+from chatter.rules.nodes import Condition
 from chatter.rules.object_syntax import parse_object
 from chatter.rules.text_syntax import parse_text
 from chatter.rules.values import MAX_DEPTH, MAX_LENGTH, OPERATORS, resolve

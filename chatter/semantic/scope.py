@@ -15,18 +15,19 @@ from typing import Any
 from sqlglot import exp
 
 from chatter.errors import InvalidQueryError
-from chatter.semantic.compiler import _col, _ident, _Params, filter_expr
 from chatter.semantic.model import SemanticModel
+from chatter.semantic.predicates import filter_expr
 from chatter.semantic.query import Filter, ResolvedFilter, resolve_filter
+from chatter.semantic.sql_nodes import Params, col, ident
 
 _ROWS = "__scope_rows"
 
 
-def _condition(model: SemanticModel, table: str, f: ResolvedFilter, params: _Params) -> exp.Expr:
+def _condition(model: SemanticModel, table: str, f: ResolvedFilter, params: Params) -> exp.Expr:
     """``f`` as a condition on the rows of ``table`` (aliased ``_ROWS``)."""
     column = f.ref.dimension.column
     if f.ref.table == table:
-        return filter_expr(f, _col(column, _ROWS), params)
+        return filter_expr(f, col(column, _ROWS), params)
     path = model.join_path(table, f.ref.table)
     if path is None:
         raise InvalidQueryError(
@@ -35,26 +36,26 @@ def _condition(model: SemanticModel, table: str, f: ResolvedFilter, params: _Par
         )
     aliases = [_ROWS] + [f"__scope_{i}" for i in range(1, len(path) + 1)]
     inner = exp.select(exp.Literal.number(1)).from_(
-        exp.Table(this=_ident(model.tables[path[0].target].table), alias=_alias(aliases[1]))
+        exp.Table(this=ident(model.tables[path[0].target].table), alias=_alias(aliases[1]))
     )
     for k, edge in enumerate(path[1:], start=1):
         inner = inner.join(
-            exp.Table(this=_ident(model.tables[edge.target].table), alias=_alias(aliases[k + 1])),
+            exp.Table(this=ident(model.tables[edge.target].table), alias=_alias(aliases[k + 1])),
             on=_on(edge.on, aliases[k], aliases[k + 1]),
         )
     inner = inner.where(
         _on(path[0].on, aliases[0], aliases[1]),
-        filter_expr(f, _col(column, aliases[-1]), params),
+        filter_expr(f, col(column, aliases[-1]), params),
     )
     return exp.Exists(this=inner)
 
 
 def _alias(name: str) -> exp.TableAlias:
-    return exp.TableAlias(this=_ident(name))
+    return exp.TableAlias(this=ident(name))
 
 
 def _on(pairs: tuple[tuple[str, str], ...], left: str, right: str) -> exp.Expr:
-    return exp.and_(*(exp.EQ(this=_col(a, left), expression=_col(b, right)) for a, b in pairs))
+    return exp.and_(*(exp.EQ(this=col(a, left), expression=col(b, right)) for a, b in pairs))
 
 
 def scope_statement(
@@ -67,7 +68,7 @@ def scope_statement(
     physical = {t.table: t.name for t in model.tables.values()}
     scoped = ast.copy()
     ctes = {cte.alias_or_name for cte in scoped.find_all(exp.CTE)}
-    placeholders = _Params(prefix="scope")
+    placeholders = Params(prefix="scope")
     for node in list(scoped.find_all(exp.Table)):
         name = physical.get(node.name)
         if name is None or node.name in ctes or node.args.get("db"):
@@ -77,7 +78,7 @@ def scope_statement(
         ]
         rows = (
             exp.select(exp.Star())
-            .from_(exp.Table(this=_ident(node.name), alias=_alias(_ROWS)))
+            .from_(exp.Table(this=ident(node.name), alias=_alias(_ROWS)))
             .where(*conditions)
         )
         node.replace(exp.Subquery(this=rows, alias=_alias(node.alias_or_name)))

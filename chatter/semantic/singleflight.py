@@ -46,10 +46,3 @@ class SingleFlight:
             with self._lock:
                 self._calls.pop(key, None)
             call.done.set()
-
-
-_flight = SingleFlight()
-
-
-def single_flight() -> SingleFlight:
-    return _flight

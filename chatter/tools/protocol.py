@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel
 
 from chatter.result import Finding, StepResult, StepType
-from chatter.semantic.warehouse import Warehouse
+
+if TYPE_CHECKING:  # only annotations: importing the protocol loads no database code
+    from chatter.semantic.warehouse import Warehouse
 
 Reads = Literal["data", "run", "inputs"]
 

@@ -1,140 +1,40 @@
-"""The demo dataset: a SaaS product's users, events and revenue, generated inside DuckDB.
+"""The SQL that builds the demo's tables (users, events, revenue) inside DuckDB.
 
 Every random draw is a hash of (row key, seed, salt), so the data is a pure function of the seed,
 whatever the thread count, and 1M users take seconds because nothing loops in Python.
-The effects planted here are listed in docs/demo-data.md; keep the two in step.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import time
-import uuid
-from dataclasses import dataclass
 from itertools import pairwise
-from pathlib import Path
 from statistics import NormalDist
 
-import duckdb
 from sqlglot import exp
 
-from chatter.errors import InvalidValueError, OutputExistsError
-from chatter.logs import get_logger
-
-log = get_logger(__name__)
-
-#: Signups run from START to START + SIGNUP_DAYS; the books close on END (revenue months, churn).
-START = "2024-01-01"
-END = "2025-12-31"
-SIGNUP_DAYS = 710  # last signup 2025-12-10: its trial (at most 21 days) resolves by END
-MAX_USERS = 50_000_000
-
-
-@dataclass(frozen=True)
-class Level:
-    """One level of a categorical column: its share of users and its conversion multiplier."""
-
-    name: str
-    weight: float
-    conversion: float = 1.0
-
-
-@dataclass(frozen=True)
-class Plan:
-    name: str
-    weight: float
-    price: float  # list price per month
-    conversion: float  # base trial-to-paid probability
-    churn: float  # monthly churn hazard multiplier
-    api_adoption: float  # share of accounts that use the API
-    api_intensity: float  # log-scale shift of API calls per adopter
-
-
-@dataclass(frozen=True)
-class Feature:
-    name: str
-    adoption: float  # share of users with at least one event
-    mu: float  # log-scale intensity of events per adopter
-    sigma: float
-
-
-PLANS = (
-    Plan("starter", 0.45, 29.0, 0.20, 1.15, 0.10, 0.0),
-    Plan("growth", 0.30, 79.0, 0.23, 1.00, 0.20, 0.4),
-    Plan("business", 0.17, 249.0, 0.26, 0.85, 0.40, 0.9),
-    Plan("enterprise", 0.08, 899.0, 0.31, 0.60, 0.60, 1.4),
+from chatter.demo.effects import (
+    BASE_MONTHLY_CHURN,
+    CHANNELS,
+    COMPANY_SIZES,
+    CORRELATED_PAIR,
+    CORRELATION_RHO,
+    COUNTRIES,
+    END,
+    FEATURES,
+    INDUSTRIES,
+    MAX_EVENTS_PER_FEATURE,
+    PLANS,
+    RETENTION_FEATURE,
+    RETENTION_HAZARD_RATIO,
+    SIGNUP_DAYS,
+    START,
+    UPGRADE_PROBABILITY,
+    Level,
+    Plan,
 )
-INDUSTRIES = (
-    Level("software", 0.20),
-    Level("fintech", 0.14, conversion=0.60),  # planted: converts worse
-    Level("healthcare", 0.12),
-    Level("retail", 0.14),
-    Level("education", 0.10, conversion=1.35),  # planted: converts better
-    Level("media", 0.10),
-    Level("manufacturing", 0.10),
-    Level("logistics", 0.10),
-)
-CHANNELS = (
-    Level("organic", 0.30),
-    Level("paid_search", 0.22),
-    Level("referral", 0.12, conversion=1.60),  # planted: converts better
-    Level("social", 0.14, conversion=0.75),  # planted: converts worse
-    Level("partner", 0.10),
-    Level("outbound", 0.12),
-)
-# No effect on anything: an analyst must find nothing here.
-COMPANY_SIZES = (
-    Level("1-10", 0.35),
-    Level("11-50", 0.30),
-    Level("51-200", 0.20),
-    Level("201-1000", 0.10),
-    Level("1000+", 0.05),
-)
-COUNTRIES = (
-    Level("US", 0.38),
-    Level("GB", 0.10),
-    Level("DE", 0.09),
-    Level("IN", 0.08),
-    Level("FR", 0.06),
-    Level("CA", 0.06),
-    Level("BR", 0.06),
-    Level("AU", 0.05),
-    Level("NL", 0.04),
-    Level("JP", 0.04),
-    Level("ES", 0.04),
-)
-FEATURES = (
-    Feature("dashboard_view", 0.92, 0.4, 1.0),
-    Feature("search", 0.60, 0.1, 1.0),
-    Feature("data_import", 0.50, 0.0, 0.8),
-    Feature("report_export", 0.45, 0.3, 1.0),  # planted: usage correlates with dashboard_view
-    Feature("team_invite", 0.35, -0.5, 0.7),
-    Feature("integration_setup", 0.30, -1.0, 0.6),  # planted: adopters churn at half the rate
-    Feature("alert_created", 0.25, 0.2, 1.0),
-    Feature("api_call", 0.0, 1.0, 1.3),  # adoption and intensity come from the plan
-)
-CORRELATED_PAIR = ("dashboard_view", "report_export")
-CORRELATION_RHO = 0.7  # between the pair's latent intensities (and 0.5 between adoptions)
-RETENTION_FEATURE = "integration_setup"
-RETENTION_HAZARD_RATIO = 0.5
-BASE_MONTHLY_CHURN = 0.035
-UPGRADE_PROBABILITY = 0.12
-MAX_EVENTS_PER_FEATURE = 5000  # < 8192, the per-feature key space of event draws
-
-
-@dataclass(frozen=True)
-class DemoSummary:
-    path: Path
-    users: int
-    events: int
-    revenue_rows: int
-    seed: int
-    seconds: float
 
 
 def _lit(value: object) -> str:
-    """A SQL literal for a constant of this module (never user text)."""
+    """A SQL literal for a constant of the demo's shape (never user text)."""
     return exp.convert(value).sql("duckdb")
 
 
@@ -192,7 +92,8 @@ def _feature_counts(plan_column: str) -> list[str]:
     return counts
 
 
-def _statements(users: int, seed: int) -> list[str]:
+def table_statements(users: int, seed: int) -> list[str]:
+    """The statements, in order, that leave the tables users, events and revenue behind."""
     retention = next(i for i, f in enumerate(FEATURES) if f.name == RETENTION_FEATURE)
     features = ", ".join(f"({i}, {_lit(f.name)})" for i, f in enumerate(FEATURES))
     counts = _feature_counts("plan_type")
@@ -322,66 +223,3 @@ def _upgrade_case(column: str) -> str:
         f"WHEN {_lit(lower.name)} THEN {_lit(higher.name)}" for lower, higher in pairwise(PLANS)
     )
     return f"CASE {column} {branches} ELSE {column} END"
-
-
-def generate_demo(
-    path: Path, users: int = 100_000, seed: int = 42, *, overwrite: bool = False
-) -> DemoSummary:
-    """Write the demo dataset (CONTRACT.md section 1) to ``path`` and describe what was written.
-
-    The file appears atomically: it is built under a temporary name and renamed, so a reader
-    never sees half a database and a failed run leaves any earlier file as it was.
-    """
-    if not isinstance(users, int) or isinstance(users, bool) or not 1 <= users <= MAX_USERS:
-        raise InvalidValueError("--users", users, f"a whole number from 1 to {MAX_USERS}")
-    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**40:
-        raise InvalidValueError("--seed", seed, "a whole number from 0 to 2**40 - 1")
-    path = Path(path).expanduser()
-    if path.is_dir():
-        raise InvalidValueError("--out", str(path), "a file path, not a directory")
-    if path.exists() and not overwrite:
-        raise OutputExistsError(f"{path} already exists; pass --force to replace it.")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    started = time.perf_counter()
-    try:
-        con = duckdb.connect(str(tmp))
-        try:
-            for statement in _statements(users, seed):
-                con.execute(statement)
-            counts = [
-                con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
-                for table in ("users", "events", "revenue")
-            ]
-            con.execute("CHECKPOINT")
-        finally:
-            con.close()
-        os.replace(tmp, path)
-    finally:
-        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
-            leftover.unlink(missing_ok=True)
-    summary = DemoSummary(
-        path, counts[0], counts[1], counts[2], seed, time.perf_counter() - started
-    )
-    log.info(
-        "demo_generated",
-        path=str(path),
-        users=summary.users,
-        events=summary.events,
-        revenue_rows=summary.revenue_rows,
-        seed=seed,
-        seconds=round(summary.seconds, 3),
-    )
-    return summary
-
-
-def ensure_demo_database(path: Path, users: int, seed: int) -> Path:
-    """Return ``path``, generating the demo there first if it does not exist yet.
-
-    Two processes racing on first use both generate and atomically rename the same content.
-    """
-    if not path.exists():
-        log.info("demo_first_use", path=str(path), users=users, seed=seed)
-        with contextlib.suppress(OutputExistsError):  # another process finished first
-            generate_demo(path, users=users, seed=seed)
-    return path

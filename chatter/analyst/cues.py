@@ -1,0 +1,68 @@
+"""Cues in a question: how strongly it asks for an explanation or a test (a template's work)
+rather than for numbers (one query)."""
+
+from __future__ import annotations
+
+import re
+
+from chatter.analyst.parse import ParsedQuestion
+from chatter.analyst.words import phrase
+
+ANALYSIS_CUES = frozenset(
+    phrase(
+        "why explain explanation cause causes reason reasons driver drivers drive driving behind "
+        "investigate investigation understand analyze analyse analysis diagnose dive deep dig "
+        "insight insights improve improving optimize optimise optimization recommend opportunity "
+        "opportunities should strategy impact affect affects factor factors relationship relate "
+        "related relates predict predicts matter matters influence underperform underperforming "
+        "struggling significant significantly significance statistically noise real differently "
+        "differ difference differences different likely reduce reduces prevent keep identify "
+        "unlock healthy slowdown slow slowing consistently lift boost raise separate separates "
+        "distinguish focus"
+    )
+)
+# Raw words (stems would make "more" a "many"): asking for numbers, not reasons.
+QUERY_CUES = frozenset(
+    [
+        "number",
+        "count",
+        "total",
+        "show",
+        "list",
+        "give",
+        "breakdown",
+        "split",
+        "chart",
+        "table",
+        "top",
+        "bottom",
+        "rank",
+        "ranking",
+    ]
+)
+_HOW_MANY = re.compile(r"\bhow (many|much)\b", re.IGNORECASE)
+_IS_THERE = re.compile(r"\bis there (any|a|an)\b", re.IGNORECASE)
+_YES_NO = re.compile(r"^\s*(do|does|did|is|are|was|were|can|could|has|have)\b", re.IGNORECASE)
+_COMPARATIVE = re.compile(
+    r"\b(less|more|better|worse|higher|lower|faster|slower|likely|"
+    r"differ\w*)\b",
+    re.IGNORECASE,
+)
+_STRATEGY = re.compile(r"\b(how|what) (can|could|should|do) (we|i)\b", re.IGNORECASE)
+
+
+def analysis_cues(text: str, parsed: ParsedQuestion) -> int:
+    """How strongly the question asks for an explanation or a test rather than a number."""
+    cues = sum(s in ANALYSIS_CUES for s in parsed.words.stems)
+    if _YES_NO.match(text) and _COMPARATIVE.search(text):
+        cues += 2  # "do X churn less?": a difference to test, not a number to look up
+    if _STRATEGY.search(text):
+        cues += 2  # "how can we grow revenue?"
+    if _IS_THERE.search(text):
+        cues += 1  # "is there any vertical where we could lift conversion?"
+    return cues
+
+
+def query_cues(text: str, parsed: ParsedQuestion) -> int:
+    """How plainly the question asks for numbers."""
+    return sum(w in QUERY_CUES for w in parsed.words.raw) + len(_HOW_MANY.findall(text))

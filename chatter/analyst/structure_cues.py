@@ -1,0 +1,68 @@
+"""Words that mark a question's structure: a grouping ("by", "per"), a filter ("for", "only"),
+an exclusion ("except"), a time grain ("monthly"), an order ("top", "lowest"), a rate ("share");
+and the words of the parser's own that spelling repair must leave alone."""
+
+from __future__ import annotations
+
+from chatter.analyst.words import phrase
+
+GROUP_CUES = frozenset(
+    phrase("by per across each every which what split broken grouped among between vs versus")
+)
+FILTER_CUES = frozenset(phrase("for only just in among on within where with"))
+EXCLUDE_CUES = frozenset(phrase("excluding exclude except without not besides other than"))
+GRAINS = {
+    "daily": "day",
+    "day": "day",
+    "weekly": "week",
+    "week": "week",
+    "monthly": "month",
+    "month": "month",
+    "quarterly": "quarter",
+    "quarter": "quarter",
+    "yearly": "year",
+    "annual": "year",
+    "annually": "year",
+    "year": "year",
+}
+OVER_TIME = ("over time", "trend", "trending", "timeline", "time series")
+# Raw words, not stems: "most" and "many" share a stem, and "how many" orders nothing.
+DESCENDING = frozenset(
+    [
+        "top",
+        "highest",
+        "most",
+        "best",
+        "biggest",
+        "largest",
+        "greatest",
+        "max",
+        "maximum",
+        "leading",
+    ]
+)
+ASCENDING = frozenset(
+    ["bottom", "lowest", "least", "worst", "smallest", "fewest", "min", "minimum"]
+)
+RATE_WORDS = frozenset(
+    ["share", "rate", "rates", "percent", "percentage", "ratio", "proportion", "fraction"]
+)
+# Words of the router's own that must never be "repaired" into vocabulary words.
+PROTECTED = frozenset(
+    {
+        *GRAINS,
+        *DESCENDING,
+        *ASCENDING,
+        *RATE_WORDS,
+        "first",
+        "last",
+        "since",
+        "before",
+        "after",
+        "until",
+        "lately",
+        "recently",
+        "trend",
+        "trending",
+    }
+)

@@ -1,0 +1,69 @@
+"""Checks that span a model's tables: joins to known tables, measure filters that name a known
+dimension, operator and value, ratios of known measures without cycles.
+
+They raise ``ValueError`` so that, run from a pydantic validator, they read like the schema's own
+errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from chatter.errors import AmbiguousNameError, InvalidValueError, UnknownMeasureError
+from chatter.semantic.model_lookup import find_measure, measure_index
+from chatter.semantic.model_schema import Measure, Table
+from chatter.semantic.values import OPERATORS, coerce
+
+
+def check_consistency(tables: Mapping[str, Table]) -> None:
+    """Raise ``ValueError`` naming every cross-table problem (then the first ratio cycle)."""
+    problems: list[str] = []
+    for t in tables.values():
+        for join in t.joins:
+            if join.to not in tables:
+                problems.append(f"tables.{t.name}.joins: unknown table {join.to!r}")
+        for m in t.measures.values():
+            for f in m.filters:
+                where = f"tables.{t.name}.measures.{m.name}.filters"
+                if f.field not in t.dimensions:
+                    problems.append(f"{where}: unknown dimension {f.field!r} of {t.name}")
+                elif f.op not in OPERATORS:
+                    problems.append(f"{where}: unknown operator {f.op!r}")
+                elif OPERATORS[f.op] not in ("is_null", "is_not_null"):
+                    dim = t.dimensions[f.field]
+                    for v in f.value if isinstance(f.value, list) else [f.value]:
+                        try:
+                            coerce(v, dim.type, where)
+                        except InvalidValueError as err:
+                            problems.append(err.message)
+    all_measures = measure_index(tables)
+    for (table, mname), m in _all_measures(tables).items():
+        for part in (m.numerator, m.denominator):
+            if part is not None and not all_measures.get(part.split(".")[-1]):
+                problems.append(f"tables.{table}.measures.{mname}: unknown measure {part!r}")
+    if problems:
+        raise ValueError("; ".join(problems))
+    for table, mname in _all_measures(tables):
+        try:
+            _check_ratio_cycle(tables, table, mname, ())
+        except (AmbiguousNameError, UnknownMeasureError) as err:
+            raise ValueError(f"tables.{table}.measures.{mname}: {err.message}") from None
+
+
+def _check_ratio_cycle(
+    tables: Mapping[str, Table], table: str, name: str, seen: tuple[str, ...]
+) -> None:
+    key = f"{table}.{name}"
+    if key in seen:
+        raise ValueError(
+            f"ratio measures refer to each other in a cycle: {' -> '.join([*seen, key])}"
+        )
+    m = tables[table].measures[name]
+    for part in (m.numerator, m.denominator):
+        if part:
+            ref = find_measure(tables, part, home=table)
+            _check_ratio_cycle(tables, ref.table, ref.measure.name, (*seen, key))
+
+
+def _all_measures(tables: Mapping[str, Table]) -> dict[tuple[str, str], Measure]:
+    return {(t.name, m.name): m for t in tables.values() for m in t.measures.values()}
