@@ -6,6 +6,8 @@ back to its evidence).
 ('1,234.50', '0.1235', '20.00%', '-')
 >>> number(31175.39), number(0.0392), percent(0.13023), points(-0.11452)
 ('31,175', '0.039', '13.0%', '11.5 points')
+>>> p_value(3e-12), p_value(0.0123), p_value(0.5)
+('< 0.001', '0.012', '0.50')
 """
 
 from __future__ import annotations
@@ -72,3 +74,10 @@ def points(difference: float) -> str:
     """The size of a difference between two proportions, in percentage points."""
     digits = 2 if 0 < abs(difference) < 0.01 else 1
     return f"{abs(difference) * 100:.{digits}f} points"
+
+
+def p_value(p: float) -> str:
+    """A p-value: ``< 0.001`` when tiny, else two significant digits (at least two decimals)."""
+    if p < 0.001:
+        return "< 0.001"
+    return f"{p:.{max(decimals_for(p), 2)}f}"

@@ -193,29 +193,34 @@ class Services:
 
 
 _shared: dict[Path, Services] = {}
+#: Services replaced because the settings changed: graphs built earlier may still use them, so
+#: they are closed with the rest, not when replaced.
+_replaced: list[Services] = []
 _shared_lock = threading.Lock()
 
 
 def shared_services(settings: Settings | None = None) -> Services:
     """The process's Services for the data directory of ``settings`` (default: the
-    environment's), made on first use and remade when the settings change."""
+    environment's, as ``get_settings`` read it), made on first use and made anew when the
+    settings change."""
     settings = settings or get_settings()
     home = Path(settings.home).expanduser().resolve()
     with _shared_lock:
         found = _shared.get(home)
         if found is not None and found.settings == settings:
             return found
+        if found is not None:
+            _replaced.append(found)
         made = _shared[home] = Services(settings)
-    if found is not None:
-        found.close()
-    return made
+        return made
 
 
 def close_shared_services() -> None:
     """Close every shared Services (tests; and at exit, so DuckDB files are released)."""
     with _shared_lock:
-        every = list(_shared.values())
+        every = [*_shared.values(), *_replaced]
         _shared.clear()
+        _replaced.clear()
     for services in every:
         services.close()
 

@@ -13,7 +13,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from chatter.number_text import cell_text
+from chatter.number_text import cell_text, p_value
 from chatter.result import StepResult, WorkflowResult
 
 
@@ -174,7 +174,7 @@ def _plain(value: Any) -> Any:
 def _p(value: float | None) -> Text:
     if value is None:
         return Text("-", style="dim")
-    return Text("< 0.001" if value < 0.001 else f"{value:.3f}", justify="right")
+    return Text(p_value(value), justify="right")
 
 
 def print_answer(reply: Any, console: Console | None = None) -> None:

@@ -14,7 +14,8 @@ from chatter.analyst.suggestions import query_follow_ups, workflow_follow_ups
 from chatter.charts import chart_spec
 from chatter.context import Context
 from chatter.number_text import cell_text
-from chatter.result import Answer, RunMetrics, StepResult, WorkflowResult
+from chatter.result import Answer, Route, RunMetrics, StepResult, WorkflowResult
+from chatter.semantic.query import SemanticQuery
 from chatter.services import Services
 from chatter.tools.query import run_query_step
 from chatter.workflow.composite import compose
@@ -51,11 +52,13 @@ def answer(
     )
 
 
-def _answer_query(
-    services: Services, decision: RouteDecision, ctx: Context, database: str
-) -> Answer:
-    assert decision.query is not None
-    query = decision.query
+def query_result(
+    services: Services, ctx: Context, query: SemanticQuery | dict[str, Any], route: Route
+) -> WorkflowResult:
+    """One semantic query as a run's document: through the guard (which sees the query as
+    asked, before it is parsed, so a secret in it is refused before any message could echo
+    it), with the chart its rows call for."""
+    params = query.model_dump(mode="json") if isinstance(query, SemanticQuery) else query
     warehouse = services.warehouse(ctx)
     started = time.perf_counter()
     run_id = uuid.uuid4().hex
@@ -63,26 +66,38 @@ def _answer_query(
         ctx,
         tool="query",
         step_type="query",
-        params=query.model_dump(mode="json"),
+        params=params,
         func=lambda: run_query_step(warehouse, query),
         run_id=run_id,
         step_id="query",
         cached=lambda s: s.cached,
     )
-    step = step.model_copy(update={"chart": chart_spec(step, title=decision.route.reason)})
-    return Answer(
+    step = step.model_copy(update={"chart": chart_spec(step, title=route.reason)})
+    return WorkflowResult(
         workflow="query",
         run_id=run_id,
         status="completed",
         steps=[step],
-        route=decision.route,
+        route=route,
         metrics=RunMetrics(
             duration_ms=round((time.perf_counter() - started) * 1000, 3),
             cache_hits=int(step.cached),
         ),
+    )
+
+
+def _answer_query(
+    services: Services, decision: RouteDecision, ctx: Context, database: str
+) -> Answer:
+    assert decision.query is not None
+    query = decision.query
+    result = query_result(services, ctx, query, decision.route)
+    step = result.steps[0]
+    return Answer(
+        **dict(result),
         text=_table_text(step),
         query=query.model_dump(mode="json"),
-        suggestions=query_follow_ups(warehouse.model, query, step.rows),
+        suggestions=query_follow_ups(services.warehouse(ctx).model, query, step.rows),
         database=database,
     )
 

@@ -79,6 +79,16 @@ class ChatSession:
     def refine(self, query: SemanticQuery, asked: str, reason: str) -> Answer:
         """Answer ``query`` (a structural edit of an earlier answer's) as a turn of this
         session: follow-ups in words build on it."""
+        try:
+            # Before the graph, as for a message: its input checkpoint would keep the query.
+            self.services.guard.refuse_secrets(
+                self.context,
+                action="analyst.refine",
+                tool="query",
+                params=query.model_dump(mode="json"),
+            )
+        except SensitiveContentError as err:
+            return refusal(err)
         turn = {
             "messages": [HumanMessage(asked)],
             "query": query.model_dump(mode="json"),

@@ -25,9 +25,15 @@ def build_router(warehouse: Warehouse) -> Router:
 
 
 def router_for(services: Services, warehouse: Warehouse) -> Router:
-    """The router of a warehouse, kept per database version and model (its vocabulary holds
-    the levels found in the data), with the services' LLM when one is configured."""
-    key = (warehouse.engine.identity, warehouse.engine.version, warehouse.model.content_hash)
+    """The router of a warehouse, kept per database version, model and data scope (its
+    vocabulary holds the levels found in the data the caller may see), with the services' LLM
+    when one is configured."""
+    key = (
+        warehouse.engine.identity,
+        warehouse.engine.version,
+        warehouse.model.content_hash,
+        tuple(f.model_dump_json() for f in warehouse.scope),
+    )
     router: Router = services.routers.get(key, lambda: build_router(warehouse))
     llm = services.llm
     if llm is not router.llm:

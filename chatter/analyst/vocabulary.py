@@ -6,6 +6,7 @@ synonyms of the measures and dimensions its steps use)."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,7 +48,9 @@ class Vocabulary:
 
 
 def build_vocabulary(
-    model: SemanticModel, templates: dict[str, Template], levels: dict[str, list[str]] | None = None
+    model: SemanticModel,
+    templates: Mapping[str, Template],
+    levels: dict[str, list[str]] | None = None,
 ) -> Vocabulary:
     vocab = Vocabulary()
     for table in model.tables.values():

@@ -38,15 +38,19 @@ def create_app(
     services = services or Services(settings)
     api = ApiState(
         keys=keys,
-        conversations=Conversations(services),
+        conversations=Conversations(),
         executor=ThreadPoolExecutor(settings.api_workers, thread_name_prefix="chatter-run"),
     )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        api.conversations.expire_idle(force=True)
+        api.conversations.expire_idle(app.state.services, force=True)
         yield
-        api.executor.shutdown(wait=False, cancel_futures=True)
+        # Runs still queued never start: they are marked interrupted (a resume continues
+        # them); runs going on finish before the stores they write to are closed.
+        for run_id in api.stop_queued_runs():
+            app.state.services.runs.set_status(run_id, "interrupted")
+        api.executor.shutdown(wait=True)
         if owned:
             services.close()
 

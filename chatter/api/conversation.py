@@ -30,10 +30,11 @@ def context_of(principal: Principal) -> Context:
 
 
 class Conversations:
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self.settings = services.settings
-        self.store = services.sessions
+    """What the API keeps about chat between requests: one lock per session (turns of one
+    session are serialized) and when idle sessions were last expired. The stores are the
+    services', passed in with each call (a test may override the services dependency)."""
+
+    def __init__(self) -> None:
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
         self._last_expiry = 0.0
@@ -45,90 +46,103 @@ class Conversations:
         with self._locks_guard:
             return self._locks.setdefault(session_id, threading.Lock())
 
-    def forget_thread(self, session_id: str) -> None:
-        durable_analyst(self.services).checkpointer.delete_thread(session_id)
+    @staticmethod
+    def _session(services: Services, principal: Principal, session_id: str) -> ChatSession:
+        return ChatSession(services, session_id, context_of(principal), durable_analyst(services))
 
-    def _session(self, principal: Principal, session_id: str) -> ChatSession:
-        return ChatSession(
-            self.services, session_id, context_of(principal), durable_analyst(self.services)
-        )
-
-    def expire_idle(self, *, force: bool = False) -> list[str]:
+    def expire_idle(self, services: Services, *, force: bool = False) -> list[str]:
         """Delete sessions idle past CHATTER_SESSION_TTL_S (checked at most once a minute)."""
         now = time.time()
+        ttl = services.settings.session_ttl_s
         # At most once a minute (or four times per TTL, for short TTLs).
-        if not force and now - self._last_expiry < min(60.0, self.settings.session_ttl_s / 4):
+        if not force and now - self._last_expiry < min(60.0, ttl / 4):
             return []
         self._last_expiry = now
-        gone = self.store.expire(self.settings.session_ttl_s, self.forget_thread)
+        gone = services.sessions.expire(ttl, lambda sid: _forget_thread(services, sid))
         with self._locks_guard:
             for session_id in gone:
                 self._locks.pop(session_id, None)
         return gone
 
-    def owned(self, principal: Principal, session_id: str) -> dict[str, Any]:
+    def owned(self, services: Services, principal: Principal, session_id: str) -> dict[str, Any]:
         """The caller's session (expired and other users' sessions are unknown)."""
-        self.expire_idle()
-        return self.store.get(session_id, principal.user)
+        self.expire_idle(services)
+        return services.sessions.get(session_id, principal.user)
 
-    def delete(self, principal: Principal, session_id: str) -> None:
-        self.owned(principal, session_id)
+    def delete(self, services: Services, principal: Principal, session_id: str) -> None:
+        self.owned(services, principal, session_id)
         with self._turn_lock(session_id):
-            self.store.delete(session_id, self.forget_thread)
+            services.sessions.delete(session_id, lambda sid: _forget_thread(services, sid))
 
     # ---- turns ---------------------------------------------------------------------------
 
     def turn(
-        self, principal: Principal, body: ChatQuery, progress: Progress | None = None
+        self,
+        services: Services,
+        principal: Principal,
+        body: ChatQuery,
+        progress: Progress | None = None,
     ) -> ChatResponse:
         question = redact_text(body.message)  # what is stored: never a secret
+        store = services.sessions
         if body.session_id:
-            session_id = self.owned(principal, body.session_id)["session_id"]
+            session_id = self.owned(services, principal, body.session_id)["session_id"]
         else:
-            session_id = self.store.create(principal.user, question)["session_id"]
+            session_id = store.create(principal.user, question)["session_id"]
         with self._turn_lock(session_id):
-            reply = self._session(principal, session_id).say(body.message, progress)
-            message_id = self.store.add_message(session_id, question, reply.model_dump(mode="json"))
-        return to_response(session_id, message_id, reply, self.settings.api_result_rows)
+            reply = self._session(services, principal, session_id).say(body.message, progress)
+            message_id = store.add_message(session_id, question, reply.model_dump(mode="json"))
+        return to_response(session_id, message_id, reply, services.settings.api_result_rows)
 
-    def refine(self, principal: Principal, body: Refine) -> ChatResponse:
-        session_id = self.owned(principal, body.session_id)["session_id"]
-        source = self._source(session_id, body.message_id)
+    def refine(self, services: Services, principal: Principal, body: Refine) -> ChatResponse:
+        session_id = self.owned(services, principal, body.session_id)["session_id"]
+        source = _source(services, session_id, body.message_id)
         query = SemanticQuery.parse(source["answer"]["query"])
         refined = refine(query, body.type, **body.params)
         asked = redact_text(f"refine {body.type} {json.dumps(body.params, default=str)}")
         reason = f"Refinement {body.type} of message {source['message_id']}."
         with self._turn_lock(session_id):
             # A turn of the session: follow-ups in words ("now by country") build on it.
-            reply = self._session(principal, session_id).refine(refined, asked, reason)
-            message_id = self.store.add_message(session_id, asked, reply.model_dump(mode="json"))
-        return to_response(session_id, message_id, reply, self.settings.api_result_rows)
+            session = self._session(services, principal, session_id)
+            reply = session.refine(refined, asked, reason)
+            message_id = services.sessions.add_message(
+                session_id, asked, reply.model_dump(mode="json")
+            )
+        return to_response(session_id, message_id, reply, services.settings.api_result_rows)
 
-    def _source(self, session_id: str, message_id: str | None) -> dict[str, Any]:
-        if message_id:
-            found = self.store.message(session_id, message_id)
-            if not found["answer"].get("query"):
-                raise InvalidQueryError(
-                    f"Message {message_id} answered with a workflow, not a query; only a "
-                    "query's answer can be refined."
-                )
-            return found
-        latest = self.store.latest_with_query(session_id)
-        if latest is not None:
-            return latest
-        raise InvalidQueryError(
-            f"Session {session_id} has no query answer to refine yet; ask a question first."
-        )
-
-    def feedback(self, principal: Principal, body: Feedback) -> dict[str, Any]:
-        self.owned(principal, body.session_id)
-        self.store.message(body.session_id, body.message_id)
+    def feedback(self, services: Services, principal: Principal, body: Feedback) -> dict[str, Any]:
+        self.owned(services, principal, body.session_id)
+        store = services.sessions
+        store.message(body.session_id, body.message_id)
         comment = redact_text(body.comment) if body.comment else None
-        feedback_id = self.store.add_feedback(
+        feedback_id = store.add_feedback(
             body.session_id, body.message_id, principal.user, body.rating, comment
         )
-        self.services.metrics.record_feedback(positive=body.rating == "positive")
+        services.metrics.record_feedback(positive=body.rating == "positive")
         return {"feedback_id": feedback_id, "recorded": True}
+
+
+def _forget_thread(services: Services, session_id: str) -> None:
+    """Delete a session's conversation (its checkpointed thread)."""
+    durable_analyst(services).checkpointer.delete_thread(session_id)
+
+
+def _source(services: Services, session_id: str, message_id: str | None) -> dict[str, Any]:
+    """The answer a refinement edits: the one named, else the session's latest query."""
+    if message_id:
+        found = services.sessions.message(session_id, message_id)
+        if not found["answer"].get("query"):
+            raise InvalidQueryError(
+                f"Message {message_id} answered with a workflow, not a query; only a "
+                "query's answer can be refined."
+            )
+        return found
+    latest = services.sessions.latest_with_query(session_id)
+    if latest is not None:
+        return latest
+    raise InvalidQueryError(
+        f"Session {session_id} has no query answer to refine yet; ask a question first."
+    )
 
 
 def primary_step(result: Answer) -> StepResult | None:

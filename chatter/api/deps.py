@@ -5,7 +5,8 @@ conversations, background runs), and the caller behind the API key. Tests may ov
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -26,6 +27,24 @@ class ApiState:
     #: Last progress event of each background run started here (run id -> event).
     progress: dict[str, dict[str, Any]] = field(default_factory=dict)
     progress_lock: threading.Lock = field(default_factory=threading.Lock)
+    #: Background runs submitted and not finished (run id -> their future).
+    running: dict[str, Future[None]] = field(default_factory=dict)
+
+    def submit_run(self, run_id: str, work: Callable[[], None]) -> None:
+        future = self.executor.submit(work)
+        with self.progress_lock:
+            self.running[run_id] = future
+        future.add_done_callback(lambda _: self._finished(run_id))
+
+    def _finished(self, run_id: str) -> None:
+        with self.progress_lock:
+            self.running.pop(run_id, None)
+
+    def stop_queued_runs(self) -> list[str]:
+        """Cancel the runs that have not started; their ids."""
+        with self.progress_lock:
+            queued = list(self.running.items())
+        return [run_id for run_id, future in queued if future.cancel()]
 
 
 def get_services(request: Request) -> Services:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
-import uuid
 from typing import Annotated, Any
 
 import typer
@@ -84,10 +82,9 @@ def query(
             run_query(services)
 
     def run_query(services: Any) -> None:
-        from chatter.result import Route, RunMetrics, WorkflowResult
-        from chatter.tools.query import run_query_step
+        from chatter.analyst.answer import query_result
+        from chatter.result import Route
 
-        started = time.perf_counter()
         request = {
             "measures": measure or [],
             "dimensions": dimension or [],
@@ -97,40 +94,20 @@ def query(
             "limit": limit,
         }
         ctx = caller_context(user, database, semantic_model, no_cache)
-        warehouse = services.warehouse(ctx)
-        step = services.guard.call(
-            ctx,
-            tool="query",
-            step_type="query",
-            params=request,
-            func=lambda: run_query_step(warehouse, request),
-            step_id="query",
-            cached=lambda s: s.cached,
-        )
-        result = WorkflowResult(
+        route = Route(
             workflow="query",
-            run_id=uuid.uuid4().hex,
-            status="completed",
-            steps=[step],
-            route=Route(
-                workflow="query",
-                confidence=1.0,
-                reason="An explicit semantic query from the command line.",
-            ),
-            metrics=RunMetrics(
-                duration_ms=round((time.perf_counter() - started) * 1000, 3),
-                cache_hits=int(step.cached),
-            ),
+            confidence=1.0,
+            reason="An explicit semantic query from the command line.",
         )
+        result = query_result(services, ctx, request, route)
+        step = result.steps[0]
         if as_json:
             sys.stdout.write(result.model_dump_json() + "\n")
         else:
             from chatter.terminal import print_query_step
 
-            formats = {
-                m.measure.name: m.measure.format
-                for m in map(warehouse.model.measure, measure or [])
-            }
+            model = services.model(ctx.semantic_model)
+            formats = {m.measure.name: m.measure.format for m in map(model.measure, measure or [])}
             print_query_step(step, result.metrics.duration_ms, formats)
 
     guarded(as_json, run)

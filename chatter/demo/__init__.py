@@ -4,8 +4,6 @@ Its shape and planted effects are in ``effects``, the SQL that builds each table
 and the writing of the DuckDB file in ``writer``.
 """
 
-import duckdb  # the module the writer connects through (a test patches duckdb.connect here)
-
 from chatter.demo.effects import (
     BASE_MONTHLY_CHURN,
     CHANNELS,
@@ -28,7 +26,6 @@ from chatter.demo.effects import (
     Plan,
 )
 from chatter.demo.writer import MAX_USERS, DemoSummary, ensure_demo_database, generate_demo
-from chatter.errors import InvalidValueError, OutputExistsError
 
 __all__ = [
     "BASE_MONTHLY_CHURN",
@@ -50,11 +47,8 @@ __all__ = [
     "UPGRADE_PROBABILITY",
     "DemoSummary",
     "Feature",
-    "InvalidValueError",
     "Level",
-    "OutputExistsError",
     "Plan",
-    "duckdb",
     "ensure_demo_database",
     "generate_demo",
 ]

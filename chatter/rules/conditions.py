@@ -58,8 +58,7 @@ from typing import Any
 
 from chatter.errors import ConditionError
 from chatter.rules.comparisons import Between, Comparison, Exists, Membership
-from chatter.rules.junctions import And, Not, Or
-from chatter.rules.nodes import Condition
+from chatter.rules.nodes import And, Condition, Not, Or
 from chatter.rules.object_syntax import parse_object
 from chatter.rules.text_syntax import parse_text
 from chatter.rules.values import MAX_DEPTH, MAX_LENGTH, OPERATORS, resolve

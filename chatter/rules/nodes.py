@@ -1,6 +1,5 @@
-"""The condition language's syntax tree: the base class of its nodes. The nodes are comparisons
-on dotted paths (``chatter.rules.comparisons``) joined by and/or/not
-(``chatter.rules.junctions``).
+"""The condition language's syntax tree: the base class of its nodes and the boolean junctions
+(not, and, or) that join the comparisons on dotted paths (``chatter.rules.comparisons``).
 
 Every node checks itself when built (so no tree is deeper than ``MAX_DEPTH``), evaluates against
 a context, renders canonical text with ``str`` that parses back to an equal node, and converts to
@@ -10,17 +9,16 @@ the structured form with ``to_dict``. Parsing lives in ``chatter.rules.condition
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
 from chatter.errors import ConditionError
-from chatter.rules.values import MAX_LENGTH, show
-
-if TYPE_CHECKING:
-    from chatter.rules.junctions import And, Not, Or
+from chatter.rules.values import MAX_DEPTH, MAX_LENGTH, show
 
 
 class Condition(ABC):
@@ -56,18 +54,12 @@ class Condition(ABC):
         return hash((type(self).__name__, self._key()))
 
     def __and__(self, other: Condition) -> And:
-        from chatter.rules.junctions import And  # that module imports this one
-
         return And((self, other))
 
     def __or__(self, other: Condition) -> Or:
-        from chatter.rules.junctions import Or  # that module imports this one
-
         return Or((self, other))
 
     def __invert__(self) -> Not:
-        from chatter.rules.junctions import Not  # that module imports this one
-
         return Not(self)
 
     @classmethod
@@ -103,7 +95,10 @@ class Condition(ABC):
 
 
 def _validate(value: object) -> Condition:
-    from chatter.rules.conditions import parse_condition  # that module imports this one
+    # The one import cycle of the rules: the parser builds the nodes defined here, and a
+    # pydantic field of a node type parses text with it. Deferred to validation time, and
+    # allowed by name in tests/unit/test_layers.py.
+    from chatter.rules.conditions import parse_condition
 
     try:
         return parse_condition(value)  # type: ignore[arg-type]  # parse_condition checks types
@@ -111,3 +106,95 @@ def _validate(value: object) -> Condition:
         raise PydanticCustomError(
             "invalid_condition", "{message}", {"message": err.message, "column": err.column}
         ) from None
+
+
+def _check_operands(operands: object, word: str, minimum: int) -> tuple[Condition, ...]:
+    items = operands
+    if not isinstance(items, Sequence) or not all(isinstance(c, Condition) for c in items):
+        raise ConditionError(f"'{word}' joins conditions, not {show(operands)}.")
+    if len(items) < minimum:
+        raise ConditionError(f"'{word}' joins at least {minimum} conditions, not {len(items)}.")
+    if 1 + max(c.depth for c in items) > MAX_DEPTH:
+        raise ConditionError(f"Condition is nested more than {MAX_DEPTH} levels deep.")
+    return tuple(items)
+
+
+def _wrap(condition: Condition, *kinds: type[Condition]) -> str:
+    return f"({condition})" if isinstance(condition, kinds) else str(condition)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Not(Condition):
+    """``not operand``: exactly the negation of its operand."""
+
+    operand: Condition
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.operand, Condition):
+            raise ConditionError(f"'not' negates a condition, not {show(self.operand)}.")
+        _check_operands((self.operand,), "not", 1)
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.operand,)
+
+    @property
+    def depth(self) -> int:
+        return 1 + self.operand.depth
+
+    def evaluate(self, context: object) -> bool:
+        return not self.operand.evaluate(context)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"not": self.operand.to_dict()}
+
+    def __str__(self) -> str:
+        return "not " + _wrap(self.operand, And, Or)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Junction(Condition):
+    """Operands joined by one word: And and Or differ only in their class attributes."""
+
+    operands: tuple[Condition, ...]
+    word: ClassVar[str]  # in text: "and" / "or"
+    key: ClassVar[str]  # in a dict: "all" / "any"
+    combine: ClassVar[Callable[[Iterable[bool]], bool]]
+    #: Operand kinds written in parentheses (and binds tighter than or).
+    grouped: ClassVar[tuple[type[Condition], ...]]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "operands", _check_operands(self.operands, self.word, 2))
+
+    def _key(self) -> tuple[object, ...]:
+        return self.operands
+
+    @property
+    def depth(self) -> int:
+        return 1 + max(c.depth for c in self.operands)
+
+    def evaluate(self, context: object) -> bool:
+        return type(self).combine(c.evaluate(context) for c in self.operands)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {self.key: [c.to_dict() for c in self.operands]}
+
+    def __str__(self) -> str:
+        return f" {self.word} ".join(_wrap(c, *self.grouped) for c in self.operands)
+
+
+class And(_Junction):
+    """All operands hold (``a and b and c``; ``{"all": [...]}``)."""
+
+    __slots__ = ()
+    word, key, combine = "and", "all", all
+
+
+class Or(_Junction):
+    """Some operand holds (``a or b``; ``{"any": [...]}``); and binds tighter than or."""
+
+    __slots__ = ()
+    word, key, combine = "or", "any", any
+
+
+And.grouped = (And, Or)
+Or.grouped = (Or,)

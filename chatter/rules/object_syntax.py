@@ -12,8 +12,7 @@ from typing import NoReturn
 
 from chatter.errors import ConditionError, suggest
 from chatter.rules.comparisons import Between, Comparison, Exists, Membership
-from chatter.rules.junctions import And, Not, Or
-from chatter.rules.nodes import Condition
+from chatter.rules.nodes import And, Condition, Not, Or
 from chatter.rules.text_syntax import OPERATOR_HELP, did_you_mean, parse_text
 from chatter.rules.values import MAX_DEPTH, OPERATORS, SYMBOL_OPERATORS, check_path
 

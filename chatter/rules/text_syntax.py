@@ -9,8 +9,7 @@ from typing import NoReturn
 
 from chatter.errors import ConditionError, suggest
 from chatter.rules.comparisons import Between, Comparison, Exists, Membership
-from chatter.rules.junctions import And, Not, Or
-from chatter.rules.nodes import Condition
+from chatter.rules.nodes import And, Condition, Not, Or
 from chatter.rules.text_tokens import Token, fail_at, tokenize
 from chatter.rules.values import (
     INTEGER,

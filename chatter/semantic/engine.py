@@ -158,7 +158,12 @@ class Engine:
     def _cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A cursor of its own, interrupted after ``timeout_s``; DuckDB errors become ours."""
         with self._lock:
-            cursor = self._con.cursor()
+            try:
+                cursor = self._con.cursor()
+            except duckdb.Error as err:  # closed: the pool let it go, or the process is ending
+                raise QueryExecutionError(
+                    f"The connection to {self.path} is closed: {_first_line(str(err))}"
+                ) from None
             self._active.setdefault(threading.get_ident(), set()).add(cursor)
         timer = threading.Timer(self.timeout_s, cursor.interrupt)
         timer.start()

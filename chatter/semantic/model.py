@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from functools import cached_property
+from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
 
@@ -137,12 +137,9 @@ def load_model(path: Path | None = None) -> SemanticModel:
     return default_model()
 
 
-_DEFAULT: SemanticModel | None = None
-
-
+@cache
 def default_model() -> SemanticModel:
-    global _DEFAULT
-    if _DEFAULT is None:
-        text = resources.files("chatter.semantic").joinpath("saas.yaml").read_text("utf-8")
-        _DEFAULT = SemanticModel.from_yaml_text(text, source="saas.yaml")
-    return _DEFAULT
+    """The packaged ``saas`` model, read once (it is part of the code, not of a data
+    directory)."""
+    text = resources.files("chatter.semantic").joinpath("saas.yaml").read_text("utf-8")
+    return SemanticModel.from_yaml_text(text, source="saas.yaml")

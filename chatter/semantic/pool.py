@@ -3,14 +3,16 @@ database file, shared by every semantic model and data scope that reads it; one 
 and at most ``size`` scoped warehouses, the least recently used dropped first.
 
 A scoped warehouse is light (its compiled-query memo and schema copy), so dropping one costs a
-recompile at most. Past ``max_engines`` databases, an engine that no pooled warehouse uses and
-that runs no query is closed; so a long-lived server with many users' scopes holds one
+recompile at most. Past ``max_engines`` databases, an engine is closed once no warehouse uses
+it, neither a pooled one nor one handed out and still held (a step between two of its
+queries), and it runs no query; so a long-lived server with many users' scopes holds one
 connection per database, not one per scope.
 """
 
 from __future__ import annotations
 
 import threading
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +48,9 @@ class WarehousePool:
         self.flight = SingleFlight()
         self._lock = threading.Lock()
         self._engines: dict[Path, Engine] = {}
+        # Every warehouse handed out, by engine, while someone holds it (weak: dropping the
+        # last reference is what releases it).
+        self._holders: dict[Path, weakref.WeakSet[Warehouse]] = {}
         self._warehouses: OrderedDict[tuple[object, ...], Warehouse] = OrderedDict()
         self._cache: ResultCache | None = None
         self._closed = False
@@ -83,6 +88,7 @@ class WarehousePool:
                 flight=self.flight,
             )
             self._warehouses[key] = warehouse
+            self._holders.setdefault(path, weakref.WeakSet()).add(warehouse)
             while len(self._warehouses) > self.size:
                 self._warehouses.popitem(last=False)
             self._close_unused_engines()
@@ -100,15 +106,15 @@ class WarehousePool:
         return self._cache
 
     def _close_unused_engines(self) -> None:
-        """Past ``max_engines``, close engines no pooled warehouse uses and that run nothing
-        (caller holds the lock)."""
-        used = {w.engine.path for w in self._warehouses.values()}
+        """Past ``max_engines``, close engines that no warehouse uses (pooled, or handed out
+        and still held) and that run nothing (caller holds the lock)."""
         for path, engine in list(self._engines.items()):
             if len(self._engines) <= self.max_engines:
                 return
-            if path not in used and not engine.busy():
+            if not self._holders.get(path) and not engine.busy():
                 engine.close()
                 del self._engines[path]
+                self._holders.pop(path, None)
 
     def interrupt(self, threads: set[int]) -> None:
         """Stop the queries that ``threads`` run, on every engine."""

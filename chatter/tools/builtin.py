@@ -43,17 +43,16 @@ def analysis_tool(
     def run(call: ToolCall) -> ToolOutput:
         warehouse = call.warehouse
         assert warehouse is not None
-        if not cache:
-            return ToolOutput(
-                func(warehouse, call.params).to_step(call.step_id, call.step_type, tool=name)
+        if cache:
+            result, cached = warehouse.memoize(
+                func.__name__,
+                call.params.model_dump(mode="json"),
+                lambda: func(warehouse, call.params),
             )
-        result, cached = warehouse.memoize(
-            func.__name__,
-            call.params.model_dump(mode="json"),
-            lambda: func(warehouse, call.params),
-        )
-        if cached:
-            result = result.model_copy(update={"cached": True})
+            if cached:
+                result = result.model_copy(update={"cached": True})
+        else:
+            result = func(warehouse, call.params)
         return ToolOutput(
             result.to_step(call.step_id, call.step_type, tool=name),
             [f.model_copy(update={"source_step": call.step_id}) for f in result.findings],

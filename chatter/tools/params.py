@@ -17,12 +17,14 @@ from pydantic import BaseModel, ConfigDict
 class ModelName:
     """Marks a parameter as naming a ``dimension``, ``measure`` or ``table`` of the model."""
 
-    kind: Literal["dimension", "measure", "table"]
+    kind: Literal["dimension", "measure", "table", "filters"]
 
 
 Dimension = Annotated[str, ModelName("dimension")]
 Measure = Annotated[str, ModelName("measure")]
 Table = Annotated[str, ModelName("table")]
+#: Semantic filters ``{"field", "op", "value"}``: fields, operators and values are checked.
+Filters = Annotated[tuple[dict[str, Any], ...], ModelName("filters")]
 
 
 class Params(BaseModel):
@@ -34,4 +36,4 @@ class Params(BaseModel):
 class FilteredParams(Params):
     """Parameters of a tool that reads only the rows its filters (semantic filters) keep."""
 
-    filters: tuple[dict[str, Any], ...] = ()
+    filters: Filters = ()

@@ -54,10 +54,10 @@ def check_names(params: BaseModel, model: SemanticModel) -> None:
     for name, info in type(params).model_fields.items():
         value = getattr(params, name)
         names = marker(info.annotation, info.metadata)
-        if name in ("filters", "filters_a", "filters_b"):
-            resolve_filters(list(value), model)
-        elif isinstance(value, SemanticQuery):
+        if isinstance(value, SemanticQuery):
             resolve(value, model)
+        elif names is not None and names.kind == "filters":
+            resolve_filters(list(value), model)
         elif names is not None:
             for item in value if isinstance(value, tuple | list) else (value,):
                 if names.kind == "dimension":

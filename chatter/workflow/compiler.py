@@ -17,19 +17,21 @@ from langgraph.config import get_config
 from langgraph.graph import END, START, StateGraph
 
 from chatter.context import Context
-from chatter.errors import TemplateError
 from chatter.semantic.model import SemanticModel
 from chatter.services import Services
 from chatter.tools.registry import get_tool, parse_params
-from chatter.workflow.correction import CORRECT, make_correction_node
+from chatter.workflow.correction import make_correction_node
 from chatter.workflow.finalize import make_finalize_node
 from chatter.workflow.nodes import make_step_node
 from chatter.workflow.state import WorkflowInput, WorkflowOutput, WorkflowState
-from chatter.workflow.template import Template, validate
-
-FINALIZE = "finalize"
-BEGIN = "begin"
-RESERVED = (BEGIN, CORRECT, FINALIZE)
+from chatter.workflow.template import (
+    BEGIN,
+    CORRECT,
+    FINALIZE,
+    Template,
+    run_readers,
+    validate,
+)
 
 
 def begin(state: WorkflowState) -> dict[str, Any]:
@@ -43,28 +45,12 @@ def begin(state: WorkflowState) -> dict[str, Any]:
     return update
 
 
-def _readers(template: Template) -> set[str]:
-    """The steps whose tool reads the run; no testing step may depend on one of them."""
-    readers = {s.id for s in template.steps if get_tool(s.tool).reads == "run"}
-    for step in template.steps:
-        before = set(step.after) & readers
-        if step.id not in readers and before:
-            raise TemplateError(
-                f"Step {step.id!r} depends on {sorted(before)[0]!r}, which reads the run's "
-                "corrected findings and so runs after every testing step; reorder the steps."
-            )
-    return readers
-
-
 def build_state_graph(
     services: Services, template: Template, model: SemanticModel
 ) -> StateGraph[Any, Any, Any, Any]:
     """Validate ``template`` against the tools and ``model``, then build (not compile) it."""
     validate(template, model)
-    reserved = [s.id for s in template.steps if s.id in RESERVED]
-    if reserved:
-        raise TemplateError(f"Step id {reserved[0]!r} is reserved; rename that step.")
-    readers = _readers(template)
+    readers = run_readers(template)
     builder = StateGraph(
         WorkflowState,
         context_schema=Context,

@@ -10,9 +10,7 @@ from typing import Any
 from chatter.result import Finding, StepResult
 from chatter.tools.stats import correct_findings
 from chatter.workflow.state import WorkflowState
-from chatter.workflow.template import Template
-
-CORRECT = "correct_findings"
+from chatter.workflow.template import CORRECT, Template
 
 
 def recorded_findings(template: Template, state: WorkflowState) -> list[Finding]:

@@ -199,7 +199,6 @@ def _execute(
     progress: Progress | None,
     route: Route | None,
 ) -> WorkflowResult:
-    graph = compiled_graph(services, template, model, durable=True)
     config: dict[str, Any] = {"configurable": {"thread_id": run_id}}
     services.controls.get(run_id)
     store = services.runs
@@ -208,6 +207,7 @@ def _execute(
     finished = 0
     final: dict[str, Any] = {}
     try:
+        graph = compiled_graph(services, template, model, durable=True)
         for mode, chunk in graph.stream(
             initial, config, context=ctx, stream_mode=["custom", "values"]
         ):

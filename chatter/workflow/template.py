@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from functools import cache
 from importlib import resources
+from types import MappingProxyType
 from typing import Any, Literal
 
 import yaml
@@ -26,8 +28,12 @@ from chatter.errors import (
 )
 from chatter.result import StepType
 from chatter.semantic.model import SemanticModel
+from chatter.tools.registry import check_names, get_tool, parse_params
 
 _ID = r"^[a-z][a-z0-9_]*$"
+#: The nodes a compiled template has besides its steps (no step may take their names).
+BEGIN, CORRECT, FINALIZE = "begin", "correct_findings", "finalize"
+RESERVED_STEP_IDS = (BEGIN, CORRECT, FINALIZE)
 
 
 class StepSpec(BaseModel):
@@ -116,14 +122,15 @@ def parse_template(data: Any, source: str) -> Template:
 
 
 @cache
-def builtin_templates() -> dict[str, Template]:
-    """The templates shipped in ``chatter.graphs`` (graphs/*.yaml), by name."""
+def builtin_templates() -> Mapping[str, Template]:
+    """The templates shipped in ``chatter.graphs`` (graphs/*.yaml), by name: read once, and
+    read-only (they are part of the code)."""
     out: dict[str, Template] = {}
     for entry in sorted(resources.files("chatter.graphs").iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".yaml"):
             template = parse_template(yaml.safe_load(entry.read_text("utf-8")), entry.name)
             out[template.name] = template
-    return out
+    return MappingProxyType(out)
 
 
 def get_template(name: str) -> Template:
@@ -206,9 +213,19 @@ def _customize_step(step: StepSpec, custom: Any) -> StepSpec:
 
 def validate(template: Template, model: SemanticModel) -> None:
     """Every enabled step's tool exists, fits the step type, and its parameters and the names
-    they use (measures, dimensions, filters) are valid for ``model``."""
-    from chatter.tools.registry import check_names, get_tool, parse_params
-
+    they use (measures, dimensions, filters) are valid for ``model``; no step takes the name of
+    a node the compiler adds; no testing step depends on a step that reads the run."""
+    reserved = [s.id for s in template.steps if s.id in RESERVED_STEP_IDS]
+    if reserved:
+        raise TemplateError(f"Step id {reserved[0]!r} is reserved; rename that step.")
+    readers = run_readers(template)
+    for step in template.steps:
+        before = set(step.after) & readers
+        if step.id not in readers and before:
+            raise TemplateError(
+                f"Step {step.id!r} depends on {sorted(before)[0]!r}, which reads the run's "
+                "corrected findings and so runs after every testing step; reorder the steps."
+            )
     for step in template.steps:
         tool = get_tool(step.tool)
         if step.type not in tool.step_types:
@@ -219,6 +236,11 @@ def validate(template: Template, model: SemanticModel) -> None:
         params = parse_params(tool, step.parameters, where=f"step {step.id}")
         if step.enabled:
             check_names(params, model)
+
+
+def run_readers(template: Template) -> set[str]:
+    """The steps whose tool reads the run (its steps and corrected findings)."""
+    return {s.id for s in template.steps if get_tool(s.tool).reads == "run"}
 
 
 def describe_templates() -> list[dict[str, Any]]:

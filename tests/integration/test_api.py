@@ -313,6 +313,51 @@ def test_exports_carry_the_answer_rows(server: Server, tmp_path: Path) -> None:
     assert [tuple(r.values()) for r in rows] == table
 
 
+def test_answers_stored_before_the_answer_document_became_flat_still_export_and_refine(
+    server: Server,
+) -> None:
+    """Sessions stored by the previous version kept the result under "result": nothing stored
+    is lost."""
+    from chatter.stores.sessions import SessionStore
+
+    rows = [{"plan_type": "starter", "users": 3}, {"plan_type": "growth", "users": 2}]
+    old = {
+        "text": "| plan_type | users |",
+        "result": {
+            "workflow": "query",
+            "run_id": "old-run",
+            "status": "completed",
+            "steps": [
+                {"id": "query", "type": "query", "status": "completed", "rows": rows,
+                 "columns": ["plan_type", "users"]}
+            ],
+        },
+        "query": {"measures": ["users"], "dimensions": ["plan_type"], "filters": [],
+                  "time_grain": None, "order_by": [], "limit": None},
+        "suggestions": [],
+        "clarification": False,
+        "options": [],
+        "error": None,
+    }  # fmt: skip
+    store = SessionStore(server.home / "sessions.sqlite")
+    try:
+        session = store.create("alice", "users by plan")["session_id"]
+        message = store.add_message(session, "users by plan", old)
+    finally:
+        store.close()
+    base = f"/api/v1/chat/sessions/{session}/messages/{message}/export"
+    with client(server, "alice") as http:
+        exported = http.get(base, params={"format": "json"})
+        refined = http.post(
+            "/api/v1/chat/refine",
+            json={"session_id": session, "message_id": message, "type": "change_limit",
+                  "params": {"limit": 1}},
+        )  # fmt: skip
+    assert exported.status_code == 200 and exported.json()["rows"] == rows
+    assert refined.status_code == 200, refined.text
+    assert refined.json()["results"]["row_count"] == 1 and "LIMIT 1" in refined.json()["sql_query"]
+
+
 # ---- workflows --------------------------------------------------------------------------------
 
 
@@ -490,6 +535,28 @@ def test_a_secret_in_a_message_is_refused_and_not_kept(server: Server) -> None:
         assert SECRET not in json.dumps(stored) and "[REDACTED" in stored["messages"][0]["question"]
     time.sleep(0.2)
     assert not any(SECRET in line for line in server.stderr)
+    for path in server.home.rglob("*"):
+        if path.is_file():
+            assert SECRET.encode() not in path.read_bytes(), path
+
+
+def test_a_secret_in_a_refinement_is_refused_and_not_kept(server: Server) -> None:
+    """A refinement is a turn of the session too: a secret in its values must reach neither the
+    session store nor the chat checkpoints, whose input channel would keep it."""
+    first = ask(server, "alice", "conversion rate by plan")
+    with client(server, "alice") as http:
+        response = http.post(
+            "/api/v1/chat/refine",
+            json={
+                "session_id": first["session_id"],
+                "type": "add_filter",
+                "params": {"field": "industry", "op": "=", "value": SECRET},
+            },
+        )
+        assert response.status_code == 422, response.text
+        assert response.json()["error"]["code"] == "sensitive_content"
+        assert SECRET not in response.text
+    time.sleep(0.2)
     for path in server.home.rglob("*"):
         if path.is_file():
             assert SECRET.encode() not in path.read_bytes(), path

@@ -109,7 +109,8 @@ def test_a_step_cannot_depend_on_one_that_reads_the_run(services: Services) -> N
         ),
     )
     with pytest.raises(BadInputError, match="reads the run"):
-        run_workflow(services, template)
+        run_workflow(services, template, run_id="reader-first")
+    assert services.runs.get("reader-first") is None, "refused before anything was recorded"
 
 
 def test_compare_filters_tests_each_row(wh: Warehouse) -> None:

@@ -16,7 +16,7 @@ import pytest
 from scipy import stats
 from statsmodels.stats.proportion import proportions_ztest
 
-import chatter.demo as demo
+import chatter.demo.writer
 from chatter.demo import PLANS, generate_demo
 from chatter.errors import InvalidValueError, OutputExistsError
 
@@ -188,7 +188,7 @@ def test_independent_of_thread_count(
         opened.append(database)
         return real_connect(database, config={"threads": 1})
 
-    monkeypatch.setattr(demo.duckdb, "connect", one_thread)
+    monkeypatch.setattr(chatter.demo.writer.duckdb, "connect", one_thread)
     path = tmp_path / "single.duckdb"
     generate_demo(path, users=SMALL_USERS, seed=SEED)
     monkeypatch.undo()

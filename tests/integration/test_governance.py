@@ -300,6 +300,27 @@ def test_a_scope_applies_whatever_the_query_asks_and_never_shares_a_cache(
     assert fr.steps[0].rows == []
 
 
+def test_a_scoped_user_understands_with_the_levels_of_their_scope_only(
+    demo_db: Path, services: Services
+) -> None:
+    """The router's vocabulary holds the data's level names: a scoped user's comes from the
+    rows they may see, even after an unscoped user warmed the router cache."""
+    from chatter.analyst.understand import router_for
+
+    services.admin.set_scope(
+        ROOT, "user:dana", [{"field": "industry", "op": "=", "value": "fintech"}]
+    )
+
+    def industries(ctx: Context) -> set[str]:
+        router = router_for(services, services.warehouse(ctx))
+        return {
+            " ".join(e.words) for e in router.vocab.of_kind("level") if e.name.endswith("industry")
+        }
+
+    assert len(industries(Context(user="ana", database=demo_db))) > 1
+    assert industries(Context(user="dana", database=demo_db)) == {"fintech"}
+
+
 def test_a_role_scope_reaches_analyses_that_write_their_own_sql(
     demo_db: Path, services: Services
 ) -> None:

@@ -67,6 +67,7 @@ def test_the_warehouse_pool_is_bounded(tiny_db: Path, tmp_path: Path) -> None:
     other.write_bytes(tiny_db.read_bytes())
     pool = WarehousePool(PoolLimits(cache_dir=None), size=4, max_engines=1)
     model = default_model()
+    users = {"measures": ["users"]}
     try:
         scoped = [
             pool.get(tiny_db, model, scope=(Filter(field="country", op="=", value=f"C{i}"),))
@@ -75,13 +76,15 @@ def test_the_warehouse_pool_is_bounded(tiny_db: Path, tmp_path: Path) -> None:
         assert pool.stats() == {"warehouses": 4, "engines": 1}  # one connection, any scope
         assert len({id(w.engine) for w in scoped}) == 1
         assert pool.get(tiny_db, model, scope=scoped[-1].scope) is scoped[-1]
+        for scope in ("X", "Y", "Z", "W"):
+            pool.get(other, model, scope=(Filter(field="country", op="=", value=scope),))
+        # The pooled warehouses all read the other file now, but the first file's warehouses
+        # are still held (a step between two queries): their engine stays open and answers.
+        assert pool.stats() == {"warehouses": 4, "engines": 2}
+        assert scoped[0].query(users).rows == [(0,)]
+        del scoped  # released: the next lookup closes the first engine
         pool.get(other, model)
-        pool.get(other, model, use_cache=False)
-        pool.get(other, model, scope=(Filter(field="country", op="=", value="X"),))
-        pool.get(other, model, scope=(Filter(field="country", op="=", value="Y"),))
-        # The four warehouses kept now read the other file: the first engine is closed.
         assert pool.stats() == {"warehouses": 4, "engines": 1}
-        assert scoped[-1].engine not in {w.engine for w in pool._warehouses.values()}
     finally:
         pool.close()
 
@@ -114,8 +117,19 @@ def test_the_api_takes_its_services_as_a_dependency(
                 json={"template": "conversion_deep_dive", "customizations": ONLY_BASELINE},
                 headers={"Authorization": "Bearer " + "k" * 24},
             )
+            asked = client.post(
+                "/api/v1/chat/query",
+                json={"message": "conversion rate by plan"},
+                headers={"Authorization": "Bearer " + "k" * 24},
+            )
+            own_sessions = app.state.services.sessions.for_user("ana")
         assert created.status_code == 201, created.text
         assert elsewhere.runs.get(created.json()["run_id"]) is not None
-        assert not (chatter_home / "runs.sqlite").exists()
+        assert asked.status_code == 200, asked.text
+        assert elsewhere.sessions.for_user("ana")[0]["session_id"] == asked.json()["session_id"]
+        # The app's own data directory got nothing (its startup only expired idle sessions).
+        for name in ("runs.sqlite", "chat.sqlite"):
+            assert not (chatter_home / name).exists(), name
+        assert own_sessions == []
     finally:
         elsewhere.close()

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import chatter.number_text
 import chatter.tools.insight.clauses
 import chatter.tools.insight.evidence
 import chatter.tools.insight.numbers
@@ -391,6 +392,7 @@ def test_every_kind_of_test_renders_faithfully(kind: str) -> None:
         chatter.tools.insight.evidence,
         chatter.tools.insight.wording,
         chatter.tools.insight.numbers,
+        chatter.number_text,
     ],
     ids=lambda m: m.__name__,
 )

@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from chatter.api.deps import ApiDep, Caller
+from chatter.api.deps import ApiDep, Caller, ServicesDep
 from chatter.api.errors import error_body, retry_after
 from chatter.api.schemas import ChatQuery, ChatResponse, Feedback, Refine
 from chatter.errors import ChatterError
@@ -40,19 +40,23 @@ def _sse(event: str, data: Any) -> str:
     response_model=ChatResponse,
     responses={200: {"content": {"text/event-stream": {}}}},
 )
-def chat_query(body: ChatQuery, caller: Caller, api: ApiDep, request: Request) -> Any:
+def chat_query(
+    body: ChatQuery, caller: Caller, api: ApiDep, services: ServicesDep, request: Request
+) -> Any:
     """Ask the analyst. With ``Accept: text/event-stream``: progress events, then ``answer``."""
     conversations = api.conversations
     if body.session_id:  # an unknown session is a plain 404, before any stream starts
-        conversations.owned(caller, body.session_id)
+        conversations.owned(services, caller, body.session_id)
     if "text/event-stream" not in request.headers.get("accept", ""):
-        return _reply(conversations.turn(caller, body))
+        return _reply(conversations.turn(services, caller, body))
 
     events: queue.Queue[tuple[str, Any]] = queue.Queue()
 
     def work() -> None:
         try:
-            done = conversations.turn(caller, body, progress=lambda e: events.put(("progress", e)))
+            done = conversations.turn(
+                services, caller, body, progress=lambda e: events.put(("progress", e))
+            )
             # A refusal is an error event (the stream's status is already 200), carrying the
             # whole document: its error, and the session and message it was recorded under.
             events.put(("error" if done.error else "answer", done.model_dump(mode="json")))
@@ -81,12 +85,14 @@ def chat_query(body: ChatQuery, caller: Caller, api: ApiDep, request: Request) -
 
 
 @router.post("/refine", response_model=ChatResponse)
-def chat_refine(body: Refine, caller: Caller, api: ApiDep) -> Any:
+def chat_refine(body: Refine, caller: Caller, api: ApiDep, services: ServicesDep) -> Any:
     """Edit the structure of an answer's query (add_filter, change_limit, add_columns,
     change_sort, simplify) and answer again; the SQL is rebuilt from the edited query."""
-    return _reply(api.conversations.refine(caller, body))
+    return _reply(api.conversations.refine(services, caller, body))
 
 
 @router.post("/feedback")
-def chat_feedback(body: Feedback, caller: Caller, api: ApiDep) -> dict[str, Any]:
-    return api.conversations.feedback(caller, body)
+def chat_feedback(
+    body: Feedback, caller: Caller, api: ApiDep, services: ServicesDep
+) -> dict[str, Any]:
+    return api.conversations.feedback(services, caller, body)

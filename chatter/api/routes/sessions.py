@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from chatter.api.deps import ApiDep, Caller
+from chatter.api.deps import ApiDep, Caller, ServicesDep
 from chatter.api.exports import MEDIA, ExportFormat, export, table_of
 
 router = APIRouter(prefix="/api/v1/chat/sessions", tags=["sessions"])
@@ -18,24 +18,29 @@ Id = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$
 def list_sessions(
     caller: Caller,
     api: ApiDep,
+    services: ServicesDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> dict[str, Any]:
     """Your sessions, most recently used first (idle ones expire)."""
-    api.conversations.expire_idle()
-    return {"sessions": api.conversations.store.for_user(caller.user, limit=limit, offset=offset)}
+    api.conversations.expire_idle(services)
+    return {"sessions": services.sessions.for_user(caller.user, limit=limit, offset=offset)}
 
 
 @router.get("/{session_id}")
-def get_session(session_id: Id, caller: Caller, api: ApiDep) -> dict[str, Any]:
-    store = api.conversations.store
-    session = api.conversations.owned(caller, session_id)
+def get_session(
+    session_id: Id, caller: Caller, api: ApiDep, services: ServicesDep
+) -> dict[str, Any]:
+    store = services.sessions
+    session = api.conversations.owned(services, caller, session_id)
     return {**session, "messages": store.messages(session_id)}
 
 
 @router.delete("/{session_id}")
-def delete_session(session_id: Id, caller: Caller, api: ApiDep) -> dict[str, Any]:
-    api.conversations.delete(caller, session_id)
+def delete_session(
+    session_id: Id, caller: Caller, api: ApiDep, services: ServicesDep
+) -> dict[str, Any]:
+    api.conversations.delete(services, caller, session_id)
     return {"session_id": session_id, "deleted": True}
 
 
@@ -45,12 +50,13 @@ def export_message(
     message_id: Id,
     caller: Caller,
     api: ApiDep,
+    services: ServicesDep,
     format: Annotated[ExportFormat, Query()] = "csv",
     step: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
     """One answer's table (a workflow's: ``step`` picks which) as CSV, JSON or Parquet."""
-    store = api.conversations.store
-    api.conversations.owned(caller, session_id)
+    store = services.sessions
+    api.conversations.owned(services, caller, session_id)
     message = store.message(session_id, message_id)
     columns, rows = table_of(message["answer"], step)
     name = f"chatter-{message_id[:12]}{'-' + step if step else ''}.{format}"

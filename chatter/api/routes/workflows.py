@@ -95,7 +95,7 @@ def execute(run_id: RunId, caller: Caller, services: ServicesDep, api: ApiDep) -
             log.error("background_run_failed", run_id=run_id, exc_info=True)
             services.runs.set_status(run_id, "failed")
 
-    api.executor.submit(work)
+    api.submit_run(run_id, work)
     updated = services.runs.get(run_id)
     assert updated is not None
     return _status(updated, api)

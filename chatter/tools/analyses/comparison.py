@@ -10,7 +10,7 @@ from chatter.semantic.model import SemanticModel
 from chatter.semantic.query import SemanticQuery
 from chatter.semantic.warehouse import Warehouse
 from chatter.tools.analyses.result import AnalysisResult, Recorder, to_finding
-from chatter.tools.params import Params
+from chatter.tools.params import Filters, Params
 from chatter.tools.stats import two_proportion_test
 
 
@@ -77,8 +77,8 @@ class CompareParams(Params):
     """One query, and the two filter sets whose results it compares."""
 
     query: SemanticQuery
-    filters_a: tuple[dict[str, Any], ...]
-    filters_b: tuple[dict[str, Any], ...]
+    filters_a: Filters
+    filters_b: Filters
     labels: tuple[str, str] = ("a", "b")
 
 

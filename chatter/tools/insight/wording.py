@@ -11,7 +11,7 @@ Numbers themselves are written by chatter.number_text (re-exported here for the 
 
 from __future__ import annotations
 
-from chatter.number_text import decimals_for, number, percent, points, signed
+from chatter.number_text import decimals_for, number, p_value, percent, points, signed
 
 # Common business abbreviations written in capitals when a measure or key is humanised.
 _ACRONYMS = frozenset({"mrr", "arr", "arpu", "arpa", "ltv", "cac", "nps", "roi", "kpi", "sql"})
@@ -80,9 +80,8 @@ def p_text(p: float | None) -> str:
     """An adjusted p-value: ``< 0.001`` when tiny, else two significant digits."""
     if p is None:
         return "adjusted p not available"
-    if p < 0.001:
-        return "adjusted p < 0.001"
-    return f"adjusted p = {p:.{max(decimals_for(p), 2)}f}"
+    text = p_value(p)
+    return f"adjusted p {text}" if text.startswith("<") else f"adjusted p = {text}"
 
 
 def effect_text(name: str | None, value: float | None) -> str | None:
