@@ -133,3 +133,28 @@ def test_the_api_takes_its_services_as_a_dependency(
         assert own_sessions == []
     finally:
         elsewhere.close()
+
+
+def test_stopping_the_api_lets_running_runs_finish_and_marks_queued_ones_interrupted(
+    tmp_path: Path, demo_db: Path
+) -> None:
+    """Its services close only after the background runs that write to them have ended."""
+    settings = Settings(home=tmp_path / "home", database=demo_db, api_workers=1)
+    app = create_app(settings, KeyRing({"k" * 24: Principal("ana", "analyst")}))
+    headers = {"Authorization": "Bearer " + "k" * 24}
+    runs = []
+    with TestClient(app) as client:
+        for _ in range(3):
+            # Whole runs (about a second each): the later ones are still queued at shutdown.
+            made = client.post(
+                "/api/v1/workflows", json={"template": "conversion_deep_dive"}, headers=headers
+            ).json()
+            client.post(f"/api/v1/workflows/{made['run_id']}/execute", headers=headers)
+            runs.append(made["run_id"])
+    after = Services(settings)
+    try:
+        statuses = [after.runs.get(run_id)["status"] for run_id in runs]  # type: ignore[index]
+    finally:
+        after.close()
+    assert statuses[0] == "completed"
+    assert "interrupted" in statuses[1:] and set(statuses[1:]) <= {"completed", "interrupted"}
