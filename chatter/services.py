@@ -10,6 +10,7 @@ the current data directory (a new one when CHATTER_HOME or the settings change).
 from __future__ import annotations
 
 import atexit
+import datetime as dt
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -143,6 +144,10 @@ class Services:
         )
 
     # ---- data ----------------------------------------------------------------------------
+
+    def today(self) -> dt.date:
+        """Today's date, which relative time windows count back from (CHATTER_TODAY fixes it)."""
+        return self.settings.today or dt.date.today()
 
     def database(self, ctx: Context) -> Path:
         """The database a context reads; the embedded demo is generated on first use."""

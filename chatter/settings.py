@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -24,6 +25,9 @@ class Settings(BaseSettings):
     database: Path | None = Field(default=None, description="Default --database.")
     semantic_model: Path | None = Field(default=None, description="Default --semantic-model.")
     routing_rules: Path | None = Field(default=None, description="YAML/JSON routing rules.")
+    today: dt.date | None = Field(
+        default=None, description="Today's date for relative time windows (default: the clock)."
+    )
     demo_users: int = Field(default=100_000, ge=1, description="Size of the embedded demo.")
     demo_seed: int = Field(default=42, description="Seed of the embedded demo.")
     query_timeout_s: float = Field(default=120.0, gt=0, description="Per-query time limit.")

@@ -4,12 +4,13 @@ edit the previous query structurally (chatter.analyst.refine); anything else is 
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from chatter.analyst import refine
 from chatter.analyst.cues import analysis_cues
 from chatter.analyst.decision import RouteDecision
-from chatter.analyst.interpret import default_time, is_time, measures_asked
+from chatter.analyst.interpret import default_time, is_time, measures_asked, window_filters
 from chatter.analyst.parse import ParsedQuestion, parse_question
 from chatter.analyst.route import Router
 from chatter.analyst.structure_cues import GRAINS
@@ -46,13 +47,15 @@ def is_follow_up(text: str, parsed: ParsedQuestion, previous: SemanticQuery | No
         return False
     if _MARKERS.match(text) or _SIMPLIFY.search(text):
         return True
-    structure = parsed.dimensions or parsed.levels or parsed.limit or parsed.grain
+    structure = parsed.dimensions or parsed.levels or parsed.limit or parsed.grain or parsed.window
     return not parsed.measures and bool(structure)
 
 
-def apply_follow_up(router: Router, text: str, previous: SemanticQuery) -> SemanticQuery:
+def apply_follow_up(
+    router: Router, text: str, previous: SemanticQuery, today: dt.date | None = None
+) -> SemanticQuery:
     """The previous query, edited as the follow-up says."""
-    parsed = parse_question(text, router.vocab)
+    parsed = parse_question(text, router.vocab, today)
     query = previous
     if _SIMPLIFY.search(text):
         return refine.simplify(query)
@@ -76,7 +79,10 @@ def apply_follow_up(router: Router, text: str, previous: SemanticQuery) -> Seman
     if parsed.grain:
         default = default_time(list(query.measures), router.model, router.vocab)
         query = refine.change_grain(query, parsed.grain, default[0] if default else None)
-    for f in parsed.filters():
+    for f in [
+        *parsed.filters(),
+        *window_filters(parsed, list(query.measures), router.model, router.vocab),
+    ]:
         query = refine.add_filter(query, f["field"], f["op"], f["value"])
     if parsed.limit is not None:
         only = _LIMIT_ONLY.search(text) is not None
@@ -100,15 +106,18 @@ def _is_time_grained(dimension: str) -> bool:
     return dimension.rpartition("__")[2] in set(GRAINS.values())
 
 
-def interpret(router: Router, text: str, previous: SemanticQuery | None) -> RouteDecision:
+def interpret(
+    router: Router, text: str, previous: SemanticQuery | None, today: dt.date | None = None
+) -> RouteDecision:
     """A message in a conversation: a follow-up edits ``previous``; anything else is routed
-    afresh ("start over: ..." drops the context first)."""
+    afresh ("start over: ..." drops the context first). Relative time windows count back from
+    ``today``."""
     fresh = start_over(text)
     if fresh is not None:
-        return router.route(fresh) if fresh.strip() else router.route("")
-    parsed = parse_question(text, router.vocab)
+        return router.route(fresh, today) if fresh.strip() else router.route("", today)
+    parsed = parse_question(text, router.vocab, today)
     if previous is not None and is_follow_up(text, parsed, previous):
-        query = apply_follow_up(router, text, previous)
+        query = apply_follow_up(router, text, previous, today)
         try:
             resolve(query, router.model)
         except ChatterError as err:
@@ -122,4 +131,4 @@ def interpret(router: Router, text: str, previous: SemanticQuery | None) -> Rout
             query=query,
             parsed=parsed,
         )
-    return router.route(text)
+    return router.route(text, today)

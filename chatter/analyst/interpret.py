@@ -7,6 +7,10 @@ previous query.
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
+from chatter.analyst import measure_intent
 from chatter.analyst.parse import Match, ParsedQuestion
 from chatter.analyst.vocabulary import Vocabulary
 from chatter.analyst.words import phrase
@@ -32,7 +36,7 @@ def build_query(parsed: ParsedQuestion, model: SemanticModel, vocab: Vocabulary)
         {
             "measures": measures,
             "dimensions": dims,
-            "filters": parsed.filters(),
+            "filters": [*parsed.filters(), *window_filters(parsed, measures, model, vocab)],
             "order_by": order,
             "limit": parsed.limit,
         }
@@ -66,11 +70,22 @@ def measures_asked(parsed: ParsedQuestion, model: SemanticModel) -> list[str]:
         or not (m in nouns and m.start > 0 and parsed.words.raw[m.start - 1] in qualifying)
     ]
     chosen = heads or chosen
-    return list(dict.fromkeys(m.entry.name for m in sorted(chosen, key=lambda m: m.start)))
+    # "how many users churned": the verb's yes/no field is what is counted, the noun just
+    # before it its subject.
+    verbs = {m.start for m in chosen if not m.entry.words}
+    chosen = [
+        m
+        for m in chosen
+        if not (is_entity_noun(m, model) and any(0 < v - m.end + 1 <= 2 for v in verbs))
+    ] or chosen
+    names = list(dict.fromkeys(m.entry.name for m in sorted(chosen, key=lambda m: m.start)))
+    return measure_intent.fit(model, names, parsed.text)
 
 
 def is_entity_noun(match: Match, model: SemanticModel) -> bool:
     """A bare count whose words are its table's name or one of its synonyms."""
+    if not match.entry.words:  # a yes/no field read as the count of its yeses
+        return False
     ref = model.measure(match.entry.name)
     if ref.measure.agg != "count" or ref.measure.filters:
         return False
@@ -97,3 +112,95 @@ def default_time(measures: list[str], model: SemanticModel, vocab: Vocabulary) -
 def is_time(dimension: str, model: SemanticModel) -> bool:
     """Whether the dimension name means a date (in any table that has it)."""
     return any(c.dimension.is_time for c in model.dimension_candidates(dimension))
+
+
+_GENERIC_DATE_WORDS = frozenset(phrase("date time day timestamp period at up when"))
+
+
+def window_field(
+    parsed: ParsedQuestion, measures: list[str], model: SemanticModel, vocab: Vocabulary
+) -> str | None:
+    """The date a window filters: one the question names next to it ("signed up in 2024",
+    "churned in 2024": a date whose words, or those of a yes/no field beside it, stand just
+    before the window), else the date of the measure's population (a rate's denominator's:
+    conversion and churn rates in 2024 are those of the accounts that signed up in 2024)."""
+    window = parsed.window
+    if window is None:
+        return None
+    measure_words = {
+        i for m in parsed.measures if m.entry.words for i in range(m.start, m.end)
+    }  # a measure's own words ("churn rate") name what is measured, not a date
+    before = [
+        (window.span[0] - i, parsed.words.stems[i])
+        for i in range(max(0, window.span[0] - 4), window.span[0])
+        if i not in measure_words
+    ]
+    best: tuple[int, str] | None = None
+    for table in model.tables.values():
+        dims = table.dimensions.values()
+        for d in dims:
+            if not d.is_time:
+                continue
+            own = {w for text in (d.name, *d.synonyms) for w in phrase(text)}
+            # A yes/no field whose name shares a word with the date ("churned", churn_date).
+            flags = [f for f in dims if f.type == "boolean" and set(phrase(f.name)) & own]
+            own |= {w for f in flags for text in (f.name, *f.synonyms) for w in phrase(text)}
+            own -= _GENERIC_DATE_WORDS
+            for distance, stem in before:
+                if stem in own and (best is None or distance < best[0]):
+                    qualified = (
+                        d.name
+                        if len(model.dimension_candidates(d.name)) == 1
+                        else f"{table.name}.{d.name}"
+                    )
+                    best = (distance, qualified)
+    population = measures[0] if measures else None
+    if best is not None and not _outcome_date(model, population, best[1]):
+        return best[1]
+    while population is not None:
+        ref = model.measure(population)
+        if ref.measure.agg != "ratio" or not ref.measure.denominator:
+            break
+        population = ref.measure.denominator
+    dates = default_time([population], model, vocab) if population else []
+    return dates[0] if dates else None
+
+
+def _outcome_date(model: SemanticModel, measure: str | None, date: str) -> bool:
+    """Whether ``date`` is when a rate's outcome happened ("churned in 2024" for the churn
+    rate): a rate over a window counts its population's window, not its outcome's, or every
+    account counted would have had the outcome."""
+    if measure is None:
+        return False
+    ref = model.measure(measure)
+    if ref.measure.agg != "ratio" or not ref.measure.numerator:
+        return False
+    numerator = model.measure(ref.measure.numerator, home=ref.table).measure
+    date_words = set(phrase(date.split(".")[-1])) - _GENERIC_DATE_WORDS
+    return any(set(phrase(f.field)) & date_words for f in numerator.filters)
+
+
+def window_filters(
+    parsed: ParsedQuestion, measures: list[str], model: SemanticModel, vocab: Vocabulary
+) -> list[dict[str, Any]]:
+    """The window as filters on its date: inclusive days on a date, and on a timestamp from
+    the first day's midnight up to (not including) the midnight after the last."""
+    window, field = parsed.window, window_field(parsed, measures, model, vocab)
+    if window is None or field is None:
+        return []
+    timestamp = any(c.dimension.type == "timestamp" for c in model.dimension_candidates(field))
+    out: list[dict[str, Any]] = []
+    if timestamp:
+        if window.start:
+            out.append({"field": field, "op": ">=", "value": window.start.isoformat()})
+        if window.end:
+            after = (window.end + dt.timedelta(days=1)).isoformat()
+            out.append({"field": field, "op": "<", "value": after})
+        return out
+    if window.start and window.end:
+        value = [window.start.isoformat(), window.end.isoformat()]
+        return [{"field": field, "op": "between", "value": value}]
+    if window.start:
+        return [{"field": field, "op": ">=", "value": window.start.isoformat()}]
+    assert window.end is not None
+    return [{"field": field, "op": "<=", "value": window.end.isoformat()}]

@@ -4,6 +4,7 @@ spelling, ``chatter.analyst.spelling``; the cue words are in ``chatter.analyst.s
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,8 +20,9 @@ from chatter.analyst.structure_cues import (
     PROTECTED,
     RATE_WORDS,
 )
+from chatter.analyst.time_window import TimeWindow, find_window
 from chatter.analyst.vocabulary import Entry, Vocabulary
-from chatter.analyst.words import STOPWORDS, Words
+from chatter.analyst.words import STOPWORDS, Words, stem
 from chatter.errors import suggest
 
 _LIMIT = re.compile(
@@ -48,6 +50,11 @@ class ParsedQuestion:
     unknown_after_by: list[tuple[str, list[str]]] = field(default_factory=list)
     unknown_words: list[str] = field(default_factory=list)  # content words we cannot place
     repairs: list[tuple[str, str]] = field(default_factory=list)  # (typed, read as)
+    window: TimeWindow | None = None  # the time window the question names
+    text: str = ""  # the question as read (after spelling repair)
+
+    def outside_window(self, i: int) -> bool:
+        return self.window is None or not self.window.span[0] <= i < self.window.span[1]
 
     @property
     def measure_names(self) -> list[str]:
@@ -112,16 +119,21 @@ def _level_allowed(words: Words, match: Match, generic: set[str]) -> bool:
     return not any(s in generic or s in STOPWORDS for s in match.entry.words)
 
 
-def parse_question(text: str, vocab: Vocabulary) -> ParsedQuestion:
+def parse_question(text: str, vocab: Vocabulary, today: dt.date | None = None) -> ParsedQuestion:
+    """The structure of ``text``; relative time windows count back from ``today``."""
     words = Words.of(text)
     if vocab.known_words:
         repaired, fixes = repair_spelling(text, vocab.known_words)
         if fixes:
             words = Words.of(repaired)
+            text = repaired
     else:
         fixes = []
-    parsed = ParsedQuestion(words, repairs=fixes)
-    taken: set[int] = set()
+    window = find_window(words, today or dt.date.today())
+    parsed = ParsedQuestion(words, repairs=fixes, window=window, text=text)
+    # The window's words name a period, not a measure, a field, a grain or a limit.
+    taken: set[int] = set(range(*window.span)) if window else set()
+    text = " ".join(r for i, r in enumerate(words.raw) if parsed.outside_window(i))
     prefer_ratio = bool(RATE_WORDS & set(words.raw))
     everything = _matches(words, vocab.entries, taken, prefer_ratio)
     parsed.measures = [m for m in everything if m.entry.kind == "measure"]
@@ -160,10 +172,13 @@ def parse_question(text: str, vocab: Vocabulary) -> ParsedQuestion:
             parsed.levels.append((match, excluded))
     parsed.dimensions = dimensions
     _compared_levels(parsed)
+    known_stems = {stem(w) for w in vocab.known_words}
     parsed.unknown_words = [
         r
-        for r in words.raw
-        if r not in vocab.known_words
+        for i, r in enumerate(words.raw)
+        if parsed.outside_window(i)
+        and r not in vocab.known_words
+        and words.stems[i] not in known_stems
         and r not in STOPWORDS
         and r not in PROTECTED
         and not r.isdigit()
@@ -211,7 +226,7 @@ def _grain(parsed: ParsedQuestion, text: str) -> None:
     lowered = text.lower()
     for i, raw in enumerate(parsed.words.raw):
         grain = GRAINS.get(raw) or GRAINS.get(raw.rstrip("s"))
-        if grain is None:
+        if grain is None or not parsed.outside_window(i):
             continue
         before = parsed.words.raw[i - 1] if i else ""
         if raw in (

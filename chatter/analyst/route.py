@@ -13,6 +13,7 @@ is built by ``chatter.analyst.interpret``.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,11 +40,12 @@ class Router:
     templates: dict[str, Any]
     llm: Any = None
 
-    def route(self, question: str) -> RouteDecision:
+    def route(self, question: str, today: dt.date | None = None) -> RouteDecision:
+        """The route of ``question``; relative time windows count back from ``today``."""
         text = question.strip()
         if not text or not Words.of(text).raw:
             return self.ask_back("That message has no words I can read.")
-        parsed = parse_question(text, self.vocab)
+        parsed = parse_question(text, self.vocab, today)
         decision = self._decide(text, parsed)
         if parsed.repairs:  # say how a misspelt word was read: the user can correct us
             read = ", ".join(f"{typed!r} as {fixed!r}" for typed, fixed in parsed.repairs)

@@ -4,6 +4,7 @@ and the words of the parser's own that spelling repair must leave alone."""
 
 from __future__ import annotations
 
+from chatter.analyst.time_window import WINDOW_WORDS
 from chatter.analyst.words import phrase
 
 GROUP_CUES = frozenset(
@@ -54,6 +55,7 @@ PROTECTED = frozenset(
         *DESCENDING,
         *ASCENDING,
         *RATE_WORDS,
+        *WINDOW_WORDS,
         "first",
         "last",
         "since",

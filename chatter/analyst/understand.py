@@ -57,5 +57,5 @@ def understand(
         count=False,
     )
     router = router_for(services, services.warehouse(ctx))
-    decision = interpret(router, text, previous)
+    decision = interpret(router, text, previous, services.today())
     return apply_rules(decision, ctx, text, configured_rules(services))

@@ -1,0 +1,81 @@
+"""Which kind of number a question asks for, and the measure of that kind: "how many" a count,
+"what share / percent / rate / how likely" a rate, "average / per account" an average, and
+"which converts best" the rate its words rank by (docs/questions.md).
+
+The model says which measures are which: a ratio's numerator is the count of its outcome
+(``conversion_rate = converted_users / users``), so a rate asked of a count is the ratio whose
+numerator it is; an average of a sum is the ratio whose numerator it is (ARPU of MRR), else the
+table's mean of the same column.
+"""
+
+from __future__ import annotations
+
+import re
+
+from chatter.semantic.model import SemanticModel
+
+_RATE = re.compile(
+    r"\b(share|rate|rates|percent|percentage|percentages|proportion|fraction|ratio|"
+    r"how likely|likelihood|chance|odds|what portion|pct)\b|%"
+)
+_COUNT = re.compile(r"\b(how many|number of|count of|count|total number|volume of)\b")
+_AVERAGE = re.compile(r"\b(average|avg|mean|typical)\b|\bper (account|user|customer|subscriber)\b")
+# Quality rankings compare outcomes, not volumes: "converts best" ranks the conversion rate.
+_QUALITY = re.compile(r"\b(best|worst|better|worse|well|poorly)\b")
+
+
+def intent(text: str) -> str | None:
+    """``rate``, ``average``, ``count`` or ``quality`` (a ranking by how well), or None."""
+    lowered = text.lower()
+    if _RATE.search(lowered):
+        return "rate"
+    if _AVERAGE.search(lowered):
+        return "average"
+    if _COUNT.search(lowered):
+        return "count"
+    if _QUALITY.search(lowered):
+        return "quality"
+    return None
+
+
+def rate_of(model: SemanticModel, measure: str) -> str | None:
+    """The ratio measure whose numerator is ``measure`` (the rate of that outcome)."""
+    ref = model.measure(measure)
+    for m in model.tables[ref.table].measures.values():
+        if m.agg == "ratio" and m.numerator and m.numerator.split(".")[-1] == measure:
+            denominator = model.measure(m.denominator or "", home=ref.table).measure
+            if denominator.agg in ("count", "count_distinct"):
+                return m.name
+    return None
+
+
+def average_of(model: SemanticModel, measure: str) -> str | None:
+    """The average of a summed measure: the ratio over accounts whose numerator it is (ARPU
+    of MRR), else the mean of the same column."""
+    ref = model.measure(measure)
+    if ref.measure.agg != "sum":
+        return None
+    table = model.tables[ref.table]
+    for m in table.measures.values():
+        if m.agg == "ratio" and m.numerator and m.numerator.split(".")[-1] == measure:
+            return m.name
+    for m in table.measures.values():
+        if m.agg == "avg" and m.column == ref.measure.column:
+            return m.name
+    return None
+
+
+def fit(model: SemanticModel, measures: list[str], text: str) -> list[str]:
+    """``measures`` turned into the kind of number the question asks for."""
+    kind = intent(text)
+    if any(model.measure(m).measure.agg == "ratio" for m in measures):
+        return measures  # the rate words name the rate already asked for; counts stay counts
+    if kind in ("rate", "quality"):
+        rates = [rate_of(model, m) for m in measures]
+        if any(rates):
+            return list(dict.fromkeys(r or m for r, m in zip(rates, measures, strict=True)))
+    if kind == "average":
+        averages = [average_of(model, m) for m in measures]
+        if any(averages):
+            return list(dict.fromkeys(a or m for a, m in zip(averages, measures, strict=True)))
+    return measures
