@@ -31,6 +31,7 @@ import itertools
 import math
 import os
 import re
+import shutil
 import sys
 import tempfile
 import time
@@ -90,7 +91,9 @@ def load_items(name: str) -> list[Item]:
         if "question" not in entry or "category" not in entry:
             raise SystemExit(f"{name}.yaml entry {i}: needs 'question' and 'category'")
         if bool(entry.get("gold_sql")) == (entry.get("expect") == "clarify"):
-            raise SystemExit(f"{name}.yaml entry {i}: needs exactly one of gold_sql, expect: clarify")
+            raise SystemExit(
+                f"{name}.yaml entry {i}: needs exactly one of gold_sql, expect: clarify"
+            )
         items.append(
             Item(
                 question=str(entry["question"]),
@@ -170,10 +173,13 @@ def _rows_equal(gold: list[tuple], got: list[tuple], ordered: bool) -> bool:
     if len(gold) != len(got):
         return False
     if ordered:
-        return all(all(same(a, b) for a, b in zip(g, h)) for g, h in zip(gold, got))
+        return all(
+            all(same(a, b) for a, b in zip(g, h, strict=True))
+            for g, h in zip(gold, got, strict=True)
+        )
     sg = sorted(gold, key=lambda r: tuple(_key(v) for v in r))
     sh = sorted(got, key=lambda r: tuple(_key(v) for v in r))
-    if all(all(same(a, b) for a, b in zip(g, h)) for g, h in zip(sg, sh)):
+    if all(all(same(a, b) for a, b in zip(g, h, strict=True)) for g, h in zip(sg, sh, strict=True)):
         return True
     if len(gold) > 3000:
         return False
@@ -181,7 +187,7 @@ def _rows_equal(gold: list[tuple], got: list[tuple], ordered: bool) -> bool:
     unused = list(range(len(got)))
     for g in gold:
         for pos, j in enumerate(unused):
-            if all(same(a, b) for a, b in zip(g, got[j])):
+            if all(same(a, b) for a, b in zip(g, got[j], strict=True)):
                 del unused[pos]
                 break
         else:
@@ -190,7 +196,10 @@ def _rows_equal(gold: list[tuple], got: list[tuple], ordered: bool) -> bool:
 
 
 def match_table(
-    gold_cols: list[str], gold_rows: list[tuple], ans_cols: list[str], ans_rows: list[dict],
+    gold_cols: list[str],
+    gold_rows: list[tuple],
+    ans_cols: list[str],
+    ans_rows: list[dict],
     ordered: bool,
 ) -> tuple[bool, str]:
     """Whether the answer table holds the gold table; with a short reason when it does not."""
@@ -209,7 +218,8 @@ def match_table(
     for gi in range(k):
         gvals = [(r[gi],) for r in gold]
         cands = [
-            ai for ai in range(len(ans_cols))
+            ai
+            for ai in range(len(ans_cols))
             if _rows_equal(gvals, [(r[ai],) for r in answer], ordered)
         ]
         if not cands:
@@ -313,8 +323,13 @@ def score_one(
     except Exception as exc:
         return Outcome(item, False, f"exception: {_describe(exc)}", gold_cols, gold_rows)
     out = Outcome(
-        item, False, "", gold_cols, gold_rows,
-        workflow=doc.get("workflow"), interpretation=doc.get("interpretation"),
+        item,
+        False,
+        "",
+        gold_cols,
+        gold_rows,
+        workflow=doc.get("workflow"),
+        interpretation=doc.get("interpretation"),
         text=str(doc.get("text") or ""),
     )
     table = answer_table(doc)
@@ -342,7 +357,9 @@ def _fmt_rows(cols: list[str], rows: list, limit: int = 5) -> str:
         if isinstance(row, dict):
             lines.append("      " + ", ".join(f"{c}={row.get(c)!r}" for c in cols))
         else:
-            lines.append("      " + ", ".join(f"{c}={v!r}" for c, v in zip(cols, row)))
+            lines.append(
+                "      " + ", ".join(f"{c}={v!r}" for c, v in zip(cols, row, strict=False))
+            )
     if len(rows) > limit:
         lines.append(f"      ... ({len(rows)} rows)")
     if not rows:
@@ -382,7 +399,8 @@ def main(argv: list[str] | None = None) -> int:
 
     # the environment chatter reads, fixed before it is imported
     os.environ["CHATTER_TODAY"] = TODAY
-    os.environ["CHATTER_HOME"] = tempfile.mkdtemp(prefix="chatter-bench-answers-home-")
+    home = tempfile.mkdtemp(prefix="chatter-bench-answers-home-")
+    os.environ["CHATTER_HOME"] = home
     os.environ.pop("CHATTER_DATABASE", None)
     import chatter
     import chatter.settings
@@ -392,16 +410,21 @@ def main(argv: list[str] | None = None) -> int:
 
     golds = gold_results(db, items)
     started = time.perf_counter()
-    outcomes = [score_one(chatter, db, item, gold) for item, gold in zip(items, golds)]
+    outcomes = [score_one(chatter, db, item, gold) for item, gold in zip(items, golds, strict=True)]
     seconds = time.perf_counter() - started
+    shutil.rmtree(home, ignore_errors=True)
 
     by_cat: dict[str, list[Outcome]] = defaultdict(list)
     for o in outcomes:
         by_cat[o.item.category].append(o)
     correct = sum(o.correct for o in outcomes)
-    print(f"answer accuracy on {args.set} ({len(items)} questions, seed {args.seed}, "
-          f"today {TODAY}, LLM {llm}, {seconds:.1f} s)")
-    print(f"  overall              {correct:>3}/{len(outcomes):<3} = {correct / max(len(outcomes), 1):.1%}")
+    print(
+        f"answer accuracy on {args.set} ({len(items)} questions, seed {args.seed}, "
+        f"today {TODAY}, LLM {llm}, {seconds:.1f} s)"
+    )
+    print(
+        f"  overall              {correct:>3}/{len(outcomes):<3} = {correct / max(len(outcomes), 1):.1%}"
+    )
     for cat in sorted(by_cat):
         group = by_cat[cat]
         ok = sum(o.correct for o in group)
@@ -415,8 +438,10 @@ def main(argv: list[str] | None = None) -> int:
         asked = sum(o.reason == "asked back" for o in answerable)
         errors = sum(o.reason.startswith("exception") for o in answerable)
         gold_bad = sum(o.reason.startswith("GOLD SQL FAILED") for o in outcomes)
-        print(f"  asked back when an answer was expected: {asked}/{len(answerable)}; "
-              f"exceptions: {errors}" + (f"; BROKEN GOLD SQL: {gold_bad}" if gold_bad else ""))
+        print(
+            f"  asked back when an answer was expected: {asked}/{len(answerable)}; "
+            f"exceptions: {errors}" + (f"; BROKEN GOLD SQL: {gold_bad}" if gold_bad else "")
+        )
 
     if args.show_misses:
         for o in outcomes:

@@ -205,7 +205,9 @@ def _generate(rng: np.random.Generator, n: int) -> tuple[pd.DataFrame, pd.DataFr
         np.isin(plan, [PLAN_ORDER.index(p) for p in NEGOTIATED]), rng.uniform(0.85, 1.15, n), 1.0
     )
     first_month = _month_index(conv_day)
-    end_month = np.where(churned, _month_index(churn_day), _month_index(np.array([DATA_END_EXCL]))[0])
+    end_month = np.where(
+        churned, _month_index(churn_day), _month_index(np.array([DATA_END_EXCL]))[0]
+    )
     n_months = np.where(converted, np.maximum(end_month - first_month, 0), 0)
     can_upgrade = (n_months >= 2) & (plan < len(PLANS) - 1)
     upgrades = can_upgrade & (rng.random(n) < UPGRADE_SHARE)
@@ -221,7 +223,9 @@ def _generate(rng: np.random.Generator, n: int) -> tuple[pd.DataFrame, pd.DataFr
     rev_plan = plan[rows] + moved.astype(np.int64)
     rev_factor = np.where(
         moved,
-        np.where(np.isin(rev_plan, [PLAN_ORDER.index(p) for p in NEGOTIATED]), upgrade_factor[rows], 1.0),
+        np.where(
+            np.isin(rev_plan, [PLAN_ORDER.index(p) for p in NEGOTIATED]), upgrade_factor[rows], 1.0
+        ),
         price_factor[rows],
     )
     rev_mrr = np.round(prices[rev_plan] * rev_factor, 2)

@@ -45,6 +45,11 @@ def unreadable(message: str, model: SemanticModel, templates: Mapping[str, Any])
     )
 
 
+def unknown_value(message: str) -> str:
+    """The question for a value the data does not have: what is not there, what is."""
+    return f"{message} Which one did you mean? (Or rephrase the question.)"
+
+
 def clarification(question: str, choices: list[str], guess: Route) -> Answer:
     """The question back as an answer: nothing ran; ``guess`` is the route it was unsure of."""
     return Answer(

@@ -41,6 +41,7 @@ QUERY_CUES = frozenset(
     ]
 )
 _HOW_MANY = re.compile(r"\bhow (many|much)\b", re.IGNORECASE)
+_HOW_LIKELY = re.compile(r"\bhow likely\b", re.IGNORECASE)
 _IS_THERE = re.compile(r"\bis there (any|a|an)\b", re.IGNORECASE)
 _YES_NO = re.compile(r"^\s*(do|does|did|is|are|was|were|can|could|has|have)\b", re.IGNORECASE)
 _COMPARATIVE = re.compile(
@@ -54,6 +55,8 @@ _STRATEGY = re.compile(r"\b(how|what) (can|could|should|do) (we|i)\b", re.IGNORE
 def analysis_cues(text: str, parsed: ParsedQuestion) -> int:
     """How strongly the question asks for an explanation or a test rather than a number."""
     cues = sum(s in ANALYSIS_CUES for s in parsed.words.stems)
+    if _HOW_LIKELY.search(text):
+        cues -= 1  # "how likely are trials to convert": a rate to look up, not a test
     if _YES_NO.match(text) and _COMPARATIVE.search(text):
         cues += 2  # "do X churn less?": a difference to test, not a number to look up
     if _STRATEGY.search(text):

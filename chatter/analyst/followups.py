@@ -11,6 +11,7 @@ from chatter.analyst import refine
 from chatter.analyst.cues import analysis_cues
 from chatter.analyst.decision import RouteDecision
 from chatter.analyst.interpret import default_time, is_time, measures_asked, window_filters
+from chatter.analyst.level_mentions import unmatched_levels
 from chatter.analyst.parse import ParsedQuestion, parse_question
 from chatter.analyst.route import Router
 from chatter.analyst.structure_cues import GRAINS
@@ -116,6 +117,11 @@ def interpret(
     if fresh is not None:
         return router.route(fresh, today) if fresh.strip() else router.route("", today)
     parsed = parse_question(text, router.vocab, today)
+    unknown = unmatched_levels(
+        parsed, text, router.vocab, explicit_only=analysis_cues(text, parsed) > 0
+    )
+    if unknown:  # "only zzzz": never the previous answer unchanged, never all levels
+        return router.ask_about_value(unknown[0], parsed)
     if previous is not None and is_follow_up(text, parsed, previous):
         query = apply_follow_up(router, text, previous, today)
         try:

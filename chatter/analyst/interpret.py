@@ -114,7 +114,9 @@ def is_time(dimension: str, model: SemanticModel) -> bool:
     return any(c.dimension.is_time for c in model.dimension_candidates(dimension))
 
 
-_GENERIC_DATE_WORDS = frozenset(phrase("date time day timestamp period at up when"))
+_GENERIC_DATE_WORDS = frozenset(
+    phrase("date time day timestamp period at up when month week quarter year")
+)
 
 
 def window_field(
@@ -136,7 +138,11 @@ def window_field(
         if i not in measure_words
     ]
     best: tuple[int, str] | None = None
+    home = model.measure(measures[0]).table if measures else None
     for table in model.tables.values():
+        path = model.join_path(home, table.name) if home and table.name != home else []
+        if path is None or any(edge.fans_out for edge in path):
+            continue  # a date the measure's rows reach only one to many
         dims = table.dimensions.values()
         for d in dims:
             if not d.is_time:

@@ -107,11 +107,11 @@ def _matches(
 def _level_allowed(words: Words, match: Match, generic: set[str]) -> bool:
     """A level counts when a cue introduces it ("for fintech", "only enterprise"), or when its
     word means nothing else to us; short codes ("US") must be written in capitals."""
-    value = match.entry.value or ""
+    said = " ".join(match.entry.raw)  # the level, or the alias matched ("USA" for "US")
     original = words.original[match.start] if match.start < len(words.original) else ""
-    if len(value) <= 3 and not (original.isupper() and original.lower() == value.lower()):
+    if len(said) <= 3 and not (original.isupper() and original.lower() == said.lower()):
         return False
-    if len(value) <= 3:
+    if len(said) <= 3:
         return True  # a code written in capitals, as the data has it
     before = words.stems[match.start - 1] if match.start > 0 else ""
     if before in FILTER_CUES or before in EXCLUDE_CUES:
@@ -138,8 +138,14 @@ def parse_question(text: str, vocab: Vocabulary, today: dt.date | None = None) -
     everything = _matches(words, vocab.entries, taken, prefer_ratio)
     parsed.measures = [m for m in everything if m.entry.kind == "measure"]
     named = [m for m in everything if m.entry.kind != "measure" and not _grain_word(words, m)]
-    generic = {s for counter in vocab.template_words.values() for s in counter}
-    generic |= {w for e in vocab.entries if e.kind != "level" for w in e.words}
+    # "by signup month": a grain word just after a date names that date's grain.
+    for m in list(named):
+        word = words.raw[m.start] if m.end - m.start == 1 else ""
+        after_date = any(d.end == m.start and d.entry.name in vocab.dates for d in named)
+        if word in GRAINS and after_date:
+            named.remove(m)
+            parsed.grain = GRAINS[word]
+    generic = vocab.generic_words
     dimensions = [m for m in named if m.entry.kind == "dimension"]
     # "how many of them converted": a yes/no dimension not grouped by is the count of yeses.
     for match in list(dimensions):
@@ -223,6 +229,8 @@ def _same_dimension(a: str, b: str) -> bool:
 
 
 def _grain(parsed: ParsedQuestion, text: str) -> None:
+    if parsed.grain is not None:
+        return
     lowered = text.lower()
     for i, raw in enumerate(parsed.words.raw):
         grain = GRAINS.get(raw) or GRAINS.get(raw.rstrip("s"))

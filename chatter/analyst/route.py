@@ -21,6 +21,7 @@ from chatter.analyst import clarification as clarify
 from chatter.analyst.cues import analysis_cues, query_cues
 from chatter.analyst.decision import RouteDecision
 from chatter.analyst.interpret import build_query, is_entity_noun, is_time
+from chatter.analyst.level_mentions import UnknownLevel, unmatched_levels
 from chatter.analyst.parse import ParsedQuestion, parse_question
 from chatter.analyst.vocabulary import Vocabulary
 from chatter.analyst.words import STOPWORDS, Words
@@ -62,6 +63,11 @@ class Router:
         return decision
 
     def _decide(self, text: str, parsed: ParsedQuestion) -> RouteDecision:
+        unknown = unmatched_levels(
+            parsed, text, self.vocab, explicit_only=analysis_cues(text, parsed) > 0
+        )
+        if unknown:  # answering without the value asked for would answer another question
+            return self.ask_about_value(unknown[0], parsed)
         scores = self._template_scores(parsed)
         concepts = self._concepts(parsed)
         cues = analysis_cues(text, parsed)
@@ -224,6 +230,16 @@ class Router:
         )
 
     # ---- asking back -----------------------------------------------------------------------
+
+    def ask_about_value(self, unknown: UnknownLevel, parsed: ParsedQuestion) -> RouteDecision:
+        """A decision to ask which value was meant, naming the values there are."""
+        message = unknown.question()
+        return RouteDecision(
+            Route(workflow="clarify", confidence=0.3, reason=message),
+            clarification=clarify.unknown_value(message),
+            options=list(unknown.choices),
+            parsed=parsed,
+        )
 
     def ask_back(
         self,

@@ -5,7 +5,7 @@ and the words of the parser's own that spelling repair must leave alone."""
 from __future__ import annotations
 
 from chatter.analyst.time_window import WINDOW_WORDS
-from chatter.analyst.words import phrase
+from chatter.analyst.words import phrase, tokens
 
 GROUP_CUES = frozenset(
     phrase("by per across each every which what split broken grouped among between vs versus")
@@ -48,9 +48,22 @@ ASCENDING = frozenset(
 RATE_WORDS = frozenset(
     ["share", "rate", "rates", "percent", "percentage", "ratio", "proportion", "fraction"]
 )
+# Words that shape a question without naming what it is about: never "unused".
+FUNCTION_WORDS = frozenset(
+    tokens(
+        "have has had having want wants need needs know look looking like get got make made ever "
+        "overall total totals number numbers count counts amount breakdown split rank ranking "
+        "ranked compare compared comparison figure figures stats data value values please "
+        "currently now right still average avg mean typical better worse best worst well poorly "
+        "likely likelihood chance odds how percent percentage fraction portion group grouped "
+        "broken broke excluding exclude except without besides other only each every among "
+        "within across between split view report give show tell list"
+    )
+)
 # Words of the router's own that must never be "repaired" into vocabulary words.
 PROTECTED = frozenset(
     {
+        *FUNCTION_WORDS,
         *GRAINS,
         *DESCENDING,
         *ASCENDING,

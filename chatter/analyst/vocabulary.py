@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from chatter.analyst.level_aliases import aliases
 from chatter.analyst.words import STOPWORDS, phrase, tokens
 from chatter.semantic.model import SemanticModel
 from chatter.semantic.warehouse import Warehouse
@@ -42,6 +43,9 @@ class Vocabulary:
     # A yes/no dimension and the count of rows where it is true ("how many converted").
     flag_measures: dict[str, str] = field(default_factory=dict)
     time_dimensions: dict[str, str] = field(default_factory=dict)  # table -> its first date dim
+    levels: dict[str, list[str]] = field(default_factory=dict)  # dimension -> its data's values
+    generic_words: set[str] = field(default_factory=set)  # stems that mean more than a level
+    dates: set[str] = field(default_factory=set)  # the date and timestamp dimensions
 
     def of_kind(self, kind: str) -> list[Entry]:
         return [e for e in self.entries if e.kind == kind]
@@ -74,12 +78,17 @@ def build_vocabulary(
                 )
             if d.is_time and table.name not in vocab.time_dimensions:
                 vocab.time_dimensions[table.name] = d.name
+            if d.is_time:
+                vocab.dates.add(qualified)
     for dimension, values in (levels or {}).items():
-        for value in values:
-            words = phrase(value)
+        vocab.levels[dimension] = list(values)
+        named = [(value, value) for value in values]
+        named += list(aliases(values).items())  # "Germany" for the level "DE"
+        for text, value in named:
+            words = phrase(text)
             if words:  # short codes and common words are vetted where they are matched
                 vocab.entries.append(
-                    Entry(words, tuple(tokens(value)), "level", dimension, value=value)
+                    Entry(words, tuple(tokens(text)), "level", dimension, value=value)
                 )
     model_words = {w for e in vocab.entries if e.kind != "level" for w in e.words}
     # Words of a template's name that other names share ("deep dive") tell nothing apart.
@@ -94,6 +103,10 @@ def build_vocabulary(
         vocab.template_concepts[name] = concepts
         vocab.template_words[name] = _template_words(template, distinct, concepts)
     _discount_shared(vocab.template_words)
+    # Words that mean something besides a level: a level spelled like one ("growth") needs a
+    # cue to be read as the level. Taken before the levels of the templates' splits join the
+    # templates' words.
+    vocab.generic_words = {w for c in vocab.template_words.values() for w in c} | model_words
     for name, template in templates.items():
         _step_words(model, template, levels or {}, vocab.template_words[name])
     vocab.known_words = {w for e in vocab.entries for w in e.raw} | {

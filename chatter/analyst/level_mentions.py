@@ -1,0 +1,111 @@
+"""Mentions of a level the data does not have: ``plan_type = 'nope'``, "the pro plan" (when no
+plan is called pro), "only zzzz". Such a question is asked back, naming the valid levels; the
+mention is never dropped (the answer would be about every plan instead of the one asked for)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from chatter.analyst.parse import ParsedQuestion
+from chatter.analyst.vocabulary import Vocabulary
+from chatter.analyst.words import phrase
+from chatter.errors import suggest
+
+# "plan_type = 'nope'", "plan is nope", "industry equals 'x'", "channel != x".
+_COMPARISON = re.compile(
+    r"\b([a-z][a-z_ ]{1,40}?)\s*(?:==|=|!=|<>|\bis not\b|\bis\b|\bequals\b)\s*"
+    r"(?:'([^']{1,80})'|\"([^\"]{1,80})\"|([a-z0-9][\w-]{0,40}))",
+    re.IGNORECASE,
+)
+# Cues after which a word can only be a level.
+_STRONG_CUES = frozenset(["only", "excluding", "except", "without", "exclude"])
+_WEAK_CUES = frozenset(["for", "in", "from", "among", "within", "at"])
+# Words before "<name> plan" that make the name a level's: "the pro plan", "on our pro plan".
+_DETERMINERS = frozenset(["the", "our", "a", "an", "their", "my", "for", "on", "in", "only"])
+
+
+@dataclass(frozen=True)
+class UnknownLevel:
+    said: str
+    dimension: str | None  # the field it was said of, when the question names one
+    choices: tuple[str, ...]  # that field's levels, or the closest levels of any field
+    known: str = ""  # every field's values, when neither names what was meant
+
+    def question(self) -> str:
+        """What to ask back: what is not there, and what is."""
+        listed = ", ".join(self.choices[:20]) + (" ..." if len(self.choices) > 20 else "")
+        if self.dimension is not None:
+            name = self.dimension.split(".")[-1]
+            return f"No {name} is called {self.said!r} in the data. Its values: {listed}."
+        if self.choices:
+            return f"Nothing in the data is called {self.said!r}. Did you mean {listed}?"
+        return f"Nothing in the data is called {self.said!r}. Its values are {self.known}."
+
+
+def _is_level(vocab: Vocabulary, dimension: str, said: str) -> bool:
+    wanted = phrase(said)
+    return any(
+        e.kind == "level" and e.name == dimension and tuple(e.words) == wanted
+        for e in vocab.entries
+    )
+
+
+def _dimension_named(vocab: Vocabulary, text: str) -> str | None:
+    """The categorical dimension ``text`` names (by name or synonym), if one does."""
+    wanted = phrase(text)
+    for e in vocab.entries:
+        if e.kind == "dimension" and tuple(e.words) == wanted and e.name in vocab.levels:
+            return e.name
+    return None
+
+
+def _known(vocab: Vocabulary) -> str:
+    """Each categorical field with a few of its values, for a mention that names no field."""
+    parts = []
+    for dimension, values in sorted(vocab.levels.items()):
+        shown = ", ".join(values[:6]) + (", ..." if len(values) > 6 else "")
+        parts.append(f"{dimension.split('.')[-1]}: {shown}")
+    return "; ".join(parts)
+
+
+def _closest(vocab: Vocabulary, said: str) -> tuple[str, ...]:
+    every = sorted({v for values in vocab.levels.values() for v in values})
+    return tuple(suggest(said, every))
+
+
+def unmatched_levels(
+    parsed: ParsedQuestion, asked: str, vocab: Vocabulary, *, explicit_only: bool = False
+) -> list[UnknownLevel]:
+    """Every mention of a level that matches none of the data's (``asked``: the question as
+    the user wrote it, quotes and operators included). ``explicit_only``: only comparisons
+    (``plan_type = 'nope'``), for questions that ask for reasons, whose other words ("is it
+    just noise?") are not values."""
+    found: list[UnknownLevel] = []
+    for m in _COMPARISON.finditer(asked):
+        field, said = m.group(1).strip(), next(g for g in m.group(2, 3, 4) if g is not None)
+        dimension = _dimension_named(vocab, field.split()[-1]) or _dimension_named(vocab, field)
+        if dimension is not None and not _is_level(vocab, dimension, said):
+            found.append(UnknownLevel(said, dimension, tuple(vocab.levels[dimension])))
+    if explicit_only:
+        return found
+    unknown = set(parsed.unknown_words)
+    raw, original = parsed.words.raw, parsed.words.original
+    for i, word in enumerate(raw):
+        if word not in unknown or any(f.said.lower() == word for f in found):
+            continue
+        # "the pro plan": an unknown word just before a categorical field's name.
+        after = " ".join(raw[i + 1 : i + 3])
+        dimension = _dimension_named(vocab, raw[i + 1] if i + 1 < len(raw) else "") or (
+            _dimension_named(vocab, after) if i + 2 < len(raw) else None
+        )
+        before = raw[i - 1] if i > 0 else ""
+        comparative = word.endswith(("er", "est")) and len(word) > 4  # "cheaper plans"
+        if dimension is not None and before in _DETERMINERS and not comparative:
+            found.append(UnknownLevel(word, dimension, tuple(vocab.levels[dimension])))
+            continue
+        written = original[i] if i < len(original) else word
+        proper = written[:1].isupper() or f"'{word}'" in asked.lower()
+        if before in _STRONG_CUES or (before in _WEAK_CUES and proper):
+            found.append(UnknownLevel(written, None, _closest(vocab, word), _known(vocab)))
+    return found
