@@ -12,6 +12,7 @@ from typing import Any
 
 from chatter.analyst import measure_intent
 from chatter.analyst.parse import Match, ParsedQuestion
+from chatter.analyst.time_window import TimeWindow
 from chatter.analyst.vocabulary import Vocabulary
 from chatter.analyst.words import phrase
 from chatter.semantic.model import SemanticModel
@@ -21,14 +22,19 @@ from chatter.semantic.query import SemanticQuery
 def build_query(parsed: ParsedQuestion, model: SemanticModel, vocab: Vocabulary) -> SemanticQuery:
     """The one semantic query the question asks for (not yet resolved against the model)."""
     measures = measures_asked(parsed, model)
-    filtered = {f["field"] for f in parsed.filters()}
-    dims = [d for d in parsed.dimension_names if d not in filtered]
+    filters = [
+        {**f, "field": own_table(f["field"], measures, model)} for f in parsed.filters()
+    ]
+    filtered = {f["field"] for f in filters}
+    dims = [own_table(d, measures, model) for d in parsed.dimension_names]
+    dims = [d for d in dims if d not in filtered]
     times = [d for d in dims if is_time(d, model)]
     if parsed.grain or times:
         grain = parsed.grain or "month"  # a date split by day is rarely what is meant
         dims = [d for d in dims if not is_time(d, model)]
         targets = times or default_time(measures, model, vocab)
         dims += [f"{d}__{grain}" for d in targets]
+    dims += spread_over_periods(parsed, measures, dims, model)
     order = []
     if parsed.descending is not None and measures:
         order = [{"field": measures[0], "descending": parsed.descending}]
@@ -36,11 +42,50 @@ def build_query(parsed: ParsedQuestion, model: SemanticModel, vocab: Vocabulary)
         {
             "measures": measures,
             "dimensions": dims,
-            "filters": [*parsed.filters(), *window_filters(parsed, measures, model, vocab)],
+            "filters": [*filters, *window_filters(parsed, measures, model, vocab)],
             "order_by": order,
             "limit": parsed.limit,
         }
     )
+
+
+def own_table(name: str, measures: list[str], model: SemanticModel) -> str:
+    """A field the measure's own table has by the same name, over another table's: "MRR by
+    plan" is by the plan billed (revenue's), "signups by plan" by the plan at signup."""
+    table, _, short = name.rpartition(".")
+    if not table or not measures:
+        return name
+    home = model.measure(measures[0]).table
+    return short if home != table and short in model.tables[home].dimensions else name
+
+
+def spread_over_periods(
+    parsed: ParsedQuestion, measures: list[str], dims: list[str], model: SemanticModel
+) -> list[str]:
+    """A measure that does not add up over its date, asked over a window of several periods
+    with no split by time ("MRR between March and May"), is shown period by period."""
+    window = parsed.window
+    if window is None or any(is_time(d.split("__")[0], model) for d in dims):
+        return []
+    for name in measures:
+        na = model.measure(name).measure.non_additive
+        if na is None:
+            continue
+        if window.start is None or window.end is None or _periods(window, na.grain) > 1:
+            return [f"{na.dimension}__{na.grain}"]
+    return []
+
+
+def _periods(window: TimeWindow, grain: str) -> int:
+    """How many periods of ``grain`` a closed window touches."""
+    assert window.start is not None and window.end is not None
+    if grain == "day":
+        return (window.end - window.start).days + 1
+    if grain == "week":
+        return (window.end - window.start).days // 7 + 1
+    months = (window.end.year - window.start.year) * 12 + window.end.month - window.start.month
+    size = {"month": 1, "quarter": 3, "year": 12}[grain]
+    return months // size + 1
 
 
 def measures_asked(parsed: ParsedQuestion, model: SemanticModel) -> list[str]:
@@ -48,9 +93,16 @@ def measures_asked(parsed: ParsedQuestion, model: SemanticModel) -> list[str]:
     "signups") only qualifies another measure ("revenue of enterprise accounts", "conversion
     per signup cohort") unless the question counts ("how many customers")."""
     chosen: list[Match] = list(parsed.measures)
+    both = measure_intent.ratio_asked(model, [m.entry.name for m in chosen], parsed.text)
+    if both is not None:  # "events per active user": the ratio of the two
+        return [both]
     nouns = [m for m in chosen if is_entity_noun(m, model)]
+    counting = {i for i, r in enumerate(parsed.words.raw) if r in ("many", "number")}
+    if len(nouns) > 1 and len(nouns) == len(chosen) and counting:
+        # "how many events did accounts generate": the noun counted, not its subject.
+        counted_nouns = [m for m in nouns if any(0 < m.start - i <= 2 for i in counting)]
+        chosen = nouns = counted_nouns or nouns
     if len(nouns) < len(chosen):
-        counting = {i for i, r in enumerate(parsed.words.raw) if r in ("many", "number")}
         listed = {i for i, r in enumerate(parsed.words.raw) if r in ("and", "plus")}
         chosen = [
             m

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from chatter.analyst.parse import ParsedQuestion
 from chatter.analyst.vocabulary import Vocabulary
-from chatter.analyst.words import phrase
+from chatter.analyst.words import STOPWORDS, phrase
 from chatter.errors import suggest
 
 # "plan_type = 'nope'", "plan is nope", "industry equals 'x'", "channel != x".
@@ -60,6 +60,16 @@ def _dimension_named(vocab: Vocabulary, text: str) -> str | None:
     return None
 
 
+def _names_rows(vocab: Vocabulary, word: str) -> bool:
+    """Whether ``word`` names the rows counted ("signups", "accounts") or a field."""
+    stem = phrase(word)
+    return any(
+        tuple(e.words) == stem and (e.kind == "dimension" or e.name in vocab.row_counts)
+        for e in vocab.entries
+        if e.kind in ("measure", "dimension")
+    )
+
+
 def _known(vocab: Vocabulary) -> str:
     """Each categorical field with a few of its values, for a mention that names no field."""
     parts = []
@@ -106,6 +116,9 @@ def unmatched_levels(
             continue
         written = original[i] if i < len(original) else word
         proper = written[:1].isupper() or f"'{word}'" in asked.lower()
-        if before in _STRONG_CUES or (before in _WEAK_CUES and proper):
+        # "churn rate for fintech", "conversion for referral signups": where a value goes.
+        rest = [w for w in raw[i + 1 :] if w not in STOPWORDS]
+        placed = not rest or _names_rows(vocab, rest[0])
+        if before in _STRONG_CUES or (before in _WEAK_CUES and (proper or placed)):
             found.append(UnknownLevel(written, None, _closest(vocab, word), _known(vocab)))
     return found

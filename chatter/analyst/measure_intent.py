@@ -19,7 +19,10 @@ _RATE = re.compile(
     r"how likely|likelihood|chance|odds|what portion|pct)\b|%"
 )
 _COUNT = re.compile(r"\b(how many|number of|count of|count|total number|volume of)\b")
-_AVERAGE = re.compile(r"\b(average|avg|mean|typical)\b|\bper (account|user|customer|subscriber)\b")
+_AVERAGE = re.compile(
+    r"\b(average|avg|mean|typical)\b"
+    r"|\bper (?:\w+ )?(account|user|customer|subscriber|signup|trial|company)s?\b"
+)
 # Quality rankings compare outcomes, not volumes: "converts best" ranks the conversion rate.
 _QUALITY = re.compile(r"\b(best|worst|better|worse|well|poorly)\b")
 
@@ -50,19 +53,41 @@ def rate_of(model: SemanticModel, measure: str) -> str | None:
 
 
 def average_of(model: SemanticModel, measure: str) -> str | None:
-    """The average of a summed measure: the ratio over accounts whose numerator it is (ARPU
-    of MRR), else the mean of the same column."""
+    """The average of a summed or counted measure per account: the ratio whose numerator it is
+    (ARPU of MRR, events per active user), else the mean of the same column."""
     ref = model.measure(measure)
-    if ref.measure.agg != "sum":
+    if ref.measure.agg not in ("sum", "count"):
         return None
     table = model.tables[ref.table]
     for m in table.measures.values():
         if m.agg == "ratio" and m.numerator and m.numerator.split(".")[-1] == measure:
+            if ref.measure.agg == "count" and m.format == "percent":
+                continue  # a share, not an average
             return m.name
     for m in table.measures.values():
         if m.agg == "avg" and m.column == ref.measure.column:
             return m.name
     return None
+
+
+def _ratio_of_both(model: SemanticModel, measures: list[str]) -> str | None:
+    """The ratio of two measures the question names together ("events per active user")."""
+    short = {m.split(".")[-1] for m in measures}
+    for table in model.tables.values():
+        for m in table.measures.values():
+            parts = {(m.numerator or "").split(".")[-1], (m.denominator or "").split(".")[-1]}
+            if m.agg == "ratio" and parts <= short:
+                return m.name
+    return None
+
+
+def ratio_asked(model: SemanticModel, measures: list[str], text: str) -> str | None:
+    """The ratio of exactly two measures the question names together as a rate or an average
+    ("events per active user", "share of users who converted"), or None."""
+    names = list(dict.fromkeys(measures))
+    if intent(text) not in ("average", "rate") or len(names) != 2:
+        return None
+    return _ratio_of_both(model, names)
 
 
 def fit(model: SemanticModel, measures: list[str], text: str) -> list[str]:

@@ -31,6 +31,9 @@ _LIMIT = re.compile(
 )
 
 
+_THE_N = re.compile(r"\b(?:the|which|what)\s+(\d{1,3})\s+[a-z]")
+
+
 @dataclass
 class Match:
     entry: Entry
@@ -108,6 +111,8 @@ def _level_allowed(words: Words, match: Match, generic: set[str]) -> bool:
     """A level counts when a cue introduces it ("for fintech", "only enterprise"), or when its
     word means nothing else to us; short codes ("US") must be written in capitals."""
     said = " ".join(match.entry.raw)  # the level, or the alias matched ("USA" for "US")
+    if len(match.entry.raw) > 1 and words.raw[match.start : match.end] == match.entry.raw:
+        return True  # "automation_run", "paid search": a phrase of its own, written out
     original = words.original[match.start] if match.start < len(words.original) else ""
     if len(said) <= 3 and not (original.isupper() and original.lower() == said.lower()):
         return False
@@ -175,6 +180,13 @@ def parse_question(text: str, vocab: Vocabulary, today: dt.date | None = None) -
             dimensions = [d for d in dimensions if d not in vouching]
             preceding = range(max(0, match.start - 2), match.start)
             excluded = any(words.stems[i] in EXCLUDE_CUES for i in preceding)
+            # "excluding podcast and newsletter": the cue reaches every level joined to it.
+            if not excluded and parsed.levels:
+                last, last_excluded = parsed.levels[-1]
+                joined = words.raw[last.end : match.start]
+                excluded = (
+                    last_excluded and bool(joined) and all(w in ("and", "or") for w in joined)
+                )
             parsed.levels.append((match, excluded))
     parsed.dimensions = dimensions
     _compared_levels(parsed)
@@ -198,10 +210,12 @@ def parse_question(text: str, vocab: Vocabulary, today: dt.date | None = None) -
 
 
 def _grain_word(words: Words, match: Match) -> bool:
-    """ "per month", "by week": a grain, not the dimension that happens to be called month."""
+    """ "per month", "by week", "which month": a grain, not the dimension that happens to be
+    called month."""
     if match.end - match.start != 1 or words.raw[match.start] not in GRAINS:
         return False
-    return match.start > 0 and words.raw[match.start - 1] in ("by", "per", "each", "every", "a")
+    before = words.raw[match.start - 1] if match.start > 0 else ""
+    return before in ("by", "per", "each", "every", "a", "which", "what")
 
 
 def _placed(words: Words, raw: str, matches: list[Match]) -> bool:
@@ -245,7 +259,7 @@ def _grain(parsed: ParsedQuestion, text: str) -> None:
             "yearly",
             "annual",
             "annually",
-        ) or before in ("by", "per", "each", "every", "a", "over"):
+        ) or before in ("by", "per", "each", "every", "a", "over", "which", "what"):
             parsed.grain = grain
             return
     if any(cue in lowered for cue in OVER_TIME):
@@ -254,6 +268,10 @@ def _grain(parsed: ParsedQuestion, text: str) -> None:
 
 def _order_and_limit(parsed: ParsedQuestion, text: str) -> None:
     match = _LIMIT.search(text.lower())
+    ranked = any(w in DESCENDING or w in ASCENDING for w in parsed.words.raw)
+    counted = _THE_N.search(text.lower()) if ranked and not match else None
+    if counted:  # "the 3 industries with the lowest churn rate"
+        parsed.limit = int(counted.group(1))
     if match:
         word = match.group(1) or match.group(4)
         number = int(match.group(2) or match.group(3))

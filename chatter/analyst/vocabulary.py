@@ -46,6 +46,7 @@ class Vocabulary:
     levels: dict[str, list[str]] = field(default_factory=dict)  # dimension -> its data's values
     generic_words: set[str] = field(default_factory=set)  # stems that mean more than a level
     dates: set[str] = field(default_factory=set)  # the date and timestamp dimensions
+    row_counts: set[str] = field(default_factory=set)  # counts of a table's rows ("users")
 
     def of_kind(self, kind: str) -> list[Entry]:
         return [e for e in self.entries if e.kind == kind]
@@ -68,6 +69,8 @@ def build_vocabulary(
         for m in table.measures.values():
             if m.agg == "count" and len(m.filters) == 1 and m.filters[0].value is True:
                 vocab.flag_measures.setdefault(m.filters[0].field, m.name)
+            if m.agg == "count" and not m.filters:
+                vocab.row_counts.add(m.name)
         for d in table.dimensions.values():
             qualified = (
                 d.name if len(model.dimension_candidates(d.name)) == 1 else f"{table.name}.{d.name}"

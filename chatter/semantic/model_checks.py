@@ -23,6 +23,13 @@ def check_consistency(tables: Mapping[str, Table]) -> None:
             if join.to not in tables:
                 problems.append(f"tables.{t.name}.joins: unknown table {join.to!r}")
         for m in t.measures.values():
+            if m.non_additive is not None:
+                na = m.non_additive.dimension
+                if na not in t.dimensions or not t.dimensions[na].is_time:
+                    problems.append(
+                        f"tables.{t.name}.measures.{m.name}.non_additive: {na!r} is not a date "
+                        f"dimension of {t.name}"
+                    )
             for f in m.filters:
                 where = f"tables.{t.name}.measures.{m.name}.filters"
                 if f.field not in t.dimensions:

@@ -49,6 +49,16 @@ class Dimension(StrictModel):
         return self.type in ("date", "timestamp")
 
 
+class NonAdditive(StrictModel):
+    """A measure that does not add up over a date (MRR, subscribers): over several periods of
+    ``dimension`` (at ``grain``, its native one) it is the ``window``'s value: the last
+    period's, the first's, or the average over the periods."""
+
+    dimension: str = Field(pattern=NAME_PATTERN)
+    grain: TimeGrain = "day"
+    window: Literal["last", "first", "average"] = "last"
+
+
 class Measure(StrictModel):
     name: str = Field(pattern=NAME_PATTERN)
     agg: Aggregation
@@ -59,19 +69,22 @@ class Measure(StrictModel):
     format: Literal["number", "percent", "currency"] = "number"
     description: str = ""
     synonyms: tuple[str, ...] = ()
+    non_additive: NonAdditive | None = None
 
     @model_validator(mode="after")
     def _shape(self) -> Measure:
         if self.agg == "ratio":
             if not (self.numerator and self.denominator):
                 raise ValueError("a ratio measure needs numerator and denominator")
-            if self.column or self.filters:
-                raise ValueError("a ratio measure takes no column or filters")
+            if self.column or self.filters or self.non_additive:
+                raise ValueError("a ratio measure takes no column, filters or non_additive")
         else:
             if self.numerator or self.denominator:
                 raise ValueError(f"numerator/denominator only apply to ratio, not {self.agg}")
             if self.agg not in ("count", "ratio") and not self.column:
                 raise ValueError(f"a {self.agg} measure needs a column")
+            if self.non_additive and self.agg not in ("sum", "count", "count_distinct"):
+                raise ValueError("non_additive applies to sum, count and count_distinct measures")
         return self
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from sqlglot import exp
 
+from chatter.semantic import semi_additive
 from chatter.semantic.aggregation import aggregate, measure_expr
 from chatter.semantic.join_plan import FANOUT_SAFE, distinct_column, distinct_rows, joined_source
 from chatter.semantic.model import MeasureRef, SemanticModel
@@ -25,10 +26,12 @@ def dimension_expr(d: ResolvedDimension, column: exp.Expr) -> exp.Expr:
 class SelectAssembler:
     """Builds the statement of one query; ``params`` collects the values it binds."""
 
-    def __init__(self, query: ResolvedQuery, model: SemanticModel) -> None:
+    def __init__(
+        self, query: ResolvedQuery, model: SemanticModel, params: Params | None = None
+    ) -> None:
         self.q = query
         self.model = model
-        self.params = Params()
+        self.params = params or Params()
 
     def leaves_by_table(self) -> dict[str, list[MeasureRef]]:
         grouped: dict[str, list[MeasureRef]] = {}
@@ -49,6 +52,19 @@ class SelectAssembler:
 
         ``final`` turns a leaf-expression function into the select's measure columns; by default
         each leaf becomes a column named after it (for a CTE)."""
+        non_additive = semi_additive.spanning(self.q, base, leaves)
+        if non_additive is not None:  # MRR over several months: one month's, not their sum
+            return semi_additive.two_level(
+                self.q,
+                self.model,
+                base,
+                leaves,
+                final,
+                non_additive,
+                lambda q: SelectAssembler(q, self.model, self.params).aggregate_select(
+                    base, leaves
+                ),
+            )
         source, fans_out = joined_source(self.model, self.q, base)
         conditions = [
             filter_expr(f, col(f.ref.dimension.column, f.ref.table), self.params)

@@ -1,10 +1,36 @@
+WITH "per_period" AS (
+  SELECT
+    CAST(DATE_TRUNC('MONTH', "revenue"."month") AS DATE) AS "__period",
+    SUM("revenue"."mrr") AS "mrr",
+    COUNT(DISTINCT "revenue"."user_id") AS "subscribers"
+  FROM "revenue" AS "revenue"
+  GROUP BY
+    CAST(DATE_TRUNC('MONTH', "revenue"."month") AS DATE)
+), "period_edges" AS (
+  SELECT
+    CAST(DATE_TRUNC('QUARTER', "__period") AS DATE) AS "bucket",
+    MAX("__period") AS "last_period",
+    MIN("__period") AS "first_period",
+    COUNT(DISTINCT "__period") AS "periods"
+  FROM "per_period"
+  GROUP BY
+    1
+)
 SELECT
-  CAST(DATE_TRUNC('QUARTER', "revenue"."month") AS DATE) AS "month__quarter",
-  SUM("revenue"."mrr") AS "mrr",
-  CAST(SUM("revenue"."mrr") AS DOUBLE) / NULLIF(COUNT(DISTINCT "revenue"."user_id"), 0) AS "arpu"
-FROM "revenue" AS "revenue"
+  CAST(DATE_TRUNC('QUARTER', "per_period"."__period") AS DATE) AS "month__quarter",
+  SUM("per_period"."mrr") FILTER(WHERE
+    "per_period"."__period" = "period_edges"."last_period") AS "mrr",
+  CAST(SUM("per_period"."mrr") FILTER(WHERE
+    "per_period"."__period" = "period_edges"."last_period") AS DOUBLE) / NULLIF(
+    SUM("per_period"."subscribers") FILTER(WHERE
+      "per_period"."__period" = "period_edges"."last_period"),
+    0
+  ) AS "arpu"
+FROM "per_period"
+LEFT JOIN "period_edges"
+  ON "period_edges"."bucket" IS NOT DISTINCT FROM CAST(DATE_TRUNC('QUARTER', "per_period"."__period") AS DATE)
 GROUP BY
-  CAST(DATE_TRUNC('QUARTER', "revenue"."month") AS DATE)
+  CAST(DATE_TRUNC('QUARTER', "per_period"."__period") AS DATE)
 ORDER BY
   "month__quarter" ASC
 LIMIT 10001

@@ -46,9 +46,15 @@ QUERIES: dict[str, dict[str, Any]] = {
         "dimensions": ["month"],
         "time_grain": "quarter",
     },
-    "mrr_and_users_by_industry_two_tables": {
-        "measures": ["mrr", "users"],
+    "revenue_and_users_by_industry_two_tables": {
+        "measures": ["revenue", "users"],
         "dimensions": ["industry"],
+    },
+    "mrr_by_plan_last_month": {"measures": ["mrr", "subscribers"], "dimensions": ["plan_type"]},
+    "revenue_by_quarter_adds_up": {
+        "measures": ["revenue"],
+        "dimensions": ["month"],
+        "time_grain": "quarter",
     },
     "churn_by_signup_week_between": {
         "measures": ["churn_rate"],
@@ -140,19 +146,18 @@ def test_one_to_many_filter_counts_each_row_once(tiny_db: Path) -> None:
         tiny_db,
         {"measures": ["users"], "filters": [{"field": "event_type", "op": "=", "value": "search"}]},
     ) == [(2,)]
-    # revenue -> users -> events fans out twice; MRR must still be 10 + 50 + 50 + 50.
-    assert rows(
-        tiny_db,
-        {"measures": ["mrr"], "filters": [{"field": "event_type", "op": "=", "value": "search"}]},
-    ) == [(160.0,)]
-    assert rows(
-        tiny_db,
-        {"measures": ["mrr"], "filters": [{"field": "event_type", "op": "=", "value": "export"}]},
-    ) == [(60.0,)]
+    # revenue -> users -> events fans out twice; revenue must still be 10 + 50 + 50 + 50.
+    search, export = (
+        [{"field": "event_type", "op": "=", "value": feature}] for feature in ("search", "export")
+    )
+    assert rows(tiny_db, {"measures": ["revenue"], "filters": search}) == [(160.0,)]
+    assert rows(tiny_db, {"measures": ["revenue"], "filters": export}) == [(60.0,)]
+    # MRR does not add up over months: the last month's (April: user 3's 50), fanned out or not.
+    assert rows(tiny_db, {"measures": ["mrr"], "filters": search}) == [(50.0,)]
 
 
 def test_measures_of_two_tables_are_aggregated_apart(tiny_db: Path) -> None:
-    assert rows(tiny_db, {"measures": ["mrr", "users"], "dimensions": ["industry"]}) == [
+    assert rows(tiny_db, {"measures": ["revenue", "users"], "dimensions": ["industry"]}) == [
         ("alpha", 160.0, 2),
         ("beta", None, 1),
         (None, None, 1),
@@ -162,11 +167,11 @@ def test_measures_of_two_tables_are_aggregated_apart(tiny_db: Path) -> None:
 
 def test_same_name_dimension_follows_the_measure_table(tiny_db: Path) -> None:
     # revenue.plan_type is the plan billed that month; users.plan_type the plan at signup.
-    assert rows(tiny_db, {"measures": ["mrr"], "dimensions": ["plan_type"]}) == [
+    assert rows(tiny_db, {"measures": ["revenue"], "dimensions": ["plan_type"]}) == [
         ("basic", 10.0),
         ("pro", 150.0),
     ]
-    assert rows(tiny_db, {"measures": ["mrr"], "dimensions": ["users.plan_type"]}) == [
+    assert rows(tiny_db, {"measures": ["revenue"], "dimensions": ["users.plan_type"]}) == [
         ("basic", 60.0),
         ("pro", 100.0),
     ]
@@ -216,11 +221,21 @@ HAND_WRITTEN = {
     "users_by_event_type_fan_out": "SELECT e.event_type, count(DISTINCT u.user_id), "
     "count(DISTINCT u.user_id) FILTER (WHERE u.converted) / count(DISTINCT u.user_id) "
     "FROM users u LEFT JOIN events e USING (user_id) GROUP BY 1 ORDER BY 1 NULLS LAST",
-    "mrr_and_users_by_industry_two_tables": "SELECT u.industry, (SELECT sum(mrr) FROM revenue r JOIN users v USING (user_id) "
+    "revenue_and_users_by_industry_two_tables": "SELECT u.industry, (SELECT sum(mrr) FROM revenue r JOIN users v USING (user_id) "
     "WHERE v.industry IS NOT DISTINCT FROM u.industry), count(*) FROM users u GROUP BY 1 "
     "ORDER BY 1 NULLS LAST",
     "users_with_an_event_filter": "SELECT count(DISTINCT user_id) FROM events "
     "WHERE event_type = 'search'",
+    # MRR and subscribers by the plan billed: the last month's, not the sum over months.
+    "mrr_by_plan_last_month": "SELECT plan_type, sum(mrr), count(DISTINCT user_id) FROM revenue "
+    "WHERE month = (SELECT max(month) FROM revenue) GROUP BY 1 ORDER BY 1",
+    # By quarter: each quarter's last month; ARPU is that month's MRR per subscriber then.
+    "mrr_arpu_by_quarter": "WITH m AS (SELECT month, sum(mrr) AS mrr, count(DISTINCT user_id) "
+    "AS n FROM revenue GROUP BY 1), q AS (SELECT date_trunc('quarter', month)::DATE AS q, "
+    "max(month) AS last FROM m GROUP BY 1) SELECT q.q, m.mrr, m.mrr / m.n FROM q JOIN m "
+    "ON m.month = q.last ORDER BY 1",
+    "revenue_by_quarter_adds_up": "SELECT date_trunc('quarter', month)::DATE, sum(mrr) "
+    "FROM revenue GROUP BY 1 ORDER BY 1",
 }
 
 

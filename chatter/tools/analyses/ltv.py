@@ -15,7 +15,7 @@ class LtvParams(FilteredParams):
 
     segment_dimension: Dimension = "plan_type"
     entity_table: Table = "users"
-    revenue: Measure = "mrr"
+    revenue: Measure = "revenue"
     monthly_revenue: Measure = "avg_mrr"
     exposure: Measure = "paying_months"
     revenue_accounts: Measure = "paying_users"

@@ -1,7 +1,7 @@
 WITH "agg_revenue" AS (
   SELECT
     "users"."industry" AS "industry",
-    SUM("revenue"."mrr") AS "mrr"
+    SUM("revenue"."mrr") AS "revenue"
   FROM "revenue" AS "revenue"
   LEFT JOIN "users" AS "users"
     ON "revenue"."user_id" = "users"."user_id"
@@ -25,7 +25,7 @@ WITH "agg_revenue" AS (
 )
 SELECT
   "dimension_keys"."industry" AS "industry",
-  "agg_revenue"."mrr" AS "mrr",
+  "agg_revenue"."revenue" AS "revenue",
   COALESCE("agg_users"."users", 0) AS "users"
 FROM "dimension_keys"
 LEFT JOIN "agg_revenue"
