@@ -92,6 +92,25 @@ class WorkflowResult(BaseModel):
     metrics: RunMetrics = Field(default_factory=RunMetrics)
 
 
+class Interpretation(BaseModel):
+    """What the analyst understood a question to ask: the structure the answer is built from,
+    one plain sentence saying it, and the words it could not use."""
+
+    text: str
+    measures: list[str] = Field(default_factory=list)
+    dimensions: list[str] = Field(default_factory=list)
+    filters: list[dict[str, Any]] = Field(default_factory=list)
+    order: list[dict[str, Any]] = Field(default_factory=list)  # {"field", "desc"}
+    limit: int | None = None
+    unused_words: list[str] = Field(default_factory=list)
+    #: The time window the question names: as said, its first and last day, and the field
+    #: it was applied to.
+    time_window: dict[str, Any] | None = None
+    #: The question asks which one ("which channel converts best"): the answer names the top
+    #: row, the ranking following as context.
+    names_top: bool = False
+
+
 class Answer(WorkflowResult):
     """An answer to a question, as every surface gives it: the run it stands on (the document
     above; ``workflow`` is ``query`` for one query, ``clarify`` when the analyst asks back,
@@ -108,3 +127,5 @@ class Answer(WorkflowResult):
     error: dict[str, Any] | None = None
     #: Where it ran: a database path (None when nothing ran).
     database: str | None = None
+    #: What the question was understood to ask (None for a refusal: nothing was read).
+    interpretation: Interpretation | None = None

@@ -178,9 +178,13 @@ def _p(value: float | None) -> Text:
 
 
 def print_answer(reply: Any, console: Console | None = None) -> None:
-    """An answer: the route and why, then the table or the workflow report, then follow-ups."""
+    """An answer: what the question was understood to ask, the route and why, then the table
+    or the workflow report, then follow-ups."""
     console = console or Console(highlight=False)
     route = reply.route
+    understood = getattr(reply, "interpretation", None)
+    if understood is not None:
+        console.print(f"[bold]Understood:[/] {escape(understood.text)}", soft_wrap=True)
     if reply.clarification:
         console.print(escape(reply.text), soft_wrap=True)
         return
@@ -191,8 +195,12 @@ def print_answer(reply: Any, console: Console | None = None) -> None:
             soft_wrap=True,
         )
     if reply.workflow == "query" and reply.steps:
+        for note in reply.steps[0].notes:
+            console.print(escape(note), soft_wrap=True)
         print_query_step(reply.steps[0], reply.metrics.duration_ms, console=console)
     else:
         print_run_report(reply, console=console)
+    if getattr(reply, "database", None):
+        console.print(f"Database: {escape(reply.database)}", style="dim")
     if reply.suggestions:
         console.print("Try: " + " · ".join(f'"{s}"' for s in reply.suggestions), style="dim")

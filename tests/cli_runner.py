@@ -24,11 +24,15 @@ class Ran:
     stderr: str
 
 
-def run_cli(*args: str, home: Path, env: dict[str, str] | None = None) -> Ran:
+def run_cli(
+    *args: str, home: Path, env: dict[str, str] | None = None, input: str | None = None
+) -> Ran:
     environment = {"CHATTER_HOME": str(home), "COLUMNS": "120", **(env or {})}
     get_settings.cache_clear()
     try:
-        result = CliRunner().invoke(app, list(args), env=environment, catch_exceptions=False)
+        result = CliRunner().invoke(
+            app, list(args), env=environment, catch_exceptions=False, input=input
+        )
     finally:
         close_shared_services()
         get_settings.cache_clear()

@@ -10,11 +10,13 @@ from collections.abc import Callable
 from typing import Any
 
 from chatter.analyst.decision import RouteDecision
+from chatter.analyst.interpretation import interpretation_of
+from chatter.analyst.lead import empty_window_sentence, top_sentence
 from chatter.analyst.suggestions import query_follow_ups, workflow_follow_ups
 from chatter.charts import chart_spec
 from chatter.context import Context
 from chatter.number_text import cell_text
-from chatter.result import Answer, Route, RunMetrics, StepResult, WorkflowResult
+from chatter.result import Answer, Interpretation, Route, RunMetrics, StepResult, WorkflowResult
 from chatter.semantic.query import SemanticQuery
 from chatter.services import Services
 from chatter.tools.query import run_query_step
@@ -31,11 +33,15 @@ def answer(
     ctx: Context,
     *,
     progress: Progress | None = None,
+    interpretation: Interpretation | None = None,
 ) -> Answer:
-    """Run what ``decision`` chose (a clarification never gets here: the graph asks back)."""
+    """Run what ``decision`` chose (a clarification never gets here: the graph asks back),
+    carrying what the question was understood to ask."""
     database = str(services.database(ctx))
+    if interpretation is None:
+        interpretation = interpretation_of(decision)
     if decision.route.workflow == "query" and decision.query is not None:
-        return _answer_query(services, decision, ctx, database)
+        return _answer_query(services, decision, ctx, database, interpretation)
     template: Any = decision.route.workflow
     customizations = decision.customizations
     if isinstance(customizations, dict) and "composite" in customizations:
@@ -49,6 +55,7 @@ def answer(
         text=_workflow_text(result),
         suggestions=workflow_follow_ups(result, model),
         database=database,
+        interpretation=interpretation,
     )
 
 
@@ -87,18 +94,31 @@ def query_result(
 
 
 def _answer_query(
-    services: Services, decision: RouteDecision, ctx: Context, database: str
+    services: Services,
+    decision: RouteDecision,
+    ctx: Context,
+    database: str,
+    interpretation: Interpretation,
 ) -> Answer:
     assert decision.query is not None
     query = decision.query
     result = query_result(services, ctx, query, decision.route)
     step = result.steps[0]
+    warehouse = services.warehouse(ctx)
+    lead = None
+    if step.status == "completed":
+        lead = empty_window_sentence(warehouse, step, query, interpretation)
+        if lead is None and interpretation.names_top:
+            lead = top_sentence(step, query, warehouse.model)
+    if lead:
+        step = step.model_copy(update={"notes": [*step.notes, lead]})
     return Answer(
-        **dict(result),
-        text=_table_text(step),
+        **{**dict(result), "steps": [step]},
+        text="\n\n".join(t for t in (lead, _table_text(step)) if t),
         query=query.model_dump(mode="json"),
-        suggestions=query_follow_ups(services.warehouse(ctx).model, query, step.rows),
+        suggestions=query_follow_ups(warehouse.model, query, step.rows),
         database=database,
+        interpretation=interpretation,
     )
 
 

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from chatter.result import Answer, Insight, Route
+from chatter.result import Answer, Insight, Interpretation, Route
 from chatter.semantic.model import SemanticModel
 
 
@@ -50,8 +50,16 @@ def unknown_value(message: str) -> str:
     return f"{message} Which one did you mean? (Or rephrase the question.)"
 
 
-def clarification(question: str, choices: list[str], guess: Route) -> Answer:
-    """The question back as an answer: nothing ran; ``guess`` is the route it was unsure of."""
+def clarification(
+    question: str,
+    choices: list[str],
+    guess: Route,
+    *,
+    interpretation: Interpretation | None = None,
+    database: str | None = None,
+) -> Answer:
+    """The question back as an answer: nothing ran; ``guess`` is the route it was unsure of;
+    ``interpretation`` what was read of the question so far."""
     return Answer(
         workflow="clarify",
         run_id=uuid.uuid4().hex,
@@ -61,4 +69,6 @@ def clarification(question: str, choices: list[str], guess: Route) -> Answer:
         text=question,
         clarification=True,
         options=choices,
+        interpretation=interpretation,
+        database=database,
     )

@@ -21,6 +21,15 @@ ANALYSIS_CUES = frozenset(
         "distinguish focus"
     )
 )
+# Words of change and direction ("why did conversion drop"): what a deep dive explains.
+CHANGE_WORDS = frozenset(
+    phrase(
+        "drop dropped dropping decline declined declining fall fell falling rise rose rising "
+        "grow grew growing growth change changed changing trend trending down up increase "
+        "increased decrease decreased worse better worst best lower higher weaker stronger "
+        "shrink shrank jump jumped spike spiked dip dipped"
+    )
+)
 # Raw words (stems would make "more" a "many"): asking for numbers, not reasons.
 QUERY_CUES = frozenset(
     [

@@ -19,6 +19,10 @@ class RouteDecision:
     clarification: str | None = None  # set when the analyst should ask instead of answer
     options: list[str] = field(default_factory=list)
     parsed: ParsedQuestion | None = None
+    #: A workflow's steps the question's time window could not reach (they take no filter).
+    unwindowed: list[str] = field(default_factory=list)
+    #: A reading no other may replace (a value the data lacks is asked about, LLM or not).
+    settled: bool = False
 
     @property
     def needs_clarification(self) -> bool:

@@ -23,12 +23,13 @@ from langgraph.types import interrupt
 from chatter.analyst.answer import answer
 from chatter.analyst.clarification import clarification
 from chatter.analyst.decision import RouteDecision
+from chatter.analyst.interpretation import interpretation_of
 from chatter.analyst.refusal import REFUSALS, refusal
 from chatter.analyst.understand import understand as understand_message
 from chatter.context import Context
 from chatter.errors import ChatterError, SensitiveContentError
 from chatter.governance.guard import mark_guarded
-from chatter.result import Answer, Route
+from chatter.result import Answer, Interpretation, Route
 from chatter.semantic.query import SemanticQuery
 from chatter.sensitive import redact_text
 from chatter.services import Services
@@ -68,10 +69,13 @@ def _last_human(state: AnalystState) -> HumanMessage | None:
 
 
 def _decision_state(decision: RouteDecision) -> dict[str, Any]:
+    # The interpretation is taken here, where the parsed question still is: the state keeps
+    # only JSON.
     return {
         "route": decision.route.model_dump(mode="json"),
         "query": decision.query.model_dump(mode="json") if decision.query else None,
         "customizations": decision.customizations,
+        "interpretation": interpretation_of(decision).model_dump(mode="json"),
     }
 
 
@@ -84,6 +88,7 @@ def _said(reply: Answer, **extra: Any) -> AIMessage:
         "workflow": reply.workflow,
         "status": reply.status,
         "query": reply.query,
+        "interpretation": reply.interpretation.text if reply.interpretation else None,
         **extra,
     }
     return AIMessage(content=reply.text, additional_kwargs={"chatter": reference})
@@ -124,7 +129,13 @@ def build_analyst(services: Services) -> StateGraph[Any, Any, Any, Any]:
         except REFUSALS as err:
             return {**turn, **_refused(state, err)}
         if decision.needs_clarification:
-            reply = clarification(decision.clarification or "", decision.options, decision.route)
+            reply = clarification(
+                decision.clarification or "",
+                decision.options,
+                decision.route,
+                interpretation=interpretation_of(decision),
+                database=str(services.database(ctx)),
+            )
             return {**turn, "decision": None, "answer": reply.model_dump(mode="json")}
         return {**turn, "decision": _decision_state(decision)}
 
@@ -147,8 +158,15 @@ def build_analyst(services: Services) -> StateGraph[Any, Any, Any, Any]:
             query=SemanticQuery.parse(raw["query"]) if raw.get("query") else None,
             customizations=raw.get("customizations"),
         )
+        understood = raw.get("interpretation")
         try:
-            reply = answer(services, decision, ctx, progress=_writer())
+            reply = answer(
+                services,
+                decision,
+                ctx,
+                progress=_writer(),
+                interpretation=Interpretation.model_validate(understood) if understood else None,
+            )
         except REFUSALS as err:
             return _refused(state, err)
         update: dict[str, Any] = {

@@ -22,9 +22,7 @@ from chatter.semantic.query import SemanticQuery
 def build_query(parsed: ParsedQuestion, model: SemanticModel, vocab: Vocabulary) -> SemanticQuery:
     """The one semantic query the question asks for (not yet resolved against the model)."""
     measures = measures_asked(parsed, model)
-    filters = [
-        {**f, "field": own_table(f["field"], measures, model)} for f in parsed.filters()
-    ]
+    filters = [{**f, "field": own_table(f["field"], measures, model)} for f in parsed.filters()]
     filtered = {f["field"] for f in filters}
     dims = [own_table(d, measures, model) for d in parsed.dimension_names]
     dims = [d for d in dims if d not in filtered]
@@ -241,11 +239,18 @@ def _outcome_date(model: SemanticModel, measure: str | None, date: str) -> bool:
 def window_filters(
     parsed: ParsedQuestion, measures: list[str], model: SemanticModel, vocab: Vocabulary
 ) -> list[dict[str, Any]]:
-    """The window as filters on its date: inclusive days on a date, and on a timestamp from
-    the first day's midnight up to (not including) the midnight after the last."""
+    """The question's window as filters on the date that fits ``measures``."""
     window, field = parsed.window, window_field(parsed, measures, model, vocab)
     if window is None or field is None:
         return []
+    return filters_for_window(window, field, model)
+
+
+def filters_for_window(
+    window: TimeWindow, field: str, model: SemanticModel
+) -> list[dict[str, Any]]:
+    """A window as filters on ``field``: inclusive days on a date, and on a timestamp from
+    the first day's midnight up to (not including) the midnight after the last."""
     timestamp = any(c.dimension.type == "timestamp" for c in model.dimension_candidates(field))
     out: list[dict[str, Any]] = []
     if timestamp:

@@ -72,10 +72,12 @@ def _names_rows(vocab: Vocabulary, word: str) -> bool:
 
 def _known(vocab: Vocabulary) -> str:
     """Each categorical field with a few of its values, for a mention that names no field."""
-    parts = []
+    parts: list[str] = []
     for dimension, values in sorted(vocab.levels.items()):
         shown = ", ".join(values[:6]) + (", ..." if len(values) > 6 else "")
-        parts.append(f"{dimension.split('.')[-1]}: {shown}")
+        part = f"{dimension.split('.')[-1]}: {shown}"
+        if part not in parts:  # two tables' plan_type with the same values: said once
+            parts.append(part)
     return "; ".join(parts)
 
 

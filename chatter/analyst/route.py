@@ -25,6 +25,7 @@ from chatter.analyst.level_mentions import UnknownLevel, unmatched_levels
 from chatter.analyst.parse import ParsedQuestion, parse_question
 from chatter.analyst.vocabulary import Vocabulary
 from chatter.analyst.words import STOPWORDS, Words
+from chatter.analyst.workflow_window import WindowedSteps, window_steps
 from chatter.errors import ChatterError
 from chatter.result import Route
 from chatter.semantic.model import SemanticModel
@@ -53,10 +54,16 @@ class Router:
             decision.route = decision.route.model_copy(
                 update={"reason": f"{decision.route.reason} (Read {read}.)"}
             )
-        if self.llm is not None and decision.route.confidence < LLM_BELOW:
+        if (
+            self.llm is not None
+            and not decision.settled
+            and (decision.route.confidence < LLM_BELOW or parsed.unknown_words)
+        ):
             from chatter.analyst.llm_route import ask_llm
 
-            decision = ask_llm(self, text, decision)
+            proposed = ask_llm(self, text, decision, today or dt.date.today())
+            if proposed is not decision and _better(proposed, decision):
+                decision = proposed
         if decision.route.confidence < CLARIFY_BELOW and decision.clarification is None:
             decision.clarification = clarify.unsure_route(self.templates, decision.route)
             decision.options = clarify.options(self.templates)
@@ -162,17 +169,29 @@ class Router:
         )
         kind = "asks for an explanation or a test" if cues else "is about this area"
         reason = why or f"its words ({', '.join(shared[:5])}) match this template"
+        customizations, unwindowed = self.workflow_customizations(name, parsed)
         return RouteDecision(
             Route(
                 workflow=name,
                 confidence=round(min(0.95, confidence), 2),
                 reason=f"The question {kind}; {reason}: {name}.",
             ),
-            customizations=self._customizations(name, parsed),
+            customizations=customizations,
             parsed=parsed,
+            unwindowed=unwindowed,
         )
 
-    def _customizations(self, template: str, parsed: ParsedQuestion) -> dict[str, Any] | None:
+    def workflow_customizations(
+        self, name: str, parsed: ParsedQuestion
+    ) -> tuple[dict[str, Any] | None, list[str]]:
+        """What the question changes in template ``name`` (the dimensions it tests, its time
+        window), and the steps the window cannot reach."""
+        windowed = window_steps(self.templates[name], parsed, self.model, self.vocab)
+        return self._customizations(name, parsed, windowed), windowed.not_applied
+
+    def _customizations(
+        self, template: str, parsed: ParsedQuestion, windowed: WindowedSteps
+    ) -> dict[str, Any] | None:
         """Dimensions the question names (directly or through a level) join a template step
         that tests across dimensions, so "why does paid search convert worse" tests channels."""
         mentioned = list(
@@ -189,6 +208,8 @@ class Router:
                 ]
                 if extra:
                     steps[step.id] = {"parameters": {"dimensions": [*current, *extra]}}
+        for step_id, custom in windowed.customizations().items():
+            steps.setdefault(step_id, {"parameters": {}})["parameters"].update(custom["parameters"])
         return {"steps": steps} if steps else None
 
     # ---- single queries --------------------------------------------------------------------
@@ -239,6 +260,7 @@ class Router:
             clarification=clarify.unknown_value(message),
             options=list(unknown.choices),
             parsed=parsed,
+            settled=True,  # the data lacks the value: no reading, the LLM's included, may drop it
         )
 
     def ask_back(
@@ -256,3 +278,15 @@ class Router:
             options=options or clarify.options(self.templates),
             parsed=parsed,
         )
+
+
+def _better(proposed: RouteDecision, current: RouteDecision) -> bool:
+    """The LLM's valid reading replaces the rules' when the rules asked back, when it uses
+    more of the question's words, or when it is as confident."""
+    left = len(proposed.parsed.unknown_words) if proposed.parsed else 0
+    before = len(current.parsed.unknown_words) if current.parsed else 0
+    return (
+        current.needs_clarification
+        or left < before
+        or proposed.route.confidence >= current.route.confidence
+    )

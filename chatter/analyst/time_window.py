@@ -21,6 +21,7 @@ True
 from __future__ import annotations
 
 import calendar
+import re
 import datetime as dt
 from dataclasses import dataclass
 
@@ -45,6 +46,8 @@ ORDINALS |= {"4th": 4, "last": 4}
 RELATIVE = {"last", "past", "previous", "prior", "trailing"}
 _OPERATORS = ("since", "from", "before", "after", "until", "between", "through")
 _LEADS = ("in", "during", "for", "of", "over", "on", "within")
+_RANGE = ("to", "through", "until", "thru")  # "in 2023 through 2024": one window
+_ISO_SPLIT = re.compile(r"\b(\d{4}) (\d{2}) (\d{2})\b")
 #: Words of windows, which spelling repair must leave as they are.
 WINDOW_WORDS = frozenset(
     {*MONTHS, *NUMBERS, *UNITS, *ORDINALS, *RELATIVE, "q1", "q2", "q3", "q4", "h1", "h2"}
@@ -210,7 +213,8 @@ def find_window(words: Words, today: dt.date) -> TimeWindow | None:
             start, end, stop = found
             lead = i - 1 if _at(raw, i - 1) in _LEADS else i
             said = " ".join(words.original[lead:stop] if words.original else raw[lead:stop])
-            return TimeWindow(start, end, said.lower(), (lead, stop))
+            # Tokens split an ISO date; the window is quoted back as the user wrote it.
+            return TimeWindow(start, end, _ISO_SPLIT.sub(r"\1-\2-\3", said), (lead, stop))
     return None
 
 
@@ -236,7 +240,8 @@ def _window_at(
     if not first.has_year and at not in _OPERATORS and _at(raw, i - 1) not in _LEADS:
         return None  # "may", "march" on their own are words, not months
     stop = j + first.length
-    if at in ("between", "from") and _at(raw, stop) in ("and", "to", "through", "until", "thru"):
+    joined = ("and", "to", "through", "until", "thru") if at in ("between", "from") else _RANGE
+    if _at(raw, stop) in joined:
         second = _period(raw, stop + 1, today)
         if second is not None:
             begin = first.start

@@ -146,8 +146,11 @@ def _source(services: Services, session_id: str, message_id: str | None) -> dict
 
 
 def primary_step(result: Answer) -> StepResult | None:
-    """The table an answer leads with: the query, or a workflow's first query with rows."""
+    """The table an answer leads with: the query (rows or none: a zero-row answer still
+    carries its SQL), or a workflow's first query with rows."""
     done = [s for s in result.steps if s.status == "completed"]
+    if result.workflow == "query" and done:
+        return done[0]
     for step in done:
         if step.type == "query" and step.rows:
             return step
@@ -195,5 +198,9 @@ def to_response(session_id: str, message_id: str, reply: Answer, cap: int) -> Ch
         route=reply.route.model_dump(mode="json") if reply.route else None,
         workflow_result=document if reply.workflow not in _NOT_WORKFLOWS else None,
         answer=document,
+        interpretation=(
+            reply.interpretation.model_dump(mode="json") if reply.interpretation else None
+        ),
+        database=reply.database,
         error=reply.error,
     )

@@ -113,4 +113,7 @@ class ChatResponse(BaseModel):
     #: The answer document, as ``chatter ask --json`` prints it and ``chatter.ask`` returns it
     #: (every step's rows cut at CHATTER_API_RESULT_ROWS, ``truncated`` saying so).
     answer: dict[str, Any] | None = None
+    #: What the question was understood to ask (CONTRACT section 3), and where it ran.
+    interpretation: dict[str, Any] | None = None
+    database: str | None = None
     error: dict[str, Any] | None = None

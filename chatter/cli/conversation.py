@@ -89,10 +89,13 @@ def chat(
             if not line.strip():
                 continue
             reply = conversation.say(line)
+            print_answer(reply)
             if reply.clarification:
-                typer.echo(reply.text)
-                typer.echo("(answer with one of: " + ", ".join(reply.options) + ", or rephrase)")
-            else:
-                print_answer(reply)
+                if reply.options:
+                    typer.echo(
+                        "(answer with one of: " + ", ".join(reply.options) + ", or rephrase)"
+                    )
+                else:
+                    typer.echo("(rephrase, or ask something else)")
 
     guarded(False, action)

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
 from langchain_openai import ChatOpenAI
+from openai_server import JsonHandler, completion, serving
 from run_findings import corrected
 
 from chatter.semantic.engine import Engine
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.integration
 _PERCENT = re.compile(r"(\d+\.\d)%")
 
 
-class ChatCompletions(BaseHTTPRequestHandler):
+class ChatCompletions(JsonHandler):
     """POST /v1/chat/completions: rewords each insight of the user message ("faithful") or
     also bumps its first percentage by 5.4 points ("changed")."""
 
@@ -39,7 +39,7 @@ class ChatCompletions(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         type(self).requests.append({"path": self.path, **body})
         if self.path != "/v1/chat/completions":
-            self._send(404, {"error": {"message": f"no route {self.path}"}})
+            self.send_json(404, {"error": {"message": f"no route {self.path}"}})
             return
         asked = json.loads(body["messages"][-1]["content"])["insights"]
         items = []
@@ -63,42 +63,14 @@ class ChatCompletions(BaseHTTPRequestHandler):
                     }
                 ],
             }
-        self._send(
-            200,
-            {
-                "id": "chatcmpl-test",
-                "object": "chat.completion",
-                "created": 1_700_000_000,
-                "model": body["model"],
-                "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
-                "usage": {"prompt_tokens": 812, "completion_tokens": 377, "total_tokens": 1189},
-            },
-        )
-
-    def _send(self, status: int, payload: dict[str, Any]) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args: Any) -> None:
-        pass
+        self.send_json(200, completion(body["model"], message, (812, 377)))
 
 
 @pytest.fixture
 def server() -> Iterator[ThreadingHTTPServer]:
     ChatCompletions.requests = []
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), ChatCompletions)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(ChatCompletions) as httpd:
         yield httpd
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
 
 
 def test_reword_through_a_real_client_keeps_faithful_text_and_rejects_changed_numbers(

@@ -207,7 +207,7 @@ def test_llm_route_with_a_langchain_fake_model(router: Router) -> None:
         content="",
         tool_calls=[
             {
-                "name": "RouteChoice",
+                "name": "QuestionReading",
                 "id": "1",
                 "args": {
                     "route": "revenue_optimization",
