@@ -2,7 +2,8 @@
 
 ``python bench/bench_answers.py [tuning|holdout] [--show-misses] [--only CATEGORY] [--seed N]``
 
-The questions live in ``bench/answers/{tuning,holdout}.yaml``; each has a ``question``, a
+The questions live in ``bench/answers/<set>.yaml`` (tuning, holdout, holdout_fresh: a set may name
+its own dataset generator and today); each has a ``question``, a
 ``category`` and either ``gold_sql`` (DuckDB SQL over the raw tables; ``ordered: true`` when the row
 order is part of the answer) or ``expect: clarify`` (the question names a level the data does not
 have, so the analyst should ask back). The data is the bench's own dataset
@@ -50,23 +51,23 @@ REL_TOL = 1e-6
 ABS_TOL = 1e-9
 
 
-def _load_dataset_module():
-    spec = importlib.util.spec_from_file_location("bench_answers_dataset", ANSWERS / "dataset.py")
+def _load_dataset_module(generator: str = "dataset.py"):
+    spec = importlib.util.spec_from_file_location("bench_answers_dataset", ANSWERS / generator)
     module = importlib.util.module_from_spec(spec)
     assert spec.loader is not None
     spec.loader.exec_module(module)
     return module
 
 
-def dataset_path(seed: int) -> Path:
+def dataset_path(seed: int, generator: str = "dataset.py") -> Path:
     """The bench database for ``seed``, built once (keyed by the seed and the generator's source)."""
-    source = (ANSWERS / "dataset.py").read_bytes()
+    source = (ANSWERS / generator).read_bytes()
     digest = hashlib.sha256(source).hexdigest()[:10]
     root = Path(os.environ.get("CHATTER_BENCH_DIR", Path(tempfile.gettempdir()) / "chatter-bench"))
-    path = root / "answers" / f"answers-seed{seed}-{digest}.duckdb"
+    path = root / "answers" / f"answers-{Path(generator).stem}-seed{seed}-{digest}.duckdb"
     if not path.exists():
         print(f"(building the answer dataset at {path})", flush=True)
-        _load_dataset_module().make_answer_dataset(path, seed=seed)
+        _load_dataset_module(generator).make_answer_dataset(path, seed=seed)
     return path
 
 
@@ -81,6 +82,15 @@ class Item:
     gold_sql: str | None = None
     ordered: bool = False
     expect: str | None = None
+
+
+def set_settings(name: str) -> tuple[str, str]:
+    """A set's dataset generator and today: a set may name its own (``dataset:`` a generator
+    file in bench/answers, ``today:`` a date), else dataset.py and 2025-01-15."""
+    raw = yaml.safe_load((ANSWERS / f"{name}.yaml").read_text())
+    if not isinstance(raw, dict):
+        return "dataset.py", TODAY
+    return str(raw.get("dataset", "dataset.py")), str(raw.get("today", TODAY))
 
 
 def load_items(name: str) -> list[Item]:
@@ -382,7 +392,8 @@ def check_gold(items: list[Item], db: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("set", nargs="?", default="tuning", choices=["tuning", "holdout"])
+    sets = sorted(p.stem for p in ANSWERS.glob("*.yaml"))
+    parser.add_argument("set", nargs="?", default="tuning", choices=sets)
     parser.add_argument("--show-misses", action="store_true", help="print every miss")
     parser.add_argument("--only", metavar="CATEGORY", help="ask only this category")
     parser.add_argument("--seed", type=int, default=11, help="dataset seed (default 11)")
@@ -392,13 +403,14 @@ def main(argv: list[str] | None = None) -> int:
     items = load_items(args.set)
     if args.only:
         items = [i for i in items if i.category == args.only]
-    db = dataset_path(args.seed)
+    generator, today = set_settings(args.set)
+    db = dataset_path(args.seed, generator)
     if args.check_gold:
         check_gold(items, db)
         return 0
 
     # the environment chatter reads, fixed before it is imported
-    os.environ["CHATTER_TODAY"] = TODAY
+    os.environ["CHATTER_TODAY"] = today
     home = tempfile.mkdtemp(prefix="chatter-bench-answers-home-")
     os.environ["CHATTER_HOME"] = home
     os.environ.pop("CHATTER_DATABASE", None)
@@ -420,7 +432,7 @@ def main(argv: list[str] | None = None) -> int:
     correct = sum(o.correct for o in outcomes)
     print(
         f"answer accuracy on {args.set} ({len(items)} questions, seed {args.seed}, "
-        f"today {TODAY}, LLM {llm}, {seconds:.1f} s)"
+        f"today {today}, data {generator}, LLM {llm}, {seconds:.1f} s)"
     )
     print(
         f"  overall              {correct:>3}/{len(outcomes):<3} = {correct / max(len(outcomes), 1):.1%}"

@@ -14,7 +14,7 @@ ANALYSIS_CUES = frozenset(
         "investigate investigation understand analyze analyse analysis diagnose dive deep dig "
         "insight insights improve improving optimize optimise optimization recommend opportunity "
         "opportunities should strategy impact affect affects factor factors relationship relate "
-        "related relates predict predicts matter matters influence underperform underperforming "
+        "related relates correlate correlated correlation predict predicts matter matters influence underperform underperforming "
         "struggling significant significantly significance statistically noise real differently "
         "differ difference differences different likely reduce reduces prevent keep identify "
         "unlock healthy slowdown slow slowing consistently lift boost raise separate separates "

@@ -121,7 +121,9 @@ def interpret(
         parsed, text, router.vocab, explicit_only=analysis_cues(text, parsed) > 0
     )
     if unknown:  # "only zzzz": never the previous answer unchanged, never all levels
-        return router.ask_about_value(unknown[0], parsed)
+        decision = router.ask_about_value(unknown[0], parsed)
+        decision.query = previous  # what the question back is about, for its interpretation
+        return decision
     if previous is not None and is_follow_up(text, parsed, previous):
         query = apply_follow_up(router, text, previous, today)
         try:

@@ -23,7 +23,9 @@ def build_query(parsed: ParsedQuestion, model: SemanticModel, vocab: Vocabulary)
     """The one semantic query the question asks for (not yet resolved against the model)."""
     measures = measures_asked(parsed, model)
     filters = [{**f, "field": own_table(f["field"], measures, model)} for f in parsed.filters()]
-    filtered = {f["field"] for f in filters}
+    # A field kept to one level is not a split; one with levels left out still is ("signups
+    # by plan excluding starter": the other plans, one row each).
+    filtered = {f["field"] for f in filters if f["op"] == "="}
     dims = [own_table(d, measures, model) for d in parsed.dimension_names]
     dims = [d for d in dims if d not in filtered]
     times = [d for d in dims if is_time(d, model)]
@@ -109,15 +111,23 @@ def measures_asked(parsed: ParsedQuestion, model: SemanticModel) -> list[str]:
             or any(0 < m.start - i <= 2 for i in counting)
             or m.start - 1 in listed
         ]
-    # "events from accounts that came in through referrals": the noun after "from" qualifies.
-    qualifying = {"from", "of", "among", "by", "with", "whose", "that", "who"}
+    # "events from accounts that came in through referrals", "events for fintech companies":
+    # the noun after "from" or "for" (and the levels it is said with) qualifies.
+    qualifying = {"from", "of", "among", "by", "with", "whose", "that", "who", "for"}
     counting = {i for i, r in enumerate(parsed.words.raw) if r in ("many", "number")}
     counted = {m.start for m in chosen if any(0 < m.start - i <= 2 for i in counting)}
+    level_words = {i for match, _ in parsed.levels for i in range(match.start, match.end)}
+
+    def word_before(i: int) -> str:
+        i -= 1
+        while i in level_words:
+            i -= 1
+        return parsed.words.raw[i] if i >= 0 else ""
+
     heads = [
         m
         for m in chosen
-        if m.start in counted
-        or not (m in nouns and m.start > 0 and parsed.words.raw[m.start - 1] in qualifying)
+        if m.start in counted or not (m in nouns and word_before(m.start) in qualifying)
     ]
     chosen = heads or chosen
     # "how many users churned": the verb's yes/no field is what is counted, the noun just
@@ -129,7 +139,8 @@ def measures_asked(parsed: ParsedQuestion, model: SemanticModel) -> list[str]:
         if not (is_entity_noun(m, model) and any(0 < v - m.end + 1 <= 2 for v in verbs))
     ] or chosen
     names = list(dict.fromkeys(m.entry.name for m in sorted(chosen, key=lambda m: m.start)))
-    return measure_intent.fit(model, names, parsed.text)
+    ranked = any(measure_intent.ranks_an_outcome(parsed.words.raw, m.start, m.end) for m in chosen)
+    return measure_intent.fit(model, names, parsed.text, ranked)
 
 
 def is_entity_noun(match: Match, model: SemanticModel) -> bool:

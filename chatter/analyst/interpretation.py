@@ -45,7 +45,7 @@ def _condition(f: Filter) -> str:
     field = _name(f.field)
     if f.op == "between":
         low, high = f.value
-        return f"{field} from {low} to {high}"
+        return f"{field} on {low}" if low == high else f"{field} from {low} to {high}"
     if f.op == "in":
         return f"{field} is {_value(f.value)}"
     if f.op == "not_in":
@@ -95,10 +95,14 @@ def sentence(query: SemanticQuery) -> str:
     parts = [" and ".join(_name(m) for m in query.measures) or "the values"]
     if query.dimensions:
         parts[0] += " by " + ", ".join(_name(d) for d in query.dimensions)
-    for o in query.order_by:
-        parts.append("highest first" if o.descending else "lowest first")
-    if query.limit is not None:
-        parts.append(f"the first {query.limit}")
+    if query.order_by and query.limit is not None:
+        most = "highest" if query.order_by[0].descending else "lowest"
+        parts.append(f"the {query.limit} {most}")
+    else:
+        for o in query.order_by:
+            parts.append("highest first" if o.descending else "lowest first")
+        if query.limit is not None:
+            parts.append(f"the first {query.limit}")
     conditions = _windows(list(query.filters))
     if conditions:
         parts.append("for " + " and ".join(conditions))

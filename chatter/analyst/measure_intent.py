@@ -25,6 +25,16 @@ _AVERAGE = re.compile(
 )
 # Quality rankings compare outcomes, not volumes: "converts best" ranks the conversion rate.
 _QUALITY = re.compile(r"\b(best|worst|better|worse|well|poorly)\b")
+_RANKING = frozenset(["highest", "lowest", "most", "least", "top", "bottom"])
+
+
+def ranks_an_outcome(raw: tuple[str, ...], start: int, end: int) -> bool:
+    """Whether a measure's words are an outcome verb a ranking word stands before: "the lowest
+    converting plans", "highest-churning segments" rank how often it happens (its rate). Not
+    "the most paying customers": there the words name whom to count."""
+    return (
+        end - start == 1 and raw[start].endswith("ing") and start > 0 and raw[start - 1] in _RANKING
+    )
 
 
 def intent(text: str) -> str | None:
@@ -90,9 +100,12 @@ def ratio_asked(model: SemanticModel, measures: list[str], text: str) -> str | N
     return _ratio_of_both(model, names)
 
 
-def fit(model: SemanticModel, measures: list[str], text: str) -> list[str]:
-    """``measures`` turned into the kind of number the question asks for."""
-    kind = intent(text)
+def fit(
+    model: SemanticModel, measures: list[str], text: str, ranked_outcome: bool = False
+) -> list[str]:
+    """``measures`` turned into the kind of number the question asks for (``ranked_outcome``:
+    the words rank how often an outcome happens, see ``ranks_an_outcome``)."""
+    kind = intent(text) or ("quality" if ranked_outcome else None)
     if any(model.measure(m).measure.agg == "ratio" for m in measures):
         return measures  # the rate words name the rate already asked for; counts stay counts
     if kind in ("rate", "quality"):

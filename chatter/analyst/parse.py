@@ -150,6 +150,9 @@ def parse_question(text: str, vocab: Vocabulary, today: dt.date | None = None) -
         if word in GRAINS and after_date:
             named.remove(m)
             parsed.grain = GRAINS[word]
+    for d in named:  # "by signup quarter": a grain word no field is called
+        if d.entry.name in vocab.dates and _grain_after(words, d.end) and parsed.grain is None:
+            parsed.grain = GRAINS[words.raw[d.end]]
     generic = vocab.generic_words
     dimensions = [m for m in named if m.entry.kind == "dimension"]
     # "how many of them converted": a yes/no dimension not grouped by is the count of yeses.
@@ -199,6 +202,8 @@ def parse_question(text: str, vocab: Vocabulary, today: dt.date | None = None) -
         and words.stems[i] not in known_stems
         and r not in STOPWORDS
         and r not in PROTECTED
+        and words.stems[i] not in EXCLUDE_CUES  # structure words: "excluding social"
+        and not (i and words.raw[i - 1] == "not" and r in _AFTER_NOT)  # "not counting"
         and not r.isdigit()
         and len(r) > 2
         and not _placed(words, r, everything)
@@ -207,6 +212,17 @@ def parse_question(text: str, vocab: Vocabulary, today: dt.date | None = None) -
     _order_and_limit(parsed, text)
     _unknown_groupings(parsed, vocab, taken)
     return parsed
+
+
+_FROM_TO = re.compile(
+    r"\b(least|most|lowest|highest|smallest|largest|fewest|worst|best|biggest)"
+    r" (?:\w+ )?to (?:the )?(least|most|lowest|highest|smallest|largest|fewest|worst|best|biggest)\b"
+)
+_AFTER_NOT = frozenset(["counting", "including", "incl", "considering"])
+
+
+def _grain_after(words: Words, i: int) -> bool:
+    return i < len(words.raw) and words.raw[i] in GRAINS
 
 
 def _grain_word(words: Words, match: Match) -> bool:
@@ -281,6 +297,9 @@ def _order_and_limit(parsed: ParsedQuestion, text: str) -> None:
                 parsed.descending = False
             elif word not in ("show", "limit", "first"):
                 parsed.descending = True
+    span = _FROM_TO.search(text.lower())  # "from least to most used": the first word leads
+    if span and parsed.descending is None:
+        parsed.descending = span.group(1) in DESCENDING
     if parsed.descending is None:
         if any(w in DESCENDING for w in parsed.words.raw):
             parsed.descending = True

@@ -70,6 +70,11 @@ class Router:
         return decision
 
     def _decide(self, text: str, parsed: ParsedQuestion) -> RouteDecision:
+        if parsed.window is not None and parsed.window.doubt:  # a date that reads two ways
+            decision = self.ask_back(parsed.window.doubt, confidence=0.3, parsed=parsed)
+            decision.clarification = parsed.window.doubt
+            decision.settled = True
+            return decision
         unknown = unmatched_levels(
             parsed, text, self.vocab, explicit_only=analysis_cues(text, parsed) > 0
         )

@@ -11,7 +11,9 @@ GROUP_CUES = frozenset(
     phrase("by per across each every which what split broken grouped among between vs versus")
 )
 FILTER_CUES = frozenset(phrase("for only just in among on within where with"))
-EXCLUDE_CUES = frozenset(phrase("excluding exclude except without not besides other than"))
+EXCLUDE_CUES = frozenset(
+    phrase("excluding exclude except without not besides other than apart ignoring omitting")
+)
 GRAINS = {
     "daily": "day",
     "day": "day",

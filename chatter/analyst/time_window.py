@@ -21,8 +21,8 @@ True
 from __future__ import annotations
 
 import calendar
-import re
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from chatter.analyst.words import Words
@@ -62,6 +62,8 @@ class TimeWindow:
     end: dt.date | None
     said: str  # the words, as the question has them
     span: tuple[int, int]  # the tokens they take (start, end exclusive)
+    #: Set when the words could mean two dates ("05/06/2024"): the question to ask back.
+    doubt: str | None = None
 
     def describe(self) -> str:
         if self.start and self.end:
@@ -70,8 +72,9 @@ class TimeWindow:
             return f"from {self.start.isoformat()} to {self.end.isoformat()}"
         if self.start:
             return f"from {self.start.isoformat()} on"
-        assert self.end is not None
-        return f"up to {self.end.isoformat()}"
+        if self.end:
+            return f"up to {self.end.isoformat()}"
+        return f"{self.said!r} (a date that reads two ways)"
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,14 @@ def _period(raw: tuple[str, ...], i: int, today: dt.date) -> _Period | None:
         # A month without a year: the latest one that has begun by today.
         y = today.year if month <= today.month else today.year - 1
         return _Period(dt.date(y, month, 1), _month_end(y, month), 1, has_year=False)
+    if _numeric(at) and _numeric(nxt) and _year(third):  # 14/05/2024 or 05/14/2024
+        a, b = int(at), int(nxt)
+        m, d = (b, a) if a > 12 else (a, b)  # ambiguous ones never get here
+        try:
+            on = dt.date(int(third), m, d)
+        except ValueError:
+            return None
+        return _Period(on, on, 3)
     if at.isdigit() and len(at) <= 2 and nxt in MONTHS and _year(third):  # 14 March 2025
         try:
             day = dt.date(int(third), MONTHS[nxt], int(at))
@@ -204,10 +215,34 @@ def _relative(raw: tuple[str, ...], i: int, today: dt.date) -> tuple[dt.date, dt
     return None
 
 
+def _numeric(token: str) -> bool:
+    return token.isdigit() and len(token) <= 2
+
+
+def _two_readings(raw: tuple[str, ...], i: int) -> tuple[dt.date, dt.date] | None:
+    """ "05/06/2024": day and month both 12 or less and different, so May 6 or June 5."""
+    if not (_numeric(_at(raw, i)) and _numeric(_at(raw, i + 1)) and _year(_at(raw, i + 2))):
+        return None
+    a, b, y = int(raw[i]), int(raw[i + 1]), int(raw[i + 2])
+    if not (1 <= a <= 12 and 1 <= b <= 12) or a == b:
+        return None
+    return dt.date(y, a, b), dt.date(y, b, a)
+
+
 def find_window(words: Words, today: dt.date) -> TimeWindow | None:
-    """The first time window the question names, or None."""
+    """The first time window the question names, or None. A date that reads two ways is a
+    window with a doubt: the analyst asks which was meant rather than pick one."""
     raw = words.raw
     for i in range(len(raw)):
+        readings = _two_readings(raw, i)
+        if readings is not None:
+            said = " ".join(words.original[i : i + 3] if words.original else raw[i : i + 3])
+            first, second = (d.isoformat() for d in readings)
+            doubt = (
+                f"'{said.replace(' ', '/')}' could be {first} or {second}. Which did you mean? "
+                "(Dates written as YYYY-MM-DD are read one way.)"
+            )
+            return TimeWindow(None, None, said, (i, i + 3), doubt=doubt)
         found = _window_at(raw, i, today)
         if found is not None:
             start, end, stop = found

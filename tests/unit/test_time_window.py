@@ -28,6 +28,11 @@ WINDOWS = [
     ("revenue in the first half of 2025", D(2025, 1, 1), D(2025, 6, 30)),
     ("signups in H2 2024", D(2024, 7, 1), D(2024, 12, 31)),
     ("signups on 2025-03-14", D(2025, 3, 14), D(2025, 3, 14)),
+    ("signups on May 14, 2024", D(2024, 5, 14), D(2024, 5, 14)),
+    ("signups on 14 May 2024", D(2024, 5, 14), D(2024, 5, 14)),
+    ("signups after 05/14/2024", D(2024, 5, 15), None),  # a day over 12 reads one way
+    ("signups on 14.05.2024", D(2024, 5, 14), D(2024, 5, 14)),
+    ("signups on 06/06/2024", D(2024, 6, 6), D(2024, 6, 6)),
     ("signups since October 2025", D(2025, 10, 1), None),
     ("signups after June 2025", D(2025, 7, 1), None),
     ("signups before 2025", None, D(2024, 12, 31)),
@@ -65,6 +70,13 @@ def test_windows(question: str, start: dt.date | None, end: dt.date | None) -> N
 )
 def test_no_window_where_none_is_named(question: str) -> None:
     assert find_window(Words.of(question), TODAY) is None
+
+
+def test_a_date_that_reads_two_ways_is_a_doubt_not_a_guess() -> None:
+    window = find_window(Words.of("signups on 05/06/2024"), TODAY)
+    assert window is not None and (window.start, window.end) == (None, None)
+    assert window.doubt is not None
+    assert "2024-05-06" in window.doubt and "2024-06-05" in window.doubt
 
 
 def test_the_window_is_quoted_back_as_written() -> None:
@@ -107,7 +119,7 @@ def test_the_sentence_says_measure_split_order_limit_and_window() -> None:
     )
     # A timestamp window ends before the midnight after its last day: said as that day.
     assert sentence(query) == (
-        "events by event type, lowest first, the first 3, for event ts from 2025-12-01 to "
+        "events by event type, the 3 lowest, for event ts from 2025-12-01 to "
         "2025-12-31 and industry is not retail or media"
     )
     by_month = SemanticQuery.parse({"measures": ["mrr"], "dimensions": ["month__month"]})
