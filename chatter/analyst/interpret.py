@@ -8,6 +8,7 @@ previous query.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from chatter.analyst import measure_intent
@@ -71,9 +72,29 @@ def spread_over_periods(
         na = model.measure(name).measure.non_additive
         if na is None:
             continue
+        if _one_named_period(window):
+            return []  # "MRR in Q3 2023": that quarter's MRR (its last month's), one number
         if window.start is None or window.end is None or _periods(window, na.grain) > 1:
             return [f"{na.dimension}__{na.grain}"]
     return []
+
+
+_COUNTED = re.compile(
+    r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\s+"
+    r"(day|week|month|quarter|year)s?\b"
+)
+
+
+def _one_named_period(window: TimeWindow) -> bool:
+    """A window that is one calendar quarter, half or year, named as such ("Q3 2023", "in 2024",
+    "last quarter"), not a count of months that happens to fill one ("the last 3 months")."""
+    if window.start is None or window.end is None or _COUNTED.search(window.said.lower()):
+        return False
+    start, end = window.start, window.end
+    if start.day != 1 or (end + dt.timedelta(days=1)).day != 1:
+        return False
+    months = (end.year - start.year) * 12 + end.month - start.month + 1
+    return (months, (start.month - 1) % months) in ((3, 0), (6, 0), (12, 0))
 
 
 def _periods(window: TimeWindow, grain: str) -> int:

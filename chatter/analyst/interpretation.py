@@ -123,7 +123,8 @@ def interpretation_of(decision: RouteDecision) -> Interpretation:
         }
     if decision.needs_clarification:
         # A word asked about (a value the data lacks) is used: it is the question back.
-        unused = [w for w in unused if f"'{w}'" not in (decision.clarification or "")]
+        asked_about = (decision.clarification or "").lower()
+        unused = [w for w in unused if w.lower() not in asked_about]
         read = sentence(decision.query) if decision.query else _read_so_far(parsed)
         doubt = (decision.clarification or decision.route.reason).split(". ")[0].rstrip(".")
         text = f"{read}; not answered, because: {doubt}"

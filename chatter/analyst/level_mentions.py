@@ -14,7 +14,7 @@ from chatter.errors import suggest
 
 # "plan_type = 'nope'", "plan is nope", "industry equals 'x'", "channel != x".
 _COMPARISON = re.compile(
-    r"\b([a-z][a-z_ ]{1,40}?)\s*(?:==|=|!=|<>|\bis not\b|\bis\b|\bequals\b)\s*"
+    r"\b([a-z][a-z_ ]{1,40}?)\s*(==|=|!=|<>|\bis not\b|\bis\b|\bequals\b)\s*"
     r"(?:'([^']{1,80})'|\"([^\"]{1,80})\"|([a-z0-9][\w-]{0,40}))",
     re.IGNORECASE,
 )
@@ -49,6 +49,72 @@ def _is_level(vocab: Vocabulary, dimension: str, said: str) -> bool:
         e.kind == "level" and e.name == dimension and tuple(e.words) == wanted
         for e in vocab.entries
     )
+
+
+# Words that describe which level without naming one: "the same plan", "the cheapest plan".
+_DESCRIBING = frozenset(
+    [
+        "same",
+        "right",
+        "new",
+        "old",
+        "whole",
+        "first",
+        "last",
+        "next",
+        "best",
+        "worst",
+        "top",
+        "bottom",
+        "main",
+        "other",
+        "each",
+        "every",
+        "any",
+        "which",
+        "what",
+        "that",
+        "this",
+        "current",
+        "previous",
+        "different",
+        "highest",
+        "lowest",
+        "most",
+        "least",
+    ]
+)
+
+
+def _named_before_field(
+    parsed: ParsedQuestion, vocab: Vocabulary, unknown: set[str]
+) -> list[UnknownLevel]:
+    """ "ARPU for the growth tier" where no plan is called growth: a word the analyst knows for
+    something else, said where a level of the field after it goes (a determiner before it),
+    is a value the data lacks, not a word to drop."""
+    raw = parsed.words.raw
+    used = {
+        i
+        for m in [*parsed.measures, *parsed.dimensions, *(m for m, _ in parsed.levels)]
+        for i in range(m.start, m.end)
+    }
+    found = []
+    for i in range(1, len(raw) - 1):
+        word = raw[i]
+        if i in used or word in unknown or word in STOPWORDS or word in _DESCRIBING:
+            continue
+        if raw[i - 1] not in _DETERMINERS or word.endswith(("er", "est")) or word.isdigit():
+            continue
+        dimension = _dimension_named(vocab, raw[i + 1])
+        if dimension is not None and not _is_level(vocab, dimension, word):
+            found.append(UnknownLevel(word, dimension, tuple(vocab.levels[dimension])))
+    return found
+
+
+def _a_word(vocab: Vocabulary, said: str) -> bool:
+    """A word the analyst knows (a name, a synonym, a template's word) or a function word."""
+    lowered = said.lower()
+    return lowered in vocab.known_words or lowered in STOPWORDS
 
 
 def _dimension_named(vocab: Vocabulary, text: str) -> str | None:
@@ -95,7 +161,9 @@ def unmatched_levels(
     just noise?") are not values."""
     found: list[UnknownLevel] = []
     for m in _COMPARISON.finditer(asked):
-        field, said = m.group(1).strip(), next(g for g in m.group(2, 3, 4) if g is not None)
+        field, said = m.group(1).strip(), next(g for g in m.group(3, 4, 5) if g is not None)
+        if m.group(5) is not None and m.group(2).lower().startswith("is") and _a_word(vocab, said):
+            continue  # "which feature is used by the most accounts": a verb, not a value
         dimension = _dimension_named(vocab, field.split()[-1]) or _dimension_named(vocab, field)
         if dimension is not None and not _is_level(vocab, dimension, said):
             found.append(UnknownLevel(said, dimension, tuple(vocab.levels[dimension])))
@@ -103,18 +171,23 @@ def unmatched_levels(
         return found
     unknown = set(parsed.unknown_words)
     raw, original = parsed.words.raw, parsed.words.original
+    found += _named_before_field(parsed, vocab, unknown)
     for i, word in enumerate(raw):
-        if word not in unknown or any(f.said.lower() == word for f in found):
+        if word not in unknown or word in _DESCRIBING or any(f.said.lower() == word for f in found):
             continue
         # "the pro plan": an unknown word just before a categorical field's name.
         after = " ".join(raw[i + 1 : i + 3])
         dimension = _dimension_named(vocab, raw[i + 1] if i + 1 < len(raw) else "") or (
             _dimension_named(vocab, after) if i + 2 < len(raw) else None
         )
-        before = raw[i - 1] if i > 0 else ""
+        first = i  # "the kanban_board feature": a run of unknown words names one value
+        while first > 0 and raw[first - 1] in unknown:
+            first -= 1
+        before = raw[first - 1] if first > 0 else ""
         comparative = word.endswith(("er", "est")) and len(word) > 4  # "cheaper plans"
         if dimension is not None and before in _DETERMINERS and not comparative:
-            found.append(UnknownLevel(word, dimension, tuple(vocab.levels[dimension])))
+            said = "_".join(raw[first : i + 1]) if first < i else word
+            found.append(UnknownLevel(said, dimension, tuple(vocab.levels[dimension])))
             continue
         written = original[i] if i < len(original) else word
         proper = written[:1].isupper() or f"'{word}'" in asked.lower()

@@ -262,9 +262,11 @@ def _grain(parsed: ParsedQuestion, text: str) -> None:
     if parsed.grain is not None:
         return
     lowered = text.lower()
+    # "monthly recurring revenue", "daily active users": the words of a measure's name.
+    named = {i for m in parsed.measures if len(m.entry.raw) > 1 for i in range(m.start, m.end)}
     for i, raw in enumerate(parsed.words.raw):
         grain = GRAINS.get(raw) or GRAINS.get(raw.rstrip("s"))
-        if grain is None or not parsed.outside_window(i):
+        if grain is None or not parsed.outside_window(i) or i in named:
             continue
         before = parsed.words.raw[i - 1] if i else ""
         if raw in (
