@@ -125,6 +125,8 @@ def interpretation_of(decision: RouteDecision) -> Interpretation:
         # A word asked about (a value the data lacks) is used: it is the question back.
         asked_about = (decision.clarification or "").lower()
         unused = [w for w in unused if w.lower() not in asked_about]
+        if decision.route.workflow not in ("query", "clarify"):  # a deep dive's own words
+            unused = [w for w in unused if stem(w) not in ANALYSIS_CUES | CHANGE_WORDS]
         read = sentence(decision.query) if decision.query else _read_so_far(parsed)
         doubt = (decision.clarification or decision.route.reason).split(". ")[0].rstrip(".")
         text = f"{read}; not answered, because: {doubt}"
@@ -180,9 +182,8 @@ def _read_so_far(parsed: ParsedQuestion | None) -> str:
     if parsed.dimensions:
         text += " by " + ", ".join(_name(d) for d in parsed.dimension_names)
     conditions = [_condition(Filter.model_validate(f)) for f in parsed.filters()]
-    if parsed.window is not None:
-        conditions.append(parsed.window.describe())
-    return text + (" for " + " and ".join(conditions) if conditions else "")
+    text += " for " + " and ".join(conditions) if conditions else ""
+    return text + (f", {parsed.window.describe()}" if parsed.window is not None else "")
 
 
 def _workflow(

@@ -58,6 +58,17 @@ def _window_filters(query: SemanticQuery, interpretation: Interpretation) -> lis
     return [f for f in query.filters if field and f.field == field]
 
 
+def data_span(warehouse: Warehouse, measure: str, field: str, keep: list[Any]) -> str | None:
+    """ "signup date runs from 2024-01-01 to 2025-12-10": where ``measure`` has data on
+    ``field`` (under the filters ``keep``), or None when it has none."""
+    query = SemanticQuery.parse({"measures": [measure]})
+    first = _bound(warehouse, query, field, keep, last=False)
+    if first is None:
+        return None
+    last = _bound(warehouse, query, field, keep, last=True)
+    return f"{humanise(field.split('.')[-1])} runs from {first} to {last}"
+
+
 def _bound(
     warehouse: Warehouse, query: SemanticQuery, field: str, keep: list[Any], last: bool
 ) -> Any:
@@ -85,12 +96,9 @@ def empty_window_sentence(
     window = _window_filters(query, interpretation)
     if not window or not _holds_nothing(step, query):
         return None
-    field = window[0].field
     keep = [f for f in query.filters if f not in window]
-    first = _bound(warehouse, query, field, keep, last=False)
-    last = _bound(warehouse, query, field, keep, last=True)
+    where = data_span(warehouse, query.measures[0], window[0].field, keep)
     said = (interpretation.time_window or {}).get("said") or "that time window"
-    if first is None:
+    if where is None:
         return f"There is no data for {said!r}, nor at any other time for these filters."
-    where = f"{humanise(field.split('.')[-1])} runs from {first} to {last}"
     return f"There is no data for {said!r}: {where}."

@@ -126,7 +126,8 @@ class Router:
         content = {
             s
             for i, (s, r) in enumerate(zip(parsed.words.stems, parsed.words.raw, strict=True))
-            if i not in in_levels and r not in STOPWORDS
+            # A time window's words ("the last 3 months") say when, not what about.
+            if i not in in_levels and r not in STOPWORDS and parsed.outside_window(i)
         }
         scores = {}
         for name, words in self.vocab.template_words.items():

@@ -8,6 +8,7 @@ from chatter.analyst.followups import interpret
 from chatter.analyst.route import Router
 from chatter.analyst.route_rules import apply_rules, configured_rules
 from chatter.analyst.vocabulary import build_vocabulary, data_levels
+from chatter.analyst.workflow_window import empty_window
 from chatter.context import Context
 from chatter.governance.permissions import tool_resources
 from chatter.semantic.query import SemanticQuery
@@ -56,6 +57,16 @@ def understand(
         params={"message": text},
         count=False,
     )
-    router = router_for(services, services.warehouse(ctx))
+    warehouse = services.warehouse(ctx)
+    router = router_for(services, warehouse)
     decision = interpret(router, text, previous, services.today())
-    return apply_rules(decision, ctx, text, configured_rules(services))
+    decision = apply_rules(decision, ctx, text, configured_rules(services))
+    template = router.templates.get(decision.route.workflow)
+    if template is not None and not decision.needs_clarification:
+        nothing = empty_window(warehouse, template, decision)
+        if nothing is not None:  # say so instead of running a deep dive on no rows
+            decision.clarification = (
+                f"{nothing} Ask about a time inside it, or without a time window."
+            )
+            decision.route = decision.route.model_copy(update={"reason": nothing})
+    return decision

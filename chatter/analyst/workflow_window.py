@@ -9,10 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from chatter.analyst.decision import RouteDecision
 from chatter.analyst.interpret import window_filters
+from chatter.analyst.lead import data_span
 from chatter.analyst.parse import ParsedQuestion
 from chatter.analyst.vocabulary import Vocabulary
 from chatter.semantic.model import SemanticModel
+from chatter.semantic.warehouse import Warehouse
 from chatter.tools.params import ModelName
 from chatter.tools.registry import get_tool, marker
 from chatter.workflow.template import Template
@@ -65,3 +68,27 @@ def window_steps(
         else:
             out.not_applied.append(step.id)
     return out
+
+
+def empty_window(warehouse: Warehouse, template: Template, decision: RouteDecision) -> str | None:
+    """When no step the window was applied to has data inside it: the sentence saying so and
+    where the data is (running the deep dive on nothing would only report failed tests)."""
+    window = decision.parsed.window if decision.parsed else None
+    steps = (decision.customizations or {}).get("steps") or {}
+    by_id = {s.id: s for s in template.steps}
+    probes = []
+    for step_id, custom in steps.items():
+        filters = custom.get("parameters", {}).get("filters")
+        step = by_id.get(step_id)
+        measures = _step_measures(step.tool, step.parameters) if step and filters else []
+        if not measures:
+            continue
+        rows = warehouse.query({"measures": measures[:1], "filters": filters}).records()
+        if rows and any(rows[0].values()):
+            return None  # data inside the window: run it
+        probes.append((measures[0], filters[0]["field"]))
+    if window is None or not probes:
+        return None
+    measure, field = probes[0]
+    where = data_span(warehouse, measure, field, [])
+    return f"There is no data for {window.said!r}" + (f": {where}." if where else ".")

@@ -339,3 +339,51 @@ def test_the_http_answer_and_the_cli_answer_agree(
     cli, http = _cli(demo_db, tmp_path / "home")(question), _http(server)(question)
     assert cli["interpretation"] == http["interpretation"]
     assert rows_of(cli) == rows_of(http)
+
+
+# ---- deep dives keep the window -----------------------------------------------------------
+
+
+def test_a_deep_dive_keeps_the_questions_window_on_its_steps(
+    demo_db: Path, tmp_path: Path, sql: Any
+) -> None:
+    ran = run_cli(
+        "ask",
+        "why did conversion drop in 2025?",
+        "--json",
+        home=tmp_path,
+        env={"CHATTER_DATABASE": str(demo_db), "CHATTER_TODAY": TODAY},
+    )
+    doc = json.loads(ran.stdout)
+    assert doc["workflow"] == "conversion_deep_dive"
+    baseline = next(s for s in doc["steps"] if s["id"] == "baseline_conversion")
+    gold = sql(
+        "SELECT plan_type, COUNT(*) FROM users WHERE signup_date BETWEEN DATE '2025-01-01' "
+        "AND DATE '2025-12-31' GROUP BY 1 ORDER BY 1"
+    )
+    assert sorted((r["plan_type"], r["users"]) for r in baseline["rows"]) == gold
+    assert "signup_date" in baseline["sql"] and "2025-01-01" in baseline["sql"]
+    assert "signup date from 2025-01-01 to 2025-12-31" in doc["interpretation"]["text"]
+
+
+def test_a_deep_dive_over_a_window_with_no_data_says_so_instead_of_running(
+    demo_db: Path, tmp_path: Path, sql: Any
+) -> None:
+    ran = run_cli(
+        "ask",
+        "why did conversion drop in the last 3 months?",
+        "--json",
+        home=tmp_path,
+        env={"CHATTER_DATABASE": str(demo_db), "CHATTER_TODAY": "2027-06-01"},
+    )
+    doc = json.loads(ran.stdout)
+    ((last,),) = sql("SELECT MAX(signup_date) FROM users")
+    assert doc["workflow"] == "clarify" and doc["steps"] == []
+    assert "There is no data for 'in the last 3 months'" in doc["text"]
+    assert last.isoformat() in doc["text"]
+
+
+def test_a_date_that_reads_two_ways_is_asked_back(ask: Ask) -> None:
+    doc = ask("how many signups on 05/06/2025?")
+    assert doc["workflow"] == "clarify" and doc["steps"] == []
+    assert "2025-05-06" in doc["text"] and "2025-06-05" in doc["text"]
