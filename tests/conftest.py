@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -42,6 +44,22 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
     generate_demo(path, users=DEMO_USERS, seed=7)
     return path
+
+
+@pytest.fixture(scope="module")
+def demo_sql(
+    demo_db: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[[str], list[tuple[Any, ...]]]]:
+    """Hand-written SQL over a copy of the demo database, to check answers against. A copy:
+    DuckDB refuses a second connection of another configuration to one file, and the code
+    under test opens the original in this process."""
+    copy = tmp_path_factory.mktemp("gold") / "copy.duckdb"
+    shutil.copy(demo_db, copy)
+    con = duckdb.connect(str(copy), read_only=True)
+    try:
+        yield lambda statement: con.execute(statement).fetchall()
+    finally:
+        con.close()
 
 
 @pytest.fixture

@@ -63,7 +63,9 @@ _STRATEGY = re.compile(r"\b(how|what) (can|could|should|do) (we|i)\b", re.IGNORE
 
 def analysis_cues(text: str, parsed: ParsedQuestion) -> int:
     """How strongly the question asks for an explanation or a test rather than a number."""
-    cues = sum(s in ANALYSIS_CUES for s in parsed.words.stems)
+    in_levels = {i for m, _ in parsed.levels for i in range(m.start, m.end)}
+    # A level's own words ask nothing: "real estate trials" is an industry, not "is it real?".
+    cues = sum(s in ANALYSIS_CUES for i, s in enumerate(parsed.words.stems) if i not in in_levels)
     if _HOW_LIKELY.search(text):
         cues -= 1  # "how likely are trials to convert": a rate to look up, not a test
     if _YES_NO.match(text) and _COMPARATIVE.search(text):

@@ -120,7 +120,9 @@ def interpret(
     unknown = unmatched_levels(
         parsed, text, router.vocab, explicit_only=analysis_cues(text, parsed) > 0
     )
-    if unknown:  # "only zzzz": never the previous answer unchanged, never all levels
+    # "only zzzz": never the previous answer unchanged, never all levels (a fresh question is
+    # checked by the router, which may also ask the LLM about words that could describe).
+    if unknown and previous is not None:
         decision = router.ask_about_value(unknown[0], parsed)
         decision.query = previous  # what the question back is about, for its interpretation
         return decision

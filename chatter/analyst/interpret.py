@@ -117,6 +117,9 @@ def measures_asked(parsed: ParsedQuestion, model: SemanticModel) -> list[str]:
     both = measure_intent.ratio_asked(model, [m.entry.name for m in chosen], parsed.text)
     if both is not None:  # "events per active user": the ratio of the two
         return [both]
+    users_of = _accounts_that_used(chosen, parsed, model)
+    if users_of is not None:  # "how many users used bulk_edit": distinct accounts of events
+        return [users_of]
     nouns = [m for m in chosen if is_entity_noun(m, model)]
     counting = {i for i, r in enumerate(parsed.words.raw) if r in ("many", "number")}
     if len(nouns) > 1 and len(nouns) == len(chosen) and counting:
@@ -162,6 +165,19 @@ def measures_asked(parsed: ParsedQuestion, model: SemanticModel) -> list[str]:
     names = list(dict.fromkeys(m.entry.name for m in sorted(chosen, key=lambda m: m.start)))
     ranked = any(measure_intent.ranks_an_outcome(parsed.words.raw, m.start, m.end) for m in chosen)
     return measure_intent.fit(model, names, parsed.text, ranked)
+
+
+_USE_VERBS = frozenset(["use", "used", "uses", "using", "tried", "adopted"])
+
+
+def _accounts_that_used(chosen: list[Match], parsed: ParsedQuestion, model: SemanticModel):
+    """One table's row noun and another's use verb ("users used", "used by the most accounts"):
+    how many of the noun's rows did the activity, a distinct count."""
+    nouns = [m for m in chosen if is_entity_noun(m, model)]
+    verbs = [m for m in chosen if m not in nouns and parsed.words.raw[m.start] in _USE_VERBS]
+    if len(nouns) != 1 or len(verbs) != 1 or len(chosen) != 2:
+        return None
+    return measure_intent.distinct_counted(model, nouns[0].entry.name, verbs[0].entry.name)
 
 
 def is_entity_noun(match: Match, model: SemanticModel) -> bool:

@@ -47,3 +47,79 @@ def aliases(values: Iterable[str]) -> dict[str, str]:
     if all(v.lower() in codes for v in levels):
         return {codes[v.lower()]: v for v in levels}
     return {}
+
+
+# Country codes that are also words or common abbreviations when written in capitals.
+_CODE_WORDS = frozenset(
+    [
+        "IT",
+        "IN",
+        "NO",
+        "AT",
+        "ID",
+        "MY",
+        "BE",
+        "TO",
+        "OR",
+        "AM",
+        "AS",
+        "IS",
+        "ME",
+        "SO",
+        "DO",
+        "GO",
+        "IF",
+        "OF",
+        "ON",
+        "UP",
+        "AI",
+        "PR",
+        "QA",
+    ]
+)
+
+
+@cache
+def _names_index() -> dict[tuple[str, ...], str]:
+    """Country name as lower-case words -> ISO alpha-2 code (names only, never alpha-3 codes:
+    "per" and "can" are words)."""
+    index: dict[tuple[str, ...], str] = {}
+    for country in pycountry.countries:
+        for name in (getattr(country, k, None) for k in ("name", "common_name")):
+            if isinstance(name, str) and "," not in name:
+                index[tuple(name.lower().replace("-", " ").split())] = country.alpha_2
+    for code, names in COMMON.items():
+        for name in names:
+            index[tuple(name.lower().split())] = code
+    return index
+
+
+def countries_in(raw: tuple[str, ...], original: tuple[str, ...]) -> list[tuple[int, int, str]]:
+    """Countries a question names, as (start, end, ISO code): names of several words in any
+    case ("united states"), one-word names capitalised ("Japan", not "chad"), and codes in
+    capitals ("JP")."""
+    index = _names_index()
+    found: list[tuple[int, int, str]] = []
+    i = 0
+    while i < len(raw):
+        for n in (4, 3, 2, 1):
+            code = index.get(tuple(raw[i : i + n]))
+            cased = n > 1 or (i < len(original) and original[i][:1].isupper())
+            if code and cased and i + n <= len(raw):
+                found.append((i, i + n, code))
+                i += n
+                break
+        else:
+            written = original[i] if i < len(original) else ""
+            code_like = len(written) == 2 and written.isupper() and written not in _CODE_WORDS
+            if code_like and pycountry.countries.get(alpha_2=written) is not None:
+                found.append((i, i + 1, written))
+            i += 1
+    return found
+
+
+@cache
+def country_words() -> frozenset[str]:
+    """Words of countries' names of several words ("united", "states"): spelling repair must
+    leave them, or "United States" becomes "united status"."""
+    return frozenset(w for name in _names_index() if len(name) > 1 for w in name)

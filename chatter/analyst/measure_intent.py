@@ -117,3 +117,30 @@ def fit(
         if any(averages):
             return list(dict.fromkeys(a or m for a, m in zip(averages, measures, strict=True)))
     return measures
+
+
+def rows_counted(model: SemanticModel, dimension: str, text: str) -> str | None:
+    """The count of the rows a level is a value of, when the question counts that level and
+    names no measure: "how many API calls last month" counts events of that type."""
+    if intent(text) != "count":
+        return None
+    candidates = model.dimension_candidates(dimension)
+    if len(candidates) != 1:
+        return None
+    table = model.tables[candidates[0].table]
+    counts = [m.name for m in table.measures.values() if m.agg == "count" and not m.filters]
+    return counts[0] if len(counts) == 1 else None
+
+
+def distinct_counted(model: SemanticModel, noun: str, activity: str) -> str | None:
+    """The distinct count of ``noun``'s rows among ``activity``'s ("how many users used X",
+    "the feature used by the most accounts"): a count-distinct measure of the activity's table
+    over the key of the noun's table."""
+    counted, done = model.measure(noun), model.measure(activity)
+    if counted.table == done.table:
+        return None
+    keys = set(model.tables[counted.table].primary_key)
+    for m in model.tables[done.table].measures.values():
+        if m.agg == "count_distinct" and m.column in keys and not m.filters and not m.non_additive:
+            return m.name
+    return None

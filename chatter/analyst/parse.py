@@ -128,7 +128,7 @@ def parse_question(text: str, vocab: Vocabulary, today: dt.date | None = None) -
     """The structure of ``text``; relative time windows count back from ``today``."""
     words = Words.of(text)
     if vocab.known_words:
-        repaired, fixes = repair_spelling(text, vocab.known_words)
+        repaired, fixes = repair_spelling(text, vocab.known_words, vocab.known_pairs)
         if fixes:
             words = Words.of(repaired)
             text = repaired

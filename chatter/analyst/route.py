@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from chatter.analyst import clarification as clarify
+from chatter.analyst import measure_intent
 from chatter.analyst.cues import analysis_cues, query_cues
 from chatter.analyst.decision import RouteDecision
 from chatter.analyst.interpret import build_query, is_entity_noun, is_time
 from chatter.analyst.level_mentions import UnknownLevel, unmatched_levels
-from chatter.analyst.parse import ParsedQuestion, parse_question
-from chatter.analyst.vocabulary import Vocabulary
+from chatter.analyst.parse import Match, ParsedQuestion, parse_question
+from chatter.analyst.vocabulary import Entry, Vocabulary
 from chatter.analyst.words import STOPWORDS, Words
 from chatter.analyst.workflow_window import WindowedSteps, window_steps
 from chatter.errors import ChatterError
@@ -108,6 +109,11 @@ class Router:
             )
         if best and scores[best] > 0 and cues and (cues > asks_numbers or not parsed.measures):
             return self._template(best, parsed, 0.6 + 0.1 * min(cues, 2) + 0.15 * margin, cues)
+        if not parsed.measures and parsed.levels and not parsed.levels[0][1]:
+            level = parsed.levels[0][0]  # "how many report exports in 2023": its rows counted
+            counted = measure_intent.rows_counted(self.model, level.entry.name, parsed.text)
+            if counted is not None:
+                parsed.measures = [Match(Entry((), (), "measure", counted), level.start, level.end)]
         if parsed.measures:
             return self._query_decision(parsed, asks_numbers, cues)
         if best and scores[best] >= 4:
@@ -266,7 +272,8 @@ class Router:
             clarification=clarify.unknown_value(message),
             options=list(unknown.choices),
             parsed=parsed,
-            settled=True,  # the data lacks the value: no reading, the LLM's included, may drop it
+            # the data lacks the value: no reading, the LLM's included, may drop it
+            settled=unknown.certain,
         )
 
     def ask_back(

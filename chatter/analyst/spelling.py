@@ -3,23 +3,38 @@ away from a word we know, is read as that word."""
 
 from __future__ import annotations
 
+from chatter.analyst.level_aliases import country_words
 from chatter.analyst.structure_cues import PROTECTED
 from chatter.analyst.words import STOPWORDS, tokens
 
+# The parser's own words a slip may hide: "by quartr", "monthy".
+_OWN_WORDS = frozenset(w for w in PROTECTED if len(w) >= 5 and w.isalpha())
 
-def repair_spelling(text: str, known: set[str]) -> tuple[str, list[tuple[str, str]]]:
+
+def repair_spelling(
+    text: str, known: set[str], pairs: frozenset[tuple[str, str]] = frozenset()
+) -> tuple[str, list[tuple[str, str]]]:
     """Replace words we do not know by a known word one slip away: a swapped, missing, extra
-    or wrong letter ("chrun" -> "churn", "converison" -> "conversion")."""
-    out, fixes = [], []
+    or wrong letter ("chrun" -> "churn", "converison" -> "conversion", "quartr" -> "quarter").
+    A short word is repaired only into a known pair with the word before it (``pairs``:
+    "company sise" -> "company size"), since alone it is too often another real word."""
+    out: list[str] = []
+    fixes = []
+    targets = sorted(known | _OWN_WORDS)
     for token in tokens(text):
         unknown = (
             token not in known
             and token not in STOPWORDS
             and token not in PROTECTED
+            and token not in country_words()
             and not token.isdigit()
-            and len(token) >= 5  # shorter words are too often another real word ("tend")
+            and len(token) >= 4
         )
-        fix = next((k for k in sorted(known) if _one_slip(token, k)), None) if unknown else None
+        fix = None
+        if unknown and len(token) >= 5:  # shorter words are too often another real word ("tend")
+            fix = next((k for k in targets if _one_slip(token, k)), None)
+        elif unknown and out:
+            fix = next((b for a, b in sorted(pairs) if a == out[-1] and _one_slip(token, b)), None)
         out.append(fix or token)
         if fix:
             fixes.append((token, fix))

@@ -40,6 +40,8 @@ class Vocabulary:
     # question that uses one wants that template's analysis.
     template_concepts: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)
     known_words: set[str] = field(default_factory=set)  # raw words, for spelling repair
+    # Word pairs of the model's names ("company size"): a short slip is repaired only in one.
+    known_pairs: frozenset[tuple[str, str]] = frozenset()
     # A yes/no dimension and the count of rows where it is true ("how many converted").
     flag_measures: dict[str, str] = field(default_factory=dict)
     time_dimensions: dict[str, str] = field(default_factory=dict)  # table -> its first date dim
@@ -124,6 +126,12 @@ def build_vocabulary(
         )
         for w in tokens(text)
     }
+    vocab.known_pairs = frozenset(
+        (a, b)
+        for e in vocab.entries
+        if e.kind != "level"
+        for a, b in zip(e.raw, e.raw[1:], strict=False)
+    )
     return vocab
 
 

@@ -7,12 +7,10 @@ back (naming the values there are), never answered as another question."""
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 from api_server import Server, key_of, running_server
 from cli_runner import run_cli
@@ -71,18 +69,8 @@ def ask(request: pytest.FixtureRequest, demo_db: Path, tmp_path: Path) -> Ask:
 
 
 @pytest.fixture(scope="module")
-def sql(
-    demo_db: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Callable[[str], list[tuple[Any, ...]]]]:
-    # A copy: DuckDB refuses a second connection of another configuration to one file, and
-    # the command under test opens the original in this process.
-    copy = tmp_path_factory.mktemp("gold") / "copy.duckdb"
-    shutil.copy(demo_db, copy)
-    con = duckdb.connect(str(copy), read_only=True)
-    try:
-        yield lambda statement: con.execute(statement).fetchall()
-    finally:
-        con.close()
+def sql(demo_sql: Any) -> Any:
+    return demo_sql
 
 
 def rows_of(doc: dict[str, Any]) -> list[dict[str, Any]]:
@@ -221,6 +209,12 @@ def test_a_filter_on_a_value_the_data_lacks_is_asked_back(ask: Ask) -> None:
     assert "'nope'" in doc["text"]
 
 
+def test_an_unknown_word_where_a_value_goes_is_asked_back(ask: Ask) -> None:
+    doc = ask("conversion rate by plan for the flurbish accounts")
+    assert doc["workflow"] == "clarify" and doc["steps"] == []
+    assert "'flurbish'" in doc["text"]
+
+
 def test_only_an_unknown_value_in_a_session_asks_back_over_http(server: Server) -> None:
     with server.client(key_of("bob")) as http:
         first = http.post("/api/v1/chat/query", json={"message": "conversion rate by plan"})
@@ -312,7 +306,7 @@ def test_a_zero_row_answer_carries_its_sql_and_the_database(ask: Ask, demo_db: P
 
 
 def test_words_the_analyst_could_not_use_are_listed(ask: Ask) -> None:
-    doc = ask("conversion rate by plan for the flurbish accounts")
+    doc = ask("flurbish conversion rate by plan")
     understood = doc["interpretation"]
     assert "flurbish" in understood["unused_words"]
     assert "'flurbish'" in understood["text"]

@@ -1,0 +1,169 @@
+"""Shapes of a sentence in which a word can only be a value, used to catch values the data
+lacks: a number band before a field ("the 5000+ size band"), a word set against a level ("retail
+vs education"), and a word just before the rows counted ("Healthcare customers' churn")."""
+
+from __future__ import annotations
+
+import re
+
+from chatter.analyst.level_aliases import aliases, countries_in
+from chatter.analyst.level_names import (
+    UnknownLevel,
+    dimension_named,
+    names_rows,
+    of_field,
+    of_no_field,
+)
+from chatter.analyst.parse import ParsedQuestion
+from chatter.analyst.vocabulary import Vocabulary
+
+# "5000+", "1,000-5,000", "50 to 200", followed by the field's name ("size", "employees").
+_BAND = re.compile(
+    r"(?<![\w.])(\d[\d,]*\s*\+|\d[\d,]*\s*(?:-|\u2013|to)\s*\d[\d,]*\+?)\s+([a-z_]+)(?:\s+([a-z_]+))?",
+    re.IGNORECASE,
+)
+_AGAINST = frozenset(["vs", "versus", "or", "and"])
+
+
+def _band_key(text: str) -> str:
+    return re.sub(r"\s+|,", "", text.lower().replace("\u2013", "-")).replace("to", "-")
+
+
+def unknown_bands(asked: str, vocab: Vocabulary) -> list[UnknownLevel]:
+    """Number bands said of a field none of whose levels they are: "the 5000+ size band" when
+    the sizes are 1-10 ... 1001+. A band the field has is a level and is read as one."""
+    found = []
+    for m in _BAND.finditer(asked):
+        band, first, second = m.group(1), m.group(2), m.group(3)
+        dimension = dimension_named(vocab, first) or (
+            dimension_named(vocab, f"{first} {second}") if second else None
+        )
+        if dimension is None:
+            continue
+        levels = vocab.levels[dimension]
+        if not any(any(ch.isdigit() for ch in level) for level in levels):
+            continue  # not a field of bands: "3 to 5 plans" counts plans
+        if _band_key(band) not in {_band_key(level) for level in levels}:
+            found.append(of_field(vocab, band.strip(), dimension))
+    return found
+
+
+def against_level(
+    parsed: ParsedQuestion, vocab: Vocabulary, said: str, first: int, last: int
+) -> UnknownLevel | None:
+    """``said`` (the words ``first..last``) set against a level ("retail vs education",
+    "telecom or retail"): another value of that level's field, asked back as one."""
+    raw = parsed.words.raw
+    for match, _ in parsed.levels:
+        beside = (match.end + 1 == first and raw[match.end] in _AGAINST) or (
+            last + 2 == match.start and raw[last + 1] in _AGAINST
+        )
+        if beside and match.entry.name in vocab.levels:
+            return of_field(vocab, said, match.entry.name)
+    return None
+
+
+def before_rows(parsed: ParsedQuestion, vocab: Vocabulary, last: int) -> bool:
+    """Whether the word after ``last`` names the rows counted: "Healthcare customers' churn",
+    "conversion of solar companies" (a value qualifying whom the number is about)."""
+    raw = parsed.words.raw
+    return last + 1 < len(raw) and names_rows(vocab, raw[last + 1], fields=False)
+
+
+# Words that compare rather than name: "the cheaper plans", "larger companies".
+_COMPARATIVES = frozenset(
+    [
+        "cheaper",
+        "pricier",
+        "costlier",
+        "bigger",
+        "larger",
+        "smaller",
+        "higher",
+        "lower",
+        "better",
+        "worse",
+        "newer",
+        "older",
+        "faster",
+        "slower",
+        "longer",
+        "shorter",
+        "greater",
+        "lesser",
+        "fewer",
+        "richer",
+        "poorer",
+        "stronger",
+        "weaker",
+        "busier",
+        "heavier",
+        "lighter",
+        "earlier",
+        "later",
+        "wider",
+        "narrower",
+        "deeper",
+        "safer",
+        "riskier",
+        "healthier",
+        "happier",
+        "more",
+        "less",
+    ]
+)
+
+
+def comparative(word: str) -> bool:
+    """A comparative or superlative ("cheaper", "largest"), not a name ending so ("starter")."""
+    return word in _COMPARATIVES or (word.endswith("est") and len(word) > 4)
+
+
+def verb_like(word: str) -> bool:
+    """A word shaped like a verb or an adverb ("keeping", "returned", "mostly")."""
+    return word.endswith(("ing", "ed", "ly"))
+
+
+def _country_fields(vocab: Vocabulary) -> list[str]:
+    return [d for d, values in vocab.levels.items() if aliases(values)]
+
+
+def unknown_countries(
+    parsed: ParsedQuestion, vocab: Vocabulary, found: list[UnknownLevel]
+) -> list[UnknownLevel]:
+    """Countries named that the data's country field lacks: "customers in the United States"
+    when no account is in the US, "country JP"."""
+    fields = _country_fields(vocab)
+    if not fields:
+        return []
+    levels_at = {i for m, _ in parsed.levels for i in range(m.start, m.end)}
+    said_before = {f.said.lower() for f in found}
+    out = []
+    for start, end, code in countries_in(parsed.words.raw, parsed.words.original):
+        if levels_at & set(range(start, end)):
+            continue  # a level of the data, read as one
+        field = fields[0]
+        named = set(vocab.levels[field]) | set(aliases(vocab.levels[field]).values())
+        said = " ".join(parsed.words.original[start:end])
+        if code not in named and said.lower() not in said_before:
+            out.append(of_field(vocab, said, field))
+    return out
+
+
+_IDENTIFIER = re.compile(r"(?<!\w)([A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+)(?!\w)")
+
+
+def unknown_identifiers(
+    parsed: ParsedQuestion, asked: str, vocab: Vocabulary, found: list[UnknownLevel]
+) -> list[UnknownLevel]:
+    """A name written as an identifier ("gantt_view") that the parse could not place: a value
+    the data lacks (a field's name would have been placed, a slip in one repaired)."""
+    unknown = set(parsed.unknown_words)
+    said_before = {f.said.lower() for f in found}
+    out = []
+    for m in _IDENTIFIER.finditer(asked):
+        ident = m.group(1)
+        parts = ident.lower().split("_")
+        if any(p in unknown for p in parts) and ident.lower() not in said_before:
+            out.append(of_no_field(vocab, ident))
+    return out
