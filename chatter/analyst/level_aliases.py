@@ -25,6 +25,23 @@ def _names(country: object) -> list[str]:
 #: Names people use that the ISO standard does not.
 COMMON = {"GB": ["UK", "Britain", "Great Britain"], "US": ["America", "United States of America"]}
 COMMON |= {"NL": ["Holland"], "KR": ["Korea"], "CZ": ["Czech Republic"], "TR": ["Turkey"]}
+#: What people call a country's accounts ("German customers"); pycountry has no demonyms.
+DEMONYMS = {
+    "US": ["American"], "GB": ["British"], "DE": ["German"], "FR": ["French"],
+    "ES": ["Spanish"], "IT": ["Italian"], "NL": ["Dutch"], "BE": ["Belgian"],
+    "CH": ["Swiss"], "AT": ["Austrian"], "SE": ["Swedish"], "NO": ["Norwegian"],
+    "DK": ["Danish"], "FI": ["Finnish"], "IE": ["Irish"], "PT": ["Portuguese"],
+    "PL": ["Polish"], "CZ": ["Czech"], "GR": ["Greek"], "TR": ["Turkish"],
+    "CA": ["Canadian"], "MX": ["Mexican"], "BR": ["Brazilian"], "AR": ["Argentinian"],
+    "CL": ["Chilean"], "CO": ["Colombian"], "PE": ["Peruvian"], "JP": ["Japanese"],
+    "CN": ["Chinese"], "KR": ["Korean", "South Korean"], "IN": ["Indian"], "SG": ["Singaporean"],
+    "AU": ["Australian"], "NZ": ["New Zealander"], "ZA": ["South African"],
+    "IL": ["Israeli"], "AE": ["Emirati"], "SA": ["Saudi"], "EG": ["Egyptian"],
+    "NG": ["Nigerian"], "KE": ["Kenyan"], "TH": ["Thai"], "VN": ["Vietnamese"],
+    "ID": ["Indonesian"], "PH": ["Filipino"], "MY": ["Malaysian"], "UA": ["Ukrainian"],
+    "RO": ["Romanian"], "HU": ["Hungarian"],
+}  # fmt: skip
+COMMON = {c: [*COMMON.get(c, []), *DEMONYMS.get(c, [])] for c in {*COMMON, *DEMONYMS}}
 
 
 def country_names(code: str) -> list[str]:

@@ -19,6 +19,7 @@ from chatter.analyst.level_shapes import (
     against_level,
     before_rows,
     comparative,
+    level_of_another_field,
     unknown_bands,
     unknown_countries,
     unknown_identifiers,
@@ -27,7 +28,7 @@ from chatter.analyst.level_shapes import (
 from chatter.analyst.parse import ParsedQuestion
 from chatter.analyst.structure_cues import PROTECTED
 from chatter.analyst.vocabulary import Vocabulary
-from chatter.analyst.words import STOPWORDS
+from chatter.analyst.words import STOPWORDS, tokens
 
 __all__ = ["UnknownLevel", "unmatched_levels"]
 
@@ -41,12 +42,16 @@ _COMPARISON = re.compile(
 _STRONG_CUES = frozenset(["only", "excluding", "except", "without", "exclude"])
 _WEAK_CUES = frozenset(["for", "in", "from", "among", "within", "at"])
 # Words before "<name> plan" that make the name a level's: "the pro plan", "on our pro plan".
-_DETERMINERS = frozenset(["the", "our", "a", "an", "their", "my", "for", "on", "in", "only"])
+_DETERMINERS = frozenset(
+    ["the", "our", "a", "an", "their", "my", "for", "on", "in", "only", "of", "among", "from"]
+)
 
 
 _ARTICLES = frozenset(["the", "our", "a", "an", "their", "my"])
 # Words after which a phrase is a clause's subject: "why do Healthcare customers churn".
-_SUBJECT_LEADS = frozenset(["of", "do", "does", "did", "are", "is", "were", "was", "have", "has"])
+_SUBJECT_LEADS = frozenset(
+    ["of", "do", "does", "did", "are", "is", "were", "was", "have", "has", "many", "much"]
+)
 # Words that describe which level without naming one: "the same plan", "the cheapest plan".
 _DESCRIBING = frozenset(
     [
@@ -98,6 +103,7 @@ def _named_before_field(
     is a value the data lacks, not a word to drop."""
     raw = parsed.words.raw
     used = _used(parsed)
+    counted = _counted(parsed)
     found = []
     for i in range(1, len(raw) - 1):
         word = raw[i]
@@ -105,7 +111,7 @@ def _named_before_field(
             continue
         if raw[i - 1] not in _DETERMINERS or comparative(word) or word.isdigit():
             continue
-        dimension = dimension_named(vocab, raw[i + 1])
+        dimension = None if i + 1 in counted else dimension_named(vocab, raw[i + 1])
         if dimension is not None and not is_level(vocab, dimension, word):
             found.append(of_field(vocab, word, dimension))
     return found
@@ -130,18 +136,34 @@ def unmatched_levels(
     found += unknown_bands(asked, vocab)
     found += unknown_countries(parsed, vocab, found)
     found += unknown_identifiers(parsed, asked, vocab, found)
+    found += level_of_another_field(parsed, vocab)
     unknown = set(parsed.unknown_words)
     raw, original = parsed.words.raw, parsed.words.original
     found += _named_before_field(parsed, vocab, unknown)
     used = _used(parsed)
+    counted = _counted(parsed)
+    level_words = {w for values in vocab.levels.values() for v in values for w in tokens(v)}
+    candidates = unknown | {
+        w
+        for i, w in enumerate(raw)
+        if _unplaced(w, i, used)
+        and parsed.words.stems[i] not in vocab.naming_words
+        and w not in level_words  # "dashboard usage": a word of the level dashboard_view
+    }
     for i, word in enumerate(raw):
-        if word not in unknown or word in _DESCRIBING or any(f.said.lower() == word for f in found):
+        if (
+            word not in candidates
+            or word in _DESCRIBING
+            or any(f.said.lower() == word for f in found)
+        ):
             continue
         # "the pro plan": an unknown word just before a categorical field's name.
         after = " ".join(raw[i + 1 : i + 3])
-        dimension = dimension_named(vocab, raw[i + 1] if i + 1 < len(raw) else "") or (
-            dimension_named(vocab, after) if i + 2 < len(raw) else None
-        )
+        dimension = None
+        if i + 1 not in counted:  # "product events": a count, not the field "event"
+            dimension = dimension_named(vocab, raw[i + 1] if i + 1 < len(raw) else "") or (
+                dimension_named(vocab, after) if i + 2 < len(raw) else None
+            )
         # "the kanban_board feature", "real estate customers": the unknown word and the
         # unplaced words just before it name one value.
         first = i
@@ -193,6 +215,11 @@ def _used(parsed: ParsedQuestion) -> set[int]:
         for m in [*parsed.measures, *parsed.dimensions, *(m for m, _ in parsed.levels)]
         for i in range(m.start, m.end)
     }
+
+
+def _counted(parsed: ParsedQuestion) -> set[int]:
+    """Positions of the words read as measures."""
+    return {i for m in parsed.measures for i in range(m.start, m.end)}
 
 
 def _unplaced(word: str, i: int, used: set[int]) -> bool:

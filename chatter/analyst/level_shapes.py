@@ -16,6 +16,7 @@ from chatter.analyst.level_names import (
 )
 from chatter.analyst.parse import ParsedQuestion
 from chatter.analyst.vocabulary import Vocabulary
+from chatter.analyst.words import tokens
 
 # "5000+", "1,000-5,000", "50 to 200", followed by the field's name ("size", "employees").
 _BAND = re.compile(
@@ -29,6 +30,10 @@ def _band_key(text: str) -> str:
     return re.sub(r"\s+|,", "", text.lower().replace("\u2013", "-")).replace("to", "-")
 
 
+def _is_band(level: str) -> bool:
+    return bool(re.fullmatch(r"\d[\d,]*\s*(\+|-\s*\d[\d,]*)", level.strip()))
+
+
 def unknown_bands(asked: str, vocab: Vocabulary) -> list[UnknownLevel]:
     """Number bands said of a field none of whose levels they are: "the 5000+ size band" when
     the sizes are 1-10 ... 1001+. A band the field has is a level and is read as one."""
@@ -38,6 +43,9 @@ def unknown_bands(asked: str, vocab: Vocabulary) -> list[UnknownLevel]:
         dimension = dimension_named(vocab, first) or (
             dimension_named(vocab, f"{first} {second}") if second else None
         )
+        banded = [d for d, values in vocab.levels.items() if any(_is_band(v) for v in values)]
+        if dimension is None and names_rows(vocab, first, fields=False) and len(banded) == 1:
+            dimension = banded[0]  # "5000+ companies": the one field of bands
         if dimension is None:
             continue
         levels = vocab.levels[dimension]
@@ -114,9 +122,38 @@ _COMPARATIVES = frozenset(
 )
 
 
+_SUPERLATIVES = frozenset(
+    tokens(
+        "cheapest priciest costliest biggest largest smallest highest lowest newest oldest fastest "
+        "slowest longest shortest greatest strongest weakest busiest heaviest lightest earliest "
+        "latest widest deepest safest riskiest healthiest happiest richest poorest best worst most "
+        "least fewest"
+    )
+)
+
+
 def comparative(word: str) -> bool:
-    """A comparative or superlative ("cheaper", "largest"), not a name ending so ("starter")."""
-    return word in _COMPARATIVES or (word.endswith("est") and len(word) > 4)
+    """A comparative or superlative ("cheaper", "largest"), not a name ending so ("starter",
+    "Forest")."""
+    return word in _COMPARATIVES or word in _SUPERLATIVES
+
+
+def level_of_another_field(parsed: ParsedQuestion, vocab: Vocabulary) -> list[UnknownLevel]:
+    """A level of one field said as another's: "the galaxy industry" when galaxy is a plan,
+    "the newsletter plan" when newsletter is a channel (the article makes it a name)."""
+    raw = parsed.words.raw
+    out = []
+    for match, _ in parsed.levels:
+        if match.start == 0 or raw[match.start - 1] not in ("the", "a", "an", "our", "their"):
+            continue
+        after = raw[match.end] if match.end < len(raw) else ""
+        field = dimension_named(vocab, after)
+        own = match.entry.name.split(".")[-1]
+        if field is None or field.split(".")[-1] == own or match.entry.value is None:
+            continue
+        if match.entry.value not in vocab.levels[field]:
+            out.append(of_field(vocab, match.entry.value, field))
+    return out
 
 
 def verb_like(word: str) -> bool:

@@ -22,7 +22,7 @@ from chatter.analyst.structure_cues import (
 )
 from chatter.analyst.time_window import TimeWindow, find_window
 from chatter.analyst.vocabulary import Entry, Vocabulary
-from chatter.analyst.words import STOPWORDS, Words, stem
+from chatter.analyst.words import STOPWORDS, Words, plus_marked, stem
 from chatter.errors import suggest
 
 _LIMIT = re.compile(
@@ -92,10 +92,20 @@ def _matches(
     wins when the question asks for a share or a rate."""
     found: list[Match] = []
     ordered = sorted(entries, key=lambda e: (-len(e.words), not (prefer_ratio and e.ratio)))
-    for exact in (True, False):
-        for entry in ordered:
-            target = entry.raw if exact else entry.words
-            haystack = words.raw if exact else words.stems
+    singular = tuple(_singular(w) for w in words.raw)
+    # First the phrases as written, longest first, each exactly before with plurals loosened
+    # ("event counts" is the measure "event count" before "event" is a field); then through
+    # stems, which change a word's kind ("trials converted" is not "trial conversion").
+    lengths = sorted({len(e.words) for e in ordered}, reverse=True)
+    passes = [(n, x) for n in lengths for x in ("exact", "plural")] + [(0, "stems")]
+    for n_words, how in passes:
+        for entry in (e for e in ordered if how == "stems" or len(e.words) == n_words):
+            if how == "stems":
+                target, haystack = entry.words, words.stems
+            elif how == "plural":
+                target, haystack = tuple(_singular(w) for w in entry.raw), singular
+            else:
+                target, haystack = entry.raw, words.raw
             n = len(target)
             for start in range(len(haystack) - n + 1 if n else 0):
                 if haystack[start : start + n] != target:
@@ -105,6 +115,10 @@ def _matches(
                     found.append(Match(entry, start, start + n))
                     taken |= span
     return sorted(found, key=lambda m: m.start)
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") and len(word) > 3 else word
 
 
 def _level_allowed(words: Words, match: Match, generic: set[str]) -> bool:
@@ -127,6 +141,7 @@ def _level_allowed(words: Words, match: Match, generic: set[str]) -> bool:
 def parse_question(text: str, vocab: Vocabulary, today: dt.date | None = None) -> ParsedQuestion:
     """The structure of ``text``; relative time windows count back from ``today``."""
     words = Words.of(text)
+    bands = plus_marked(text)  # before spelling repair, which rewrites the text as tokens
     if vocab.known_words:
         repaired, fixes = repair_spelling(text, vocab.known_words, vocab.known_pairs)
         if fixes:
@@ -134,7 +149,7 @@ def parse_question(text: str, vocab: Vocabulary, today: dt.date | None = None) -
             text = repaired
     else:
         fixes = []
-    window = find_window(words, today or dt.date.today())
+    window = find_window(words, today or dt.date.today(), bands)
     parsed = ParsedQuestion(words, repairs=fixes, window=window, text=text)
     # The window's words name a period, not a measure, a field, a grain or a limit.
     taken: set[int] = set(range(*window.span)) if window else set()
@@ -307,6 +322,8 @@ def _order_and_limit(parsed: ParsedQuestion, text: str) -> None:
             parsed.descending = True
         elif any(w in ASCENDING for w in parsed.words.raw):
             parsed.descending = False
+        elif any(w in ("rank", "ranked", "ranking") for w in parsed.words.raw):
+            parsed.descending = True  # "rank channels by revenue": the largest first
 
 
 def _unknown_groupings(parsed: ParsedQuestion, vocab: Vocabulary, taken: set[int]) -> None:

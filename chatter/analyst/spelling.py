@@ -4,11 +4,14 @@ away from a word we know, is read as that word."""
 from __future__ import annotations
 
 from chatter.analyst.level_aliases import country_words
-from chatter.analyst.structure_cues import PROTECTED
+from chatter.analyst.structure_cues import ASCENDING, DESCENDING, GRAINS, PROTECTED
+from chatter.analyst.time_window import WINDOW_WORDS
 from chatter.analyst.words import STOPWORDS, tokens
 
-# The parser's own words a slip may hide: "by quartr", "monthy".
-_OWN_WORDS = frozenset(w for w in PROTECTED if len(w) >= 5 and w.isalpha())
+# The parser's own words of time and order a slip may hide: "by quartr", "monthy", "lowset".
+_OWN_WORDS = frozenset(
+    w for w in (*GRAINS, *WINDOW_WORDS, *DESCENDING, *ASCENDING) if len(w) >= 5 and w.isalpha()
+)
 
 
 def repair_spelling(

@@ -59,7 +59,8 @@ FUNCTION_WORDS = frozenset(
         "currently now right still average avg mean typical better worse best worst well poorly "
         "likely likelihood chance odds how percent percentage fraction portion group grouped "
         "broken broke excluding exclude except without besides other only each every among "
-        "within across between split view report give show tell list far ever alltime"
+        "within across between split view report give show tell list far ever alltime came "
+        "come comes coming"
     )
 )
 # Words of the router's own that must never be "repaired" into vocabulary words.

@@ -229,11 +229,16 @@ def _two_readings(raw: tuple[str, ...], i: int) -> tuple[dt.date, dt.date] | Non
     return dt.date(y, a, b), dt.date(y, b, a)
 
 
-def find_window(words: Words, today: dt.date) -> TimeWindow | None:
+def find_window(
+    words: Words, today: dt.date, not_dates: frozenset[int] = frozenset()
+) -> TimeWindow | None:
     """The first time window the question names, or None. A date that reads two ways is a
-    window with a doubt: the analyst asks which was meant rather than pick one."""
+    window with a doubt: the analyst asks which was meant rather than pick one. Tokens at
+    ``not_dates`` are no dates ("from 2000+ companies")."""
     raw = words.raw
     for i in range(len(raw)):
+        if i in not_dates or (raw[i] in _OPERATORS and i + 1 in not_dates):
+            continue
         readings = _two_readings(raw, i)
         if readings is not None:
             said = " ".join(words.original[i : i + 3] if words.original else raw[i : i + 3])

@@ -47,6 +47,9 @@ class Vocabulary:
     time_dimensions: dict[str, str] = field(default_factory=dict)  # table -> its first date dim
     levels: dict[str, list[str]] = field(default_factory=dict)  # dimension -> its data's values
     generic_words: set[str] = field(default_factory=set)  # stems that mean more than a level
+    # Stems of the model's names and synonyms and of the templates' keywords: words that name
+    # something besides a value (a word known only from a template's prose may be a value).
+    naming_words: set[str] = field(default_factory=set)
     dates: set[str] = field(default_factory=set)  # the date and timestamp dimensions
     row_counts: set[str] = field(default_factory=set)  # counts of a table's rows ("users")
 
@@ -68,11 +71,19 @@ def build_vocabulary(
                         phrase(text), tuple(tokens(text)), "measure", m.name, ratio=m.agg == "ratio"
                     )
                 )
-        for m in table.measures.values():
-            if m.agg == "count" and len(m.filters) == 1 and m.filters[0].value is True:
-                vocab.flag_measures.setdefault(m.filters[0].field, m.name)
-            if m.agg == "count" and not m.filters:
-                vocab.row_counts.add(m.name)
+        # "how many churned": the count whose yes/no filters include the flag, fewest first
+        # (churned_users is converted and churned; "converted" is converted_users).
+        flagged = [
+            m
+            for m in table.measures.values()
+            if m.agg == "count" and m.filters and all(f.value is True for f in m.filters)
+        ]
+        for m in sorted(flagged, key=lambda m: len(m.filters)):
+            for f in m.filters:
+                vocab.flag_measures.setdefault(f.field, m.name)
+        vocab.row_counts |= {
+            m.name for m in table.measures.values() if m.agg == "count" and not m.filters
+        }
         for d in table.dimensions.values():
             qualified = (
                 d.name if len(model.dimension_candidates(d.name)) == 1 else f"{table.name}.{d.name}"
@@ -112,6 +123,11 @@ def build_vocabulary(
     # cue to be read as the level. Taken before the levels of the templates' splits join the
     # templates' words.
     vocab.generic_words = {w for c in vocab.template_words.values() for w in c} | model_words
+    vocab.naming_words = (
+        model_words
+        | {w for t in templates.values() for k in (*t.keywords, t.name) for w in phrase(k)}
+        | {w for t in model.tables.values() for k in (t.name, *t.synonyms) for w in phrase(k)}
+    )
     for name, template in templates.items():
         _step_words(model, template, levels or {}, vocab.template_words[name])
     vocab.known_words = {w for e in vocab.entries for w in e.raw} | {

@@ -74,6 +74,8 @@ STOPWORDS = frozenset(
         "which",
         "who",
         "whom",
+        "whose",
+        "whole",
         "how",
         "why",
         "when",
@@ -181,6 +183,15 @@ def stem(word: str) -> str:
 
 def tokens(text: str) -> list[str]:
     return _WORD.findall(normalise(text))
+
+
+def plus_marked(text: str) -> frozenset[int]:
+    """Positions of the tokens written with a plus after them ("2000+ companies"): a band of
+    a count, never a year."""
+    normal = normalise(text)
+    return frozenset(
+        i for i, m in enumerate(_WORD.finditer(normal)) if normal[m.end() : m.end() + 1] == "+"
+    )
 
 
 @dataclass(frozen=True)

@@ -103,6 +103,36 @@ SHAPES = [
         ("industry", "=", "fintech"),
     ),
     (
+        "How many pro accounts churned last year?",
+        "Nothing in the data is called 'pro'",
+        "How many enterprise accounts churned last year?",
+        ("plan_type", "=", "enterprise"),
+    ),
+    (
+        "conversion rate for the enterprise industry",  # a plan said as an industry
+        "No industry is called 'enterprise'",
+        "conversion rate for the fintech industry",
+        ("industry", "=", "fintech"),
+    ),
+    (
+        "Which country converts best for the Forest plan?",  # not a superlative
+        "No plan_type is called 'forest'",
+        "Which country converts best for the starter plan?",
+        ("plan_type", "=", "starter"),
+    ),
+    (
+        "Italian customers' churn rate",
+        "No country is called 'Italian'",
+        "German customers' churn rate",
+        ("country", "=", "DE"),
+    ),
+    (
+        "How many signups came from 5000+ companies in Q4 2024?",
+        "No company_size is called '5000+'",
+        "How many signups came from 1000+ companies in Q4 2024?",  # a band, not the year 1000
+        ("company_size", "=", "1000+"),
+    ),
+    (
         "conversion rate of 20-30 employee companies",
         "No company_size is called '20-30'",
         "conversion rate of 11-50 employee companies",
@@ -222,3 +252,32 @@ def test_a_levels_own_words_are_not_a_cue_for_a_deep_dive(demo_db: Path, tmp_pat
     assert decision.query is not None
     assert [(f.field, f.value) for f in decision.query.filters] == [("industry", "real_estate")]
     assert decision.query.measures == ("conversion_rate",)
+
+
+@pytest.mark.parametrize(
+    ("question", "measures", "dimensions", "descending"),
+    [
+        ("Rank acquisition channels by revenue", ("revenue",), ("acquisition_channel",), True),
+        ("event counts by feature for enterprise users", ("events",), ("event_type",), None),
+        (
+            "how many trials converted, broken down by country?",
+            ("converted_users",),
+            ("country",),
+            None,
+        ),
+        ("number of product events by country", ("events",), ("country",), None),
+    ],
+)
+def test_readings_met_on_the_fifth_held_out_set(
+    router: Router,
+    question: str,
+    measures: tuple[str, ...],
+    dimensions: tuple[str, ...],
+    descending: bool | None,
+) -> None:
+    decision = router.route(question, today=TODAY)
+    assert decision.query is not None, decision.route.reason
+    assert decision.query.measures == measures
+    assert tuple(d.split(".")[-1] for d in decision.query.dimensions) == dimensions
+    order = decision.query.order_by
+    assert (order[0].descending if order else None) == descending
