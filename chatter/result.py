@@ -33,6 +33,11 @@ class StepResult(BaseModel):
     chart: dict[str, Any] | None = None  # a Vega-Lite spec chosen from the rows' shape
 
 
+#: A finding's warning that the insight about it must say in its own text (an observational
+#: association, a small sample, an incomplete period), not only in the notes.
+CAVEAT = "caveat: "
+
+
 class Finding(BaseModel):
     """One statistical test of a run. ``segment`` null: an omnibus test across all levels of
     ``dimension``; otherwise that level against the rest. ``subject`` names what else the test

@@ -28,6 +28,11 @@ class Settings(BaseSettings):
     today: dt.date | None = Field(
         default=None, description="Today's date for relative time windows (default: the clock)."
     )
+    snapshot_date: dt.date | None = Field(
+        default=None,
+        description="Observation end of time-dependent analyses (default: the data's latest "
+        "date on or before today).",
+    )
     demo_users: int = Field(default=100_000, ge=1, description="Size of the embedded demo.")
     demo_seed: int = Field(default=42, description="Seed of the embedded demo.")
     query_timeout_s: float = Field(default=120.0, gt=0, description="Per-query time limit.")

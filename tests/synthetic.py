@@ -89,9 +89,14 @@ def make_dataset(path: Path, *, users: int = 12_000, seed: int = 1, effects: boo
         c = counts[f]
         who = np.repeat(np.arange(n), c)
         span = np.array([(active_until[i] - signup[i]).days for i in who], dtype=float)
+        # An adopter starts using a feature in its first weeks (the first event within 20
+        # days), then uses it across its active time: early use does not depend on how long
+        # the account will live, as in real data.
+        first = np.r_[True, who[1:] != who[:-1]] if len(who) else np.zeros(0, dtype=bool)
+        offset = rng.random(len(who)) * np.where(first, np.minimum(span, 20.0), span)
         ts = [
             dt.datetime.combine(signup[i], dt.time()) + dt.timedelta(days=float(s))
-            for i, s in zip(who, rng.random(len(who)) * span, strict=True)
+            for i, s in zip(who, offset, strict=True)
         ]
         ev_user.append(who + 1)
         ev_type += [f] * len(who)

@@ -180,13 +180,18 @@ def table_statements(users: int, seed: int) -> list[str]:
                 CASE f.idx {pick_n} END AS n, base + CASE f.idx {pick_offset} END AS first_id
             FROM based CROSS JOIN features f
         ) WHERE n > 0""",
-        # Timestamps fall uniformly in the user's active window (trial, or until churn or END).
+        # A user's first use of a feature falls in its first 20 days (or its whole window if
+        # shorter), the others uniformly in its active window (trial, or until churn or END):
+        # how early an account starts using a feature does not depend on how long it will
+        # live, as in real data (uniform first uses would crowd short lives' windows).
         """CREATE TABLE events AS
         SELECT (first_id + k + 1)::BIGINT AS event_id, user_id::BIGINT AS user_id,
             name::VARCHAR AS event_type,
             (signup_date::TIMESTAMP + to_microseconds((unif((user_id * 64 + idx) * 8192 + k, 13)
-                * (date_diff('second', signup_date, active_until) * 1000000))::BIGINT))::TIMESTAMP
-                AS event_ts
+                * (CASE WHEN k = 0
+                        THEN least(date_diff('second', signup_date, active_until), 1728000)
+                        ELSE date_diff('second', signup_date, active_until) END
+                   * 1000000))::BIGINT))::TIMESTAMP AS event_ts
         FROM (SELECT *, unnest(range(n)) AS k FROM usage)""",
         # Paid months: from the conversion month up to (not including) the churn month, else
         # through the last month; some accounts upgrade one plan part-way through.

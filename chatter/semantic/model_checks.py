@@ -55,6 +55,40 @@ def check_consistency(tables: Mapping[str, Table]) -> None:
             _check_ratio_cycle(tables, table, mname, ())
         except (AmbiguousNameError, UnknownMeasureError) as err:
             raise ValueError(f"tables.{table}.measures.{mname}: {err.message}") from None
+    shares = [_share_problem(tables, t, m) for (t, m) in _all_measures(tables)]
+    if any(shares):
+        raise ValueError("; ".join(p for p in shares if p))
+
+
+def _share_problem(tables: Mapping[str, Table], table: str, name: str) -> str | None:
+    """A ratio of two counts of the same kind is a share of its denominator's rows, so its
+    numerator must count a subset of them: the same table, and every filter the denominator
+    has among the numerator's ("churned / converted" counting trials that never converted
+    gives churn rates above what can happen)."""
+    m = tables[table].measures[name]
+    if m.agg != "ratio" or not m.numerator or not m.denominator:
+        return None
+    top = find_measure(tables, m.numerator, home=table)
+    base = find_measure(tables, m.denominator, home=table)
+    kinds = (top.measure.agg, base.measure.agg)
+    if kinds not in (("count", "count"), ("count_distinct", "count_distinct")):
+        return None  # a rate per something ("events per active user"), not a share
+    if kinds[0] == "count_distinct" and top.measure.column != base.measure.column:
+        return None
+    keep = {(f.field, f.op, repr(f.value)) for f in top.measure.filters}
+    missing = [f for f in base.measure.filters if (f.field, f.op, repr(f.value)) not in keep]
+    if top.table == base.table and not missing:
+        return None
+    why = (
+        f"{top.measure.name} is on {top.table}, {base.measure.name} on {base.table}"
+        if top.table != base.table
+        else f"{top.measure.name} lacks {base.measure.name}'s filter"
+        + "".join(f" {f.field} {f.op} {f.value!r}" for f in missing[:1])
+    )
+    return (
+        f"tables.{table}.measures.{name}: the share {top.measure.name} / {base.measure.name} "
+        f"needs its numerator to count a subset of its denominator's rows ({why})"
+    )
 
 
 def _check_ratio_cycle(

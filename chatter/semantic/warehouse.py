@@ -31,6 +31,7 @@ from chatter.semantic.model import SemanticModel
 from chatter.semantic.query import Filter, SemanticQuery, resolve
 from chatter.semantic.scope import scope_statement
 from chatter.semantic.singleflight import SingleFlight
+from chatter.settings import get_settings
 
 T = TypeVar("T")
 
@@ -189,7 +190,13 @@ class Warehouse:
             version=self.engine.version,
             scope=[f.model_dump(mode="json") for f in self.scope],
             sql=f"analysis:{name}:{self.model.content_hash}",
-            params={"params": json.dumps(params, sort_keys=True, default=str)},
+            # Time-dependent analyses work to a snapshot capped at today: a new day (or a new
+            # CHATTER_SNAPSHOT_DATE) is another result.
+            params={
+                "params": json.dumps(params, sort_keys=True, default=str),
+                "today": str(get_settings().today or dt.date.today()),
+                "snapshot": str(get_settings().snapshot_date),
+            },
             limit=self.row_cap,
         )
         hit = self.cache.get(key)

@@ -1,7 +1,7 @@
 SELECT
   CAST(DATE_TRUNC('WEEK', "users"."signup_date") AS DATE) AS "signup_date__week",
   CAST(COUNT(*) FILTER(WHERE
-    "users"."churned" = TRUE) AS DOUBLE) / NULLIF(COUNT(*) FILTER(WHERE
+    "users"."converted" = TRUE AND "users"."churned" = TRUE) AS DOUBLE) / NULLIF(COUNT(*) FILTER(WHERE
     "users"."converted" = TRUE), 0) AS "churn_rate"
 FROM "users" AS "users"
 WHERE

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from run_findings import corrected
 from scipy import stats as sps
+from statsmodels.stats.rates import test_poisson_2indep as poisson_two_rates
 from synthetic import FEATURES, PLANS, make_dataset
 
 from chatter.result import Finding
@@ -212,15 +213,34 @@ def test_churn_relationship_finds_the_retaining_feature(
     hits = significant(result.findings)
     assert [f.segment for f in hits] == ["gamma"]
     assert hits[0].estimates["difference"] < 0
-    ((adopters, churned),) = sql(
+    # The landmark design by hand: paying accounts still active 30 days after signup (and
+    # observed past it), early use of gamma, churns and paying months after the landmark.
+    snapshot = sql(
         planted,
-        """SELECT count(*), count(*) FILTER (WHERE churned)
-        FROM users WHERE converted AND user_id IN (SELECT user_id FROM events
-        WHERE event_type = 'gamma')""",
+        """SELECT greatest((SELECT max(signup_date) FROM users),
+            (SELECT max(churn_date) FROM users), (SELECT max(event_ts)::DATE FROM events))""",
+    )[0][0]
+    ((adopters, churned, months),) = sql(
+        planted,
+        f"""WITH landmark AS (
+            SELECT user_id, churned AND churn_date <= DATE '{snapshot}' AS gone,
+                date_diff('day', signup_date + 30, CASE WHEN churned
+                    AND churn_date <= DATE '{snapshot}' THEN churn_date
+                    ELSE DATE '{snapshot}' END) AS days
+            FROM users WHERE converted AND signup_date + 30 <= DATE '{snapshot}'
+                AND NOT (churned AND churn_date <= signup_date + 30))
+        SELECT count(*), count(*) FILTER (WHERE gone), sum(days) / (365.25 / 12) FROM landmark
+        WHERE user_id IN (SELECT e.user_id FROM events e JOIN users u USING (user_id)
+            WHERE e.event_type = 'gamma' AND e.event_ts::DATE >= u.signup_date
+            AND e.event_ts::DATE < u.signup_date + 30)""",
     )
     row = next(r for r in result.rows if r["feature"] == "gamma")
-    assert row["adopters"] == adopters
-    assert math.isclose(row["adopter_churn_rate"], churned / adopters)
+    assert (row["adopters"], row["adopter_churns"]) == (adopters, churned)
+    assert math.isclose(row["adopter_paying_months"], months, rel_tol=1e-9)
+    rest = (row["non_adopter_churns"], row["non_adopter_paying_months"])
+    independent = poisson_two_rates(churned, months, *rest, method="exact-cond")
+    assert math.isclose(hits[0].p_value, independent.pvalue, rel_tol=1e-9, abs_tol=1e-300)
+    assert hits[0].effect_size < 0.6 and hits[0].ci_high < 1  # planted hazard ratio 0.42
     assert significant(analyses.churn_relationship(null).findings) == []
 
 
@@ -337,7 +357,7 @@ def test_every_planted_effect_of_the_demo_is_found(demo_db: Path) -> None:
         "churn",
         "event_type",
         "integration_setup",
-        "adopters of integration_setup vs non-adopters",
+        "early adopters of integration_setup vs other paying accounts",
     ) in hits
     assert ("correlation", "event_type", None, "dashboard_view ~ report_export") in hits
     assert ("adoption", "plan_type", None, "api_call") in hits

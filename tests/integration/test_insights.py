@@ -122,7 +122,7 @@ def clause(insights: list[Insight], name: str) -> str:
         ("referral", "higher for referral"),
         ("social", "lower for social"),
         ("enterprise vs the rest", "higher for enterprise"),
-        ("adopters of integration_setup", "lower for adopters of integration_setup"),
+        ("adopters of integration_setup", "lower for early adopters of integration_setup"),
         ("dashboard_view and report_export", "positively correlated"),
         ("MRR grew", "MRR grew from"),
         ("OLS slope", "rising by"),
@@ -181,7 +181,7 @@ def test_other_level_names_are_spoken_in_their_own_words(synthetic_db: Path) -> 
     assert leaked == [], text
     assert "higher for dental" in clause(insights, "dental")
     assert "lower for radio" in clause(insights, "radio")
-    assert "lower for adopters of gamma" in clause(insights, "adopters of gamma")
+    assert "lower for early adopters of gamma" in clause(insights, "adopters of gamma")
     assert "alpha and beta are positively correlated" in text
     assert audit_insights(insights, steps, findings) == []
 

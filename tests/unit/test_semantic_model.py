@@ -96,6 +96,15 @@ def test_content_hash_is_stable_and_content_sensitive() -> None:
         (MINIMAL.replace("status: {}", "status: {type: colour}"), "type"),
         (MINIMAL.replace("primary_key: order_id", 'primary_key: "x; drop"'), "primary_key"),
         (MINIMAL.replace("denominator: orders", "denominator: paid_share"), "cycle"),
+        (
+            # A share whose numerator is not a subset of its denominator's rows.
+            MINIMAL.replace(
+                "paid_share: {agg: ratio, numerator: paid_orders, denominator: orders}",
+                "paid_share: {agg: ratio, numerator: orders, denominator: paid_orders}",
+            ),
+            "the share orders / paid_orders needs its numerator to count a subset of its "
+            "denominator's rows (orders lacks paid_orders's filter status = 'paid')",
+        ),
     ],
 )
 def test_broken_models_are_rejected_with_the_bad_item_named(text: str, needle: str) -> None:
@@ -125,3 +134,16 @@ def test_duplicate_measure_names_across_tables_must_be_qualified() -> None:
     with pytest.raises(AmbiguousNameError, match=r"customers\.orders"):
         model.measure("orders")
     assert model.measure("customers.orders").table == "customers"
+
+
+def test_a_share_of_a_subset_loads_and_the_saas_churn_counts_converted_accounts() -> None:
+    # The twin of the rejected share: numerator filters include the denominator's.
+    refunded = MINIMAL.replace(
+        "paid_share: {agg: ratio, numerator: paid_orders, denominator: orders}",
+        "refunded_paid: {agg: count, filters: [{field: status, op: '=', value: paid}, "
+        "{field: placed_at, op: is_not_null}]}\n"
+        "      refund_share: {agg: ratio, numerator: refunded_paid, denominator: paid_orders}",
+    )
+    assert SemanticModel.from_yaml_text(refunded, source="ok.yaml").measure("refund_share")
+    churned = default_model().measure("churned_users").measure
+    assert {(f.field, f.value) for f in churned.filters} == {("converted", True), ("churned", True)}

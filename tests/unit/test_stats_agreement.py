@@ -20,9 +20,11 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.oneway import anova_oneway
 from statsmodels.stats.proportion import (
     confint_proportions_2indep,
+    proportion_confint,
     proportion_effectsize,
     proportions_ztest,
 )
+from statsmodels.stats.rates import test_poisson_2indep as poisson_two_rates
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW, ttest_ind
 
 from chatter.tools.stats import (
@@ -43,6 +45,7 @@ from chatter.tools.stats import (
     two_proportion_test,
     welch_t_test,
 )
+from chatter.tools.stats.rates import poisson_interval, rate_homogeneity_test, rate_ratio_test
 
 REL = 1e-9
 TINY = 1e-300
@@ -383,6 +386,50 @@ def test_mann_kendall_s_from_kendalltau_is_exact(n: int, decimals: int) -> None:
     i, j = np.triu_indices(n, k=1)
     assert mann_kendall_s(y) == int(np.sign(y[j] - y[i]).sum())
     assert mann_kendall_s(np.full(n, 3.0)) == 0  # tau is undefined, S is not
+
+
+# --- rates per exposure ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("c1", "t1", "c2", "t2"),
+    [(12, 400.0, 30, 500.0), (3, 50.0, 1, 80.0), (150, 3000.0, 160, 3100.0), (0, 10.0, 5, 20.0),
+     (900, 12_000.5, 2_100, 19_000.25), (1, 1.0, 0, 3.0)],
+)  # fmt: skip
+def test_rate_ratio_matches_statsmodels_exact_conditional(
+    c1: int, t1: float, c2: int, t2: float
+) -> None:
+    ours = rate_ratio_test(c1, t1, c2, t2, label="a")
+    reference = poisson_two_rates(c1, t1, c2, t2, method="exact-cond")
+    agree("rate_ratio_test", ours.p_value, reference.pvalue)
+    # The interval: Clopper-Pearson of the binomial share, mapped to the rate ratio.
+    low, high = proportion_confint(c1, c1 + c2, alpha=0.05, method="beta")
+    odds = t2 / t1
+    if low > 0:
+        agree("rate_ratio_test (interval)", ours.ci_low, low / (1 - low) * odds)
+    if high < 1:
+        agree("rate_ratio_test (interval)", ours.ci_high, high / (1 - high) * odds)
+    assert ours.effect_size == (pytest.approx((c1 / t1) / (c2 / t2)) if c2 else None)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("k", [2, 3, 6])
+def test_rate_homogeneity_matches_scipy_chisquare(seed: int, k: int) -> None:
+    rng = np.random.default_rng(seed)
+    exposure = rng.uniform(100, 5000, k)
+    counts = rng.poisson(exposure * rng.uniform(0.02, 0.05, k))
+    ours = rate_homogeneity_test(counts.tolist(), exposure.tolist(), [f"g{i}" for i in range(k)])
+    expected = counts.sum() * exposure / exposure.sum()
+    reference = stats.chisquare(counts, expected)
+    agree("rate_homogeneity_test", ours.statistic, reference.statistic)
+    agree("rate_homogeneity_test", ours.p_value, reference.pvalue)
+
+
+def test_poisson_interval_is_garwoods() -> None:
+    low, high = poisson_interval(5, 100.0)
+    assert low == pytest.approx(stats.chi2.ppf(0.025, 10) / 2 / 100, rel=1e-12)
+    assert high == pytest.approx(stats.chi2.ppf(0.975, 12) / 2 / 100, rel=1e-12)
+    assert poisson_interval(0, 10.0)[0] == 0.0
 
 
 # --- multiple comparisons --------------------------------------------------------------------

@@ -5,15 +5,11 @@ whose fields name things in the semantic model, with defaults for the packaged `
 a user's own model works when it names the same roles.
 """
 
+from chatter.tools.analyses.churn_features import ChurnParams, churn_relationship
 from chatter.tools.analyses.cohorts import CohortParams, cohort_analysis
 from chatter.tools.analyses.comparison import CompareParams, compare_filters, compare_rows
 from chatter.tools.analyses.expansion import ExpansionParams, expansion_opportunities
-from chatter.tools.analyses.features import (
-    AdoptionParams,
-    ChurnParams,
-    adoption_by_segment,
-    churn_relationship,
-)
+from chatter.tools.analyses.features import AdoptionParams, adoption_by_segment
 from chatter.tools.analyses.growth import GrowthParams, revenue_growth
 from chatter.tools.analyses.ltv import LtvParams, ltv_by_segment
 from chatter.tools.analyses.result import AnalysisResult, Recorder, to_finding

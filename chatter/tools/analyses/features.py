@@ -1,4 +1,4 @@
-"""Feature analyses: adoption by segment, and churn of each feature's adopters."""
+"""Feature adoption by segment (churn of early adopters is in ``churn_features``)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,7 @@ from chatter.semantic.warehouse import Warehouse
 from chatter.tools.analyses.model_names import qualify
 from chatter.tools.analyses.result import AnalysisResult, Recorder, to_finding
 from chatter.tools.params import Dimension, FilteredParams, Measure, Table
-from chatter.tools.stats import (
-    chi_square_test,
-    level_vs_rest_test,
-)
+from chatter.tools.stats import chi_square_test
 
 
 class AdoptionParams(FilteredParams):
@@ -79,71 +76,3 @@ def adoption_by_segment(
         f"{p.feature_dimension} event of it; segments are {segment}."
     ]
     return rec.result("adoption_by_segment", rows, findings, notes)
-
-
-class ChurnParams(FilteredParams):
-    """Churn of each feature's adopters against non-adopters."""
-
-    feature_dimension: Dimension = "event_type"
-    customers: Measure = "converted_users"
-    churned: Measure = "churned_users"
-    metric: Measure = "churn_rate"
-
-
-def churn_relationship(warehouse: Warehouse, params: ChurnParams | None = None) -> AnalysisResult:
-    """Churn of each feature's adopters against the paying accounts that never used it, tested
-    (two-proportion z-test, or Fisher's exact test for small counts)."""
-    p = params or ChurnParams()
-    rec = Recorder(warehouse)
-    by_feature = rec.query(
-        {
-            "measures": [p.customers, p.churned],
-            "dimensions": [p.feature_dimension],
-            "filters": list(p.filters),
-        }
-    )
-    total = rec.query({"measures": [p.customers, p.churned], "filters": list(p.filters)})[0]
-    all_customers, all_churned = total[p.customers] or 0, total[p.churned] or 0
-    rows, findings = [], []
-    for r in by_feature:
-        feature = r[p.feature_dimension]
-        if feature is None:
-            continue
-        n_a, c_a = r[p.customers] or 0, r[p.churned] or 0
-        n_r, c_r = all_customers - n_a, all_churned - c_a
-        rate_a = c_a / n_a if n_a else None
-        rate_r = c_r / n_r if n_r else None
-        rows.append(
-            {
-                "feature": feature,
-                "adopters": n_a,
-                "adopter_churn_rate": rate_a,
-                "non_adopters": n_r,
-                "non_adopter_churn_rate": rate_r,
-                "difference": rate_a - rate_r
-                if rate_a is not None and rate_r is not None
-                else None,
-                "relative_risk": rate_a / rate_r if rate_a is not None and rate_r else None,
-            }
-        )
-        findings.append(
-            to_finding(
-                level_vs_rest_test(c_a, n_a, c_r, n_r, label=str(feature)),
-                metric=p.metric,
-                dimension=p.feature_dimension,
-                segment=str(feature),
-                subject=f"adopters of {feature} vs non-adopters",
-            )
-        )
-    notes = [
-        "Among paying accounts. Observational: adopters may differ from non-adopters in "
-        "other ways (tenure, plan, size), so a difference is an association, not proof "
-        "that the feature causes retention."
-    ]
-    return rec.result(
-        "churn_relationship",
-        rows,
-        findings,
-        notes,
-        summary={"paying_accounts": all_customers, "churned": all_churned},
-    )

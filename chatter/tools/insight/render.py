@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from chatter.result import Finding, Insight, StepResult
+from chatter.result import CAVEAT, Finding, Insight, StepResult
 from chatter.tools.insight import clauses
 from chatter.tools.insight.evidence import matching_row
 from chatter.tools.insight.headlines import Headline, headlines
@@ -92,10 +92,22 @@ def _story_insight(
         if row is not None:
             evidence.append(f"steps.{findings[i].source_step}.rows[{row}]")
     text = lead + (": " + "; ".join(parts) if parts else "") + "."
+    text += _caveats([findings[i] for i in ([omnibus] if omnibus is not None else []) + items])
     if headline is not None:
         text = f"{headline.text} {text[0].upper()}{text[1:]}"
         evidence = [*headline.evidence, *evidence]
     return Insight(text=text, evidence=_dedupe(evidence))
+
+
+def _caveats(shown: Sequence[Finding]) -> str:
+    """The caveats of the findings an insight states, each once, as sentences of its own."""
+    said = dict.fromkeys(
+        w[len(CAVEAT) :].strip().rstrip(".")
+        for f in shown
+        for w in f.warnings
+        if w.startswith(CAVEAT)
+    )
+    return "".join(f" {clauses.capitalise(c)}." for c in said if c)
 
 
 def _null_insight(

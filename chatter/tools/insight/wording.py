@@ -44,6 +44,8 @@ EFFECT_NAMES = {
     "r_squared": "R²",
     "kendall_tau": "Kendall's tau",
     "odds_ratio": "odds ratio",
+    "rate_ratio": "rate ratio",
+    "max_rate_ratio": "largest rate ratio",
 }
 
 TEST_NAMES = {
@@ -58,6 +60,8 @@ TEST_NAMES = {
     "pearson": "Pearson",
     "ols_trend": "OLS trend",
     "mann_kendall": "Mann-Kendall",
+    "poisson_rate_ratio": "exact rate test",
+    "poisson_homogeneity": "Poisson chi-square",
 }
 
 CORRECTIONS = {"bh": "Benjamini-Hochberg", "holm": "Holm"}

@@ -1,0 +1,137 @@
+"""Generated data built to fool analyses that ignore time, in the contract's schema.
+
+``make_churn_design(path, design)`` writes paying accounts with a constant monthly churn hazard
+and one feature whose relation to churn is set by ``design``:
+
+- ``"leakage"``: ``cancel_flow`` is used only by churned accounts, on their churn day (a cancel
+  flow): adopters "churn" 100%, yet using it causes nothing.
+- ``"immortal"``: ``exports`` is adopted with a constant chance in every active month and has no
+  effect: accounts that live longer have more months to adopt it, so ever-adopters churn less.
+- ``"planted"``: ``sync``, used from the first days by 40% of accounts, halves the hazard.
+- ``"none"``: no feature is related to churn.
+
+Every account uses ``home`` from its first days; nothing else differs between accounts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+START, END = dt.date(2023, 1, 1), dt.date(2025, 6, 30)
+DAYS_PER_MONTH = 365.25 / 12
+BASE_HAZARD = 0.045  # per paying month
+
+
+def make_churn_design(path: Path, design: str, *, users: int = 6000, seed: int = 3) -> Path:
+    rng = np.random.default_rng(seed)
+    n = users
+    signup_offset = rng.integers(0, (END - START).days - 60, n)
+    signup = np.array([START + dt.timedelta(days=int(d)) for d in signup_offset])
+    converted = rng.random(n) < 0.5
+    paid_from = signup_offset + 14
+    planted = (rng.random(n) < 0.4) if design == "planted" else np.zeros(n, dtype=bool)
+    hazard = np.where(planted, BASE_HAZARD / 2, BASE_HAZARD)
+    life = rng.exponential(1 / hazard) * DAYS_PER_MONTH
+    end_offset = (END - START).days
+    churn_offset = paid_from + life
+    churned = converted & (churn_offset <= end_offset)
+    active_until = np.where(
+        ~converted, paid_from, np.where(churned, churn_offset, end_offset)
+    ).astype(float)
+
+    ev_user: list[int] = []
+    ev_type: list[str] = []
+    ev_day: list[float] = []
+
+    def use(i: int, feature: str, days: np.ndarray) -> None:
+        ev_user.extend([i + 1] * len(days))
+        ev_type.extend([feature] * len(days))
+        ev_day.extend(days.tolist())
+
+    for i in range(n):
+        start, stop = float(signup_offset[i]), float(active_until[i])
+        span = max(stop - start, 1.0)
+        use(i, "home", np.r_[start + rng.random() * min(5.0, span), start + rng.random(4) * span])
+        if design == "planted" and planted[i]:
+            use(
+                i,
+                "sync",
+                np.r_[start + rng.random() * min(10.0, span), start + rng.random(3) * span],
+            )
+        if design == "leakage" and churned[i]:
+            use(i, "cancel_flow", np.array([churn_offset[i] + rng.random() * 0.9]))
+        if design == "immortal" and converted[i]:
+            month = float(paid_from[i])
+            while month < stop:
+                if rng.random() < 0.08:  # the same chance in every active month
+                    first = month + rng.random() * DAYS_PER_MONTH
+                    if first < stop:
+                        later = first + rng.random(2) * max(stop - first, 1.0)
+                        use(i, "exports", np.r_[first, later[later < stop]])
+                    break
+                month += DAYS_PER_MONTH
+    _write(path, signup, converted, churned, churn_offset, ev_user, ev_type, ev_day)
+    return path
+
+
+def _write(
+    path: Path,
+    signup: np.ndarray,
+    converted: np.ndarray,
+    churned: np.ndarray,
+    churn_offset: np.ndarray,
+    ev_user: list[int],
+    ev_type: list[str],
+    ev_day: list[float],
+) -> None:
+    n = len(signup)
+    start = dt.datetime.combine(START, dt.time())
+    users = pd.DataFrame(
+        {
+            "user_id": np.arange(1, n + 1, dtype=np.int64),
+            "signup_date": signup,
+            "plan_type": "standard",
+            "industry": "any",
+            "acquisition_channel": "web",
+            "company_size": "1-10",
+            "country": "NZ",
+            "converted": converted,
+            "churned": churned,
+            "churn_date": [
+                (START + dt.timedelta(days=int(c))) if gone else None
+                for c, gone in zip(churn_offset, churned, strict=True)
+            ],
+        }
+    )
+    events = pd.DataFrame(
+        {
+            "event_id": np.arange(1, len(ev_user) + 1, dtype=np.int64),
+            "user_id": np.asarray(ev_user, dtype=np.int64),
+            "event_type": ev_type,
+            "event_ts": [start + dt.timedelta(days=d) for d in ev_day],
+        }
+    )
+    revenue = pd.DataFrame(
+        {"user_id": [1], "month": [START], "plan_type": ["standard"], "mrr": [1.0]}
+    )
+    con = duckdb.connect(str(path))
+    con.register("u", users)
+    con.register("e", events)
+    con.register("r", revenue)
+    con.execute("""CREATE TABLE users AS SELECT user_id::BIGINT AS user_id,
+        signup_date::DATE AS signup_date, plan_type::VARCHAR AS plan_type,
+        industry::VARCHAR AS industry, acquisition_channel::VARCHAR AS acquisition_channel,
+        company_size::VARCHAR AS company_size, country::VARCHAR AS country,
+        converted::BOOLEAN AS converted, churned::BOOLEAN AS churned,
+        churn_date::DATE AS churn_date FROM u""")
+    con.execute("""CREATE TABLE events AS SELECT event_id::BIGINT AS event_id,
+        user_id::BIGINT AS user_id, event_type::VARCHAR AS event_type,
+        event_ts::TIMESTAMP AS event_ts FROM e""")
+    con.execute("""CREATE TABLE revenue AS SELECT user_id::BIGINT AS user_id,
+        month::DATE AS month, plan_type::VARCHAR AS plan_type, mrr::DOUBLE AS mrr FROM r""")
+    con.close()
