@@ -131,10 +131,18 @@ def make_dataset(path: Path, *, users: int = 12_000, seed: int = 1, effects: boo
         }
     )
 
+    write_contract_tables(path, users_df, events_df, revenue_df)
+    return path
+
+
+def write_contract_tables(
+    path: Path, users: pd.DataFrame, events: pd.DataFrame, revenue: pd.DataFrame
+) -> None:
+    """The three tables of the contract's schema, with its column types, from data frames."""
     con = duckdb.connect(str(path))
-    con.register("u", users_df)
-    con.register("e", events_df)
-    con.register("r", revenue_df)
+    con.register("u", users)
+    con.register("e", events)
+    con.register("r", revenue)
     con.execute("""CREATE TABLE users AS SELECT user_id::BIGINT AS user_id,
         signup_date::DATE AS signup_date, plan_type::VARCHAR AS plan_type,
         industry::VARCHAR AS industry, acquisition_channel::VARCHAR AS acquisition_channel,
@@ -147,4 +155,3 @@ def make_dataset(path: Path, *, users: int = 12_000, seed: int = 1, effects: boo
     con.execute("""CREATE TABLE revenue AS SELECT user_id::BIGINT AS user_id, month::DATE AS month,
         plan_type::VARCHAR AS plan_type, mrr::DOUBLE AS mrr FROM r""")
     con.close()
-    return path

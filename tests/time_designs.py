@@ -18,9 +18,9 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
+from synthetic import write_contract_tables
 
 START, END = dt.date(2023, 1, 1), dt.date(2025, 6, 30)
 DAYS_PER_MONTH = 365.25 / 12
@@ -119,19 +119,4 @@ def _write(
     revenue = pd.DataFrame(
         {"user_id": [1], "month": [START], "plan_type": ["standard"], "mrr": [1.0]}
     )
-    con = duckdb.connect(str(path))
-    con.register("u", users)
-    con.register("e", events)
-    con.register("r", revenue)
-    con.execute("""CREATE TABLE users AS SELECT user_id::BIGINT AS user_id,
-        signup_date::DATE AS signup_date, plan_type::VARCHAR AS plan_type,
-        industry::VARCHAR AS industry, acquisition_channel::VARCHAR AS acquisition_channel,
-        company_size::VARCHAR AS company_size, country::VARCHAR AS country,
-        converted::BOOLEAN AS converted, churned::BOOLEAN AS churned,
-        churn_date::DATE AS churn_date FROM u""")
-    con.execute("""CREATE TABLE events AS SELECT event_id::BIGINT AS event_id,
-        user_id::BIGINT AS user_id, event_type::VARCHAR AS event_type,
-        event_ts::TIMESTAMP AS event_ts FROM e""")
-    con.execute("""CREATE TABLE revenue AS SELECT user_id::BIGINT AS user_id,
-        month::DATE AS month, plan_type::VARCHAR AS plan_type, mrr::DOUBLE AS mrr FROM r""")
-    con.close()
+    write_contract_tables(path, users, events, revenue)
