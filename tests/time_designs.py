@@ -120,3 +120,47 @@ def _write(
         {"user_id": [1], "month": [START], "plan_type": ["standard"], "mrr": [1.0]}
     )
     write_contract_tables(path, users, events, revenue)
+
+
+COHORT_START, COHORT_END = dt.date(2024, 1, 1), dt.date(2025, 6, 30)
+
+
+def make_cohort_design(path: Path, design: str, *, users: int = 20_000, seed: int = 5) -> Path:
+    """Signups to the last day, trials of 7 to 21 days, conversion decided at the trial's end,
+    so the newest signups have not converted yet (censored). ``design``: ``"flat"`` (25% in
+    every cohort) or ``"rising"`` (15% in the first month to 35% in the last)."""
+    rng = np.random.default_rng(seed)
+    span = (COHORT_END - COHORT_START).days
+    offset = np.sort((np.sqrt(rng.random(users)) * (span + 1)).astype(int))  # signups grow
+    signup = np.array([COHORT_START + dt.timedelta(days=int(d)) for d in offset])
+    rate = 0.25 if design == "flat" else 0.15 + 0.20 * offset / span
+    trial_end = offset + rng.integers(7, 22, users)
+    converted = (rng.random(users) < rate) & (trial_end <= span)
+    users_df = pd.DataFrame(
+        {
+            "user_id": np.arange(1, users + 1, dtype=np.int64),
+            "signup_date": signup,
+            "plan_type": "standard",
+            "industry": "any",
+            "acquisition_channel": "web",
+            "company_size": "1-10",
+            "country": "NZ",
+            "converted": converted,
+            "churned": False,
+            "churn_date": None,
+        }
+    )
+    start = dt.datetime.combine(COHORT_START, dt.time())
+    events = pd.DataFrame(
+        {
+            "event_id": np.arange(1, users + 1, dtype=np.int64),
+            "user_id": users_df["user_id"],
+            "event_type": "home",
+            "event_ts": [start + dt.timedelta(days=int(d), hours=9) for d in offset],
+        }
+    )
+    revenue = pd.DataFrame(
+        {"user_id": [1], "month": [COHORT_START], "plan_type": ["standard"], "mrr": [1.0]}
+    )
+    write_contract_tables(path, users_df, events, revenue)
+    return path

@@ -3,6 +3,8 @@ independent computation (hand-written SQL, pandas, scipy) on the same data."""
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 import math
 from collections.abc import Iterator
 from pathlib import Path
@@ -129,14 +131,17 @@ def test_cohorts_are_consistent_and_match_sql(planted: Warehouse) -> None:
     by_cohort: dict[str, list[dict]] = {}
     for row in result.rows:
         by_cohort.setdefault(row["cohort"], []).append(row)
-    last = result.summary["last_period_observed"]
+    snapshot = result.summary["snapshot_date"]
     for cohort, rows in by_cohort.items():
         rates = [r["retention_rate"] for r in rows if r["retention_rate"] is not None]
         assert rates == sorted(rates, reverse=True) and all(0 <= r <= 1 for r in rates)
         assert [r["periods_since_signup"] for r in rows] == list(range(len(rows)))
         year, month = int(cohort[:4]), int(cohort[5:7])
-        observed = (int(last[:4]) * 12 + int(last[5:7])) - (year * 12 + month)
-        assert len(rows) == min(12, observed) + 1
+        # Periods shown: those that have ended by the snapshot (a period ending on it counts).
+        day = dt.date.fromisoformat(snapshot)
+        month_ended = day.day == calendar.monthrange(day.year, day.month)[1]
+        ended = (day.year * 12 + day.month) - (year * 12 + month) + month_ended
+        assert len(rows) == min(13, ended)
     expected = {
         str(d): (n, c)
         for d, n, c in sql(

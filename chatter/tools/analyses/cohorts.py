@@ -1,4 +1,12 @@
-"""Cohort analysis: signup cohorts by periods since signup, with conversion and retention."""
+"""Cohort analysis: signup cohorts by periods since signup, with conversion and retention, each
+read only where its window is complete at the snapshot.
+
+A cohort whose members' trials have not all ended looks as if it converts worse: its
+conversions have not happened yet. A retention period that has not ended looks as if nobody
+left. So a cohort's conversion counts only once ``conversion_window_days`` have passed since the
+end of the cohort's period, and its retention ``k`` periods on only once that period has ended.
+Incomplete cohorts stay in the table (``complete: false``) and out of the tests and the trend.
+"""
 
 from __future__ import annotations
 
@@ -6,123 +14,165 @@ import datetime as dt
 from typing import Any
 
 from pydantic import Field
+from sqlglot import exp
 
 from chatter.semantic.model import TimeGrain
+from chatter.semantic.query import Filter
+from chatter.semantic.scope import scope_statement
 from chatter.semantic.warehouse import Warehouse
+from chatter.tools.analyses.model_names import dimension_on
+from chatter.tools.analyses.periods import add_periods, period_end
 from chatter.tools.analyses.result import AnalysisResult, Recorder, to_finding
-from chatter.tools.params import Dimension, FilteredParams, Measure
+from chatter.tools.analyses.snapshot import (
+    TimeRoles,
+    observation_end,
+    placeholders_in,
+    time_columns,
+)
+from chatter.tools.analyses.sql_template import build_sql
+from chatter.tools.params import Dimension, FilteredParams
 from chatter.tools.stats import chi_square_test, mann_kendall_test
 
+_COHORTS_SQL = """
+SELECT CAST(date_trunc($grain, A_U.C_SIGNUP) AS DATE) AS cohort, count(*) AS users,
+  count(*) FILTER (WHERE A_U.C_CONVERTED) AS converted,
+  count(*) FILTER (WHERE A_U.C_CONVERTED AND (A_U.C_CHURN IS NULL OR A_U.C_CHURN >= A_U.C_SIGNUP)
+    AND NOT (A_U.C_CHURNED AND A_U.C_CHURN IS NULL)) AS paying
+FROM T_U AS A_U WHERE A_U.C_SIGNUP <= $snapshot GROUP BY 1 ORDER BY 1
+"""
 
-def period_index(day: dt.date, grain: TimeGrain) -> int:
-    """A running number of ``grain`` periods, so two periods subtract to the gap between them."""
-    if grain == "year":
-        return day.year
-    if grain == "quarter":
-        return day.year * 4 + (day.month - 1) // 3
-    if grain == "month":
-        return day.year * 12 + day.month - 1
-    if grain == "week":
-        return day.toordinal() // 7
-    return day.toordinal()
+_CHURNS_SQL = """
+SELECT CAST(date_trunc($grain, A_U.C_SIGNUP) AS DATE) AS cohort,
+  CAST(date_trunc($grain, A_U.C_CHURN) AS DATE) AS churn_period, count(*) AS churned
+FROM T_U AS A_U
+WHERE A_U.C_SIGNUP <= $snapshot AND A_U.C_CONVERTED AND A_U.C_CHURNED
+  AND A_U.C_CHURN >= A_U.C_SIGNUP AND A_U.C_CHURN <= $snapshot
+GROUP BY 1, 2
+"""
 
 
-class CohortParams(FilteredParams):
-    """Cohorts by a date's grain, and what to count in them."""
+class CohortParams(FilteredParams, TimeRoles):
+    """Cohorts by a grain of the signup date, their windows, and where the outcome lives."""
 
-    cohort_dimension: Dimension = "signup_date"
     grain: TimeGrain = "month"
-    population: Measure = "users"
-    converted: Measure = "converted_users"
-    churned: Measure = "churned_users"
-    churn_date_dimension: Dimension = "churn_date"
-    metric: Measure = "conversion_rate"
+    converted_dimension: Dimension = "converted"
+    churned_dimension: Dimension = "churned"
+    metric: str = "conversion_rate"
+    conversion_window_days: int = Field(default=30, ge=0, le=365)
     retention_horizon: int = Field(default=3, ge=1, le=60)
     max_periods: int = Field(default=12, ge=1, le=120)
+    snapshot_date: dt.date | None = None
+
+
+def _rows(warehouse: Warehouse, rec: Recorder, p: CohortParams, template: str, bound: dict):
+    model = warehouse.model
+    names = time_columns(model, p).names() | {
+        "C_CONVERTED": dimension_on(model, p.converted_dimension, p.entity_table).dimension.column,
+        "C_CHURNED": dimension_on(model, p.churned_dimension, p.entity_table).dimension.column,
+    }
+    ast: exp.Expr = build_sql(template, placeholders_in(template, names))
+    ast, params = scope_statement(ast, model, tuple(Filter(**f) for f in p.filters), bound)
+    result = warehouse.run_ast(ast, params, row_cap=100_000)
+    rec.sql.append(result.sql)
+    rec.cached = False
+    return [dict(zip(result.columns, row, strict=True)) for row in result.rows]
 
 
 def cohort_analysis(warehouse: Warehouse, params: CohortParams | None = None) -> AnalysisResult:
-    """Each signup cohort's size and conversion, and the share of its converted accounts still
-    paying 0..``max_periods`` periods after signup (only periods already observed).
+    """Each signup cohort's size and conversion, and the share of its paying accounts still
+    paying 0..``max_periods`` periods after its start, where those windows are complete.
 
-    Tests: conversion across cohorts (chi-square), a trend in cohort conversion (Mann-Kendall),
-    and retention at ``retention_horizon`` periods across the cohorts old enough (chi-square).
-    """
+    Tests, over complete cohorts only: conversion across cohorts (chi-square), a trend in
+    cohort conversion (Mann-Kendall), and retention at ``retention_horizon`` (chi-square)."""
     p = params or CohortParams()
     rec = Recorder(warehouse)
-    cohort = f"{p.cohort_dimension}__{p.grain}"
-    churn_period = f"{p.churn_date_dimension}__{p.grain}"
-    base = rec.query(
-        {
-            "measures": [p.population, p.converted],
-            "dimensions": [cohort],
-            "filters": list(p.filters),
-        }
-    )
-    churn = rec.query(
-        {
-            "measures": [p.churned],
-            "dimensions": [cohort, churn_period],
-            "filters": [*p.filters, {"field": p.churn_date_dimension, "op": "is_not_null"}],
-        }
-    )
-    cohorts = [r for r in base if r[cohort] is not None]
+    quality = observation_end(warehouse, p, p.snapshot_date)
+    snapshot = quality.snapshot
+    bound = {"grain": p.grain, "snapshot": snapshot}
+    cohorts = _rows(warehouse, rec, p, _COHORTS_SQL, bound)
+    churn_rows = _rows(warehouse, rec, p, _CHURNS_SQL, bound)
     if not cohorts:
         return rec.result("cohort_analysis", [], [], ["No cohorts: the filtered data is empty."])
-    last_seen = max(
-        [r[cohort] for r in cohorts] + [r[churn_period] for r in churn if r[churn_period]]
-    )
-    last = period_index(last_seen, p.grain)
-    churned_by: dict[Any, dict[int, int]] = {}
-    for r in churn:
-        if r[cohort] is not None and r[churn_period] is not None:
-            gap = period_index(r[churn_period], p.grain) - period_index(r[cohort], p.grain)
-            churned_by.setdefault(r[cohort], {})[gap] = r[p.churned] or 0
-
-    rows = []
-    at_horizon: list[tuple[str, int, int]] = []
-    for r in cohorts:
-        size, paying = r[p.population] or 0, r[p.converted] or 0
-        observed = min(p.max_periods, last - period_index(r[cohort], p.grain))
+    churned: dict[Any, dict[Any, int]] = {}
+    for r in churn_rows:
+        churned.setdefault(r["cohort"], {})[r["churn_period"]] = int(r["churned"])
+    window = dt.timedelta(days=p.conversion_window_days)
+    rows, complete, at_horizon = [], [], []
+    for c in cohorts:
+        start, size, converted, paying = c["cohort"], c["users"], c["converted"], c["paying"]
+        done = period_end(start, p.grain) + window <= snapshot
+        if done:
+            complete.append(c)
         lost = 0
-        for k in range(observed + 1):
-            lost += churned_by.get(r[cohort], {}).get(k, 0)
-            retained = paying - lost
+        for k in range(p.max_periods + 1):
+            period = add_periods(start, k, p.grain)
+            if period_end(period, p.grain) > snapshot:
+                break  # that period has not ended: retention there is not known yet
+            lost += churned.get(start, {}).get(period, 0)
             rows.append(
                 {
-                    "cohort": r[cohort],
+                    "cohort": start,
                     "periods_since_signup": k,
+                    "complete": done,
                     "users": size,
-                    "converted_users": paying,
-                    "conversion_rate": paying / size if size else None,
-                    "retained_users": retained,
-                    "retention_rate": retained / paying if paying else None,
+                    "converted_users": converted,
+                    "conversion_rate": converted / size if size else None,
+                    "retained_users": paying - lost,
+                    "retention_rate": (paying - lost) / paying if paying else None,
                 }
             )
-            if k == p.retention_horizon and paying:
-                at_horizon.append((r[cohort].isoformat(), retained, paying - retained))
+            if k == p.retention_horizon and paying and done:
+                at_horizon.append((start.isoformat(), paying - lost, lost))
+        if not rows or rows[-1]["cohort"] != start:  # a cohort with no ended period yet
+            rows.append(
+                {
+                    "cohort": start,
+                    "periods_since_signup": None,
+                    "complete": done,
+                    "users": size,
+                    "converted_users": converted,
+                    "conversion_rate": converted / size if size else None,
+                    "retained_users": None,
+                    "retention_rate": None,
+                }
+            )
+    findings = _findings(p, complete, at_horizon)
+    incomplete = [c["cohort"].isoformat() for c in cohorts if c not in complete]
+    notes = [
+        f"Cohorts are {p.grain}s of {p.signup_dimension}; periods_since_signup counts calendar "
+        f"{p.grain}s from the cohort's start, shown only once that {p.grain} has ended.",
+        f"A cohort is complete once {p.conversion_window_days} days (the longest trial) have "
+        f"passed since its {p.grain} ended; incomplete cohorts are shown but left out of the "
+        "tests and the trend, since their conversions have not all happened yet.",
+        quality.note(),
+    ]
+    summary = {
+        "cohorts": len(cohorts),
+        "complete_cohorts": len(complete),
+        "incomplete_cohorts": incomplete,
+        **quality.summary(),
+    }
+    return rec.result("cohort_analysis", rows, findings, notes, summary=summary)
 
-    labels = [r[cohort].isoformat() for r in cohorts]
+
+def _findings(p: CohortParams, complete: list[dict[str, Any]], at_horizon: list[tuple]) -> list:
+    dimension = f"{p.signup_dimension}__{p.grain}"
+    labels = [c["cohort"].isoformat() for c in complete]
     findings = [
         to_finding(
             chi_square_test(
-                [
-                    [r[p.converted] or 0, (r[p.population] or 0) - (r[p.converted] or 0)]
-                    for r in cohorts
-                ],
+                [[c["converted"], c["users"] - c["converted"]] for c in complete],
                 labels,
                 ("converted", "not converted"),
             ),
             metric=p.metric,
-            dimension=cohort,
+            dimension=dimension,
         ),
         to_finding(
-            mann_kendall_test(
-                [(r[p.converted] or 0) / r[p.population] for r in cohorts if r[p.population]]
-            ),
+            mann_kendall_test([c["converted"] / c["users"] for c in complete if c["users"]]),
             metric=p.metric,
-            dimension=cohort,
-            subject="trend across cohorts",
+            dimension=dimension,
+            subject="trend across complete cohorts",
         ),
     ]
     if len(at_horizon) >= 2:
@@ -134,18 +184,7 @@ def cohort_analysis(warehouse: Warehouse, params: CohortParams | None = None) ->
                     ("retained", "churned"),
                 ),
                 metric=f"retention_after_{p.retention_horizon}_{p.grain}s",
-                dimension=cohort,
+                dimension=dimension,
             )
         )
-    notes = [
-        f"Cohorts are {p.grain}s of {p.cohort_dimension}; periods_since_signup counts whole {p.grain}s.",
-        "retention_rate: share of a cohort's converted accounts not churned by the end of that "
-        f"period; periods after the last observed {p.grain} are left out (not zero).",
-    ]
-    return rec.result(
-        "cohort_analysis",
-        rows,
-        findings,
-        notes,
-        summary={"cohorts": len(cohorts), "last_period_observed": last_seen},
-    )
+    return findings
