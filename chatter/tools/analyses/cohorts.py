@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import Field
 from sqlglot import exp
 
+from chatter.result import CAVEAT
 from chatter.semantic.model import TimeGrain
 from chatter.semantic.query import Filter
 from chatter.semantic.scope import scope_statement
@@ -136,8 +137,18 @@ def cohort_analysis(warehouse: Warehouse, params: CohortParams | None = None) ->
                     "retention_rate": None,
                 }
             )
-    findings = _findings(p, complete, at_horizon)
     incomplete = [c["cohort"].isoformat() for c in cohorts if c not in complete]
+    findings = _findings(p, complete, at_horizon)
+    if incomplete:  # said in the insight's own text: the newest cohorts are not in it
+        shown = ", ".join(incomplete[:3]) + (" ..." if len(incomplete) > 3 else "")
+        one = len(incomplete) == 1
+        left = (
+            f"{CAVEAT}{'the cohort' if one else 'the cohorts'} {shown} "
+            f"{'is' if one else 'are'} left out: {'its' if one else 'their'} trials have not "
+            "all ended"
+        )
+        for f in findings[:2]:
+            f.warnings.append(left)
     notes = [
         f"Cohorts are {p.grain}s of {p.signup_dimension}; periods_since_signup counts calendar "
         f"{p.grain}s from the cohort's start, shown only once that {p.grain} has ended.",
