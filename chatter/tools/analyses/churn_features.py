@@ -18,18 +18,13 @@ from pydantic import Field
 from sqlglot import exp
 
 from chatter.result import CAVEAT
-from chatter.semantic.query import Filter
-from chatter.semantic.scope import scope_statement
 from chatter.semantic.warehouse import Warehouse
-from chatter.tools.analyses.model_names import dimension_on
 from chatter.tools.analyses.result import AnalysisResult, Recorder, to_finding
 from chatter.tools.analyses.snapshot import (
     TimeRoles,
     observation_end,
-    placeholders_in,
-    time_columns,
+    timed_statement,
 )
-from chatter.tools.analyses.sql_template import build_sql
 from chatter.tools.params import Dimension, FilteredParams
 from chatter.tools.stats.rates import rate_ratio_test
 
@@ -63,8 +58,6 @@ class ChurnParams(FilteredParams, TimeRoles):
     """Which feature field, the landmark, and where the account's dates and outcome live."""
 
     feature_dimension: Dimension = "event_type"
-    converted_dimension: Dimension = "converted"
-    churned_dimension: Dimension = "churned"
     landmark_days: int = Field(default=30, ge=1, le=730)
     snapshot_date: dt.date | None = None
     metric: str = "monthly_churn_rate"
@@ -73,18 +66,8 @@ class ChurnParams(FilteredParams, TimeRoles):
 def _statement(
     warehouse: Warehouse, p: ChurnParams, template: str, params: dict[str, Any]
 ) -> tuple[exp.Expr, dict[str, Any]]:
-    model = warehouse.model
-    cols = time_columns(model, p)
-    names = cols.names()
-    users = p.entity_table
-    names |= {
-        "C_CONVERTED": dimension_on(model, p.converted_dimension, users).dimension.column,
-        "C_CHURNED": dimension_on(model, p.churned_dimension, users).dimension.column,
-        "C_FEATURE": model.dimension(p.feature_dimension).dimension.column,
-    }
-    ast = build_sql(template, placeholders_in(template, names))
-    # The step's own filters (a question's window, a segment) keep only their rows.
-    return scope_statement(ast, model, tuple(Filter(**f) for f in p.filters), params)
+    feature = warehouse.model.dimension(p.feature_dimension).dimension.column
+    return timed_statement(warehouse.model, p, template, params, p.filters, {"C_FEATURE": feature})
 
 
 def churn_relationship(warehouse: Warehouse, params: ChurnParams | None = None) -> AnalysisResult:

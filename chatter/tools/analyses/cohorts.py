@@ -14,24 +14,18 @@ import datetime as dt
 from typing import Any
 
 from pydantic import Field
-from sqlglot import exp
 
 from chatter.result import CAVEAT
 from chatter.semantic.model import TimeGrain
-from chatter.semantic.query import Filter
-from chatter.semantic.scope import scope_statement
 from chatter.semantic.warehouse import Warehouse
-from chatter.tools.analyses.model_names import dimension_on
 from chatter.tools.analyses.periods import add_periods, period_end
 from chatter.tools.analyses.result import AnalysisResult, Recorder, to_finding
 from chatter.tools.analyses.snapshot import (
     TimeRoles,
     observation_end,
-    placeholders_in,
-    time_columns,
+    timed_statement,
 )
-from chatter.tools.analyses.sql_template import build_sql
-from chatter.tools.params import Dimension, FilteredParams
+from chatter.tools.params import FilteredParams
 from chatter.tools.stats import chi_square_test, mann_kendall_test
 
 _COHORTS_SQL = """
@@ -56,8 +50,6 @@ class CohortParams(FilteredParams, TimeRoles):
     """Cohorts by a grain of the signup date, their windows, and where the outcome lives."""
 
     grain: TimeGrain = "month"
-    converted_dimension: Dimension = "converted"
-    churned_dimension: Dimension = "churned"
     metric: str = "conversion_rate"
     conversion_window_days: int = Field(default=30, ge=0, le=365)
     retention_horizon: int = Field(default=3, ge=1, le=60)
@@ -66,17 +58,7 @@ class CohortParams(FilteredParams, TimeRoles):
 
 
 def _rows(warehouse: Warehouse, rec: Recorder, p: CohortParams, template: str, bound: dict):
-    model = warehouse.model
-    names = time_columns(model, p).names() | {
-        "C_CONVERTED": dimension_on(model, p.converted_dimension, p.entity_table).dimension.column,
-        "C_CHURNED": dimension_on(model, p.churned_dimension, p.entity_table).dimension.column,
-    }
-    ast: exp.Expr = build_sql(template, placeholders_in(template, names))
-    ast, params = scope_statement(ast, model, tuple(Filter(**f) for f in p.filters), bound)
-    result = warehouse.run_ast(ast, params, row_cap=100_000)
-    rec.sql.append(result.sql)
-    rec.cached = False
-    return [dict(zip(result.columns, row, strict=True)) for row in result.rows]
+    return rec.rows(*timed_statement(warehouse.model, p, template, bound, p.filters))
 
 
 def cohort_analysis(warehouse: Warehouse, params: CohortParams | None = None) -> AnalysisResult:

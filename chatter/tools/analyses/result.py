@@ -100,6 +100,14 @@ class Recorder:
         self.truncated |= result.truncated
         return [dict(zip(result.columns, row, strict=True)) for row in result.rows]
 
+    def rows(self, ast: exp.Expr, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Rows of an analysis's own statement as dicts (aggregates: a few rows)."""
+        result = self.warehouse.run_ast(ast, params, row_cap=100_000)
+        self.sql.append(result.sql)
+        self.cached &= result.cached
+        self.truncated |= result.truncated
+        return [dict(zip(result.columns, row, strict=True)) for row in result.rows]
+
     def arrays(self, ast: exp.Expr, params: dict[str, Any] | None = None) -> dict[str, np.ndarray]:
         arrays, sql = self.warehouse.fetch_arrays(ast, params)
         self.sql.append(sql)

@@ -15,7 +15,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlglot import exp
+
 from chatter.semantic.model import SemanticModel
+from chatter.semantic.query import Filter
+from chatter.semantic.scope import scope_statement
 from chatter.semantic.warehouse import Warehouse
 from chatter.settings import get_settings
 from chatter.tools.analyses.model_names import dimension_on, entity_key
@@ -31,6 +35,8 @@ class TimeRoles(Params):
     churn_date_dimension: Dimension = "churn_date"
     event_time_dimension: Dimension = "event_ts"
     revenue_period_dimension: Dimension = "month"
+    converted_dimension: Dimension = "converted"
+    churned_dimension: Dimension = "churned"
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,8 @@ class TimeColumns:
     key: str
     signup: str
     churn: str
+    converted: str
+    churned: str
     events: str
     events_alias: str
     event_key: str
@@ -59,6 +67,8 @@ class TimeColumns:
             "C_KEY": self.key,
             "C_SIGNUP": self.signup,
             "C_CHURN": self.churn,
+            "C_CONVERTED": self.converted,
+            "C_CHURNED": self.churned,
             "T_EV": self.events,
             "A_EV": self.events_alias,
             "C_EKEY": self.event_key,
@@ -84,6 +94,8 @@ def time_columns(model: SemanticModel, roles: TimeRoles) -> TimeColumns:
         key=users.primary_key[0],
         signup=column(roles.signup_dimension, users.name),
         churn=column(roles.churn_date_dimension, users.name),
+        converted=column(roles.converted_dimension, users.name),
+        churned=column(roles.churned_dimension, users.name),
         events=events.table,
         events_alias=events.name,
         event_key=entity_key(model, events.name, users.name),
@@ -196,3 +208,19 @@ def _scalar(
 def placeholders_in(template: str, names: dict[str, str]) -> dict[str, str]:
     """The names of the placeholders ``template`` uses (build_sql refuses others)."""
     return {k: v for k, v in names.items() if re.search(rf"\b{k}\b", template)}
+
+
+def timed_statement(
+    model: SemanticModel,
+    roles: TimeRoles,
+    template: str,
+    params: dict[str, Any],
+    filters: tuple[dict[str, Any], ...] = (),
+    more: dict[str, str] | None = None,
+) -> tuple[exp.Expr, dict[str, Any]]:
+    """``template`` with the roles' tables and columns (and ``more`` placeholders) swapped in,
+    restricted to the rows the step's semantic ``filters`` keep (a question's window, a
+    segment)."""
+    names = time_columns(model, roles).names() | (more or {})
+    ast = build_sql(template, placeholders_in(template, names))
+    return scope_statement(ast, model, tuple(Filter(**f) for f in filters), params)
