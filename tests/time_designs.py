@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -163,4 +164,94 @@ def make_cohort_design(path: Path, design: str, *, users: int = 20_000, seed: in
         {"user_id": [1], "month": [COHORT_START], "plan_type": ["standard"], "mrr": [1.0]}
     )
     write_contract_tables(path, users_df, events, revenue)
+    return path
+
+
+def make_plan_hazard_design(
+    path: Path, plans: dict[str, dict[str, Any]], *, seed: int = 5, trials: float = 0.2
+) -> Path:
+    """Paying accounts per plan, each plan with its own monthly churn hazard, signup window
+    and MRR, to the end of the window (``END``). A plan's spec:
+
+    - ``hazard``: the chance of churning in each paying month (the same every month);
+    - ``accounts``: paying accounts; ``since``: the first signup date (default ``START``), so
+      a plan that started recently has had less time to churn;
+    - ``mrr``: the median MRR of an account and ``sigma`` the log-normal spread of accounts'
+      MRR (0: every account pays ``mrr``; 1: the mean is 1.65 x the median);
+    - or ``months`` and ``churned``: every account pays exactly ``months`` months ending in the
+      window's last month, and ``churned`` of them churn in their last one (no randomness).
+
+    An account signs up, pays from the first month after its 14-day trial, and in each month
+    it pays churns with probability ``hazard`` (its churn date falls in that month, whose
+    revenue row it has); otherwise it pays on to ``END``. ``trials`` more accounts per plan
+    (a share of the paying ones) never convert. Each account has a ``home`` event on its
+    signup and on its last active day.
+    """
+    rng = np.random.default_rng(seed)
+    last_month = END.replace(day=1)
+
+    def month_add(month: dt.date, k: int) -> dt.date:
+        y, m = divmod(month.month - 1 + k, 12)
+        return dt.date(month.year + y, m + 1, 1)
+
+    users: list[dict[str, Any]] = []
+    revenue: list[tuple[int, dt.date, str, float]] = []
+    events: list[tuple[int, dt.datetime]] = []
+    for plan, spec in plans.items():
+        n = int(spec.get("accounts", 0))
+        fixed = "months" in spec
+        for i in range(n + round(n * trials)):
+            uid = len(users) + 1
+            paying = i < n
+            if fixed:
+                first = month_add(last_month, -int(spec["months"]) + 1)
+                signup = month_add(first, -1) + dt.timedelta(days=int(rng.integers(0, 14)))
+                months = int(spec["months"])
+                churned = paying and i < int(spec.get("churned", 0))
+            else:
+                since = spec.get("since", START)
+                span = (END - since).days - 45
+                signup = since + dt.timedelta(days=int(rng.integers(0, span)))
+                first = month_add((signup + dt.timedelta(days=14)).replace(day=1), 1)
+                left = (last_month.year - first.year) * 12 + last_month.month - first.month + 1
+                life = int(rng.geometric(spec["hazard"]))  # months paid, the last one churning
+                churned = paying and life <= left
+                months = life if churned else left
+            if not paying:
+                months = 0
+            mrr = float(spec.get("mrr", 10.0)) * float(
+                np.exp(spec.get("sigma", 0.0) * rng.normal())
+            )
+            churn_date = None
+            if churned:
+                churn_date = month_add(first, months - 1) + dt.timedelta(
+                    days=int(rng.integers(0, 28))
+                )
+            revenue += [(uid, month_add(first, k), plan, round(mrr, 2)) for k in range(months)]
+            last_day = churn_date or (END if paying else signup + dt.timedelta(days=14))
+            events += [(uid, dt.datetime.combine(d, dt.time(12))) for d in (signup, last_day)]
+            users.append(
+                {
+                    "user_id": uid,
+                    "signup_date": signup,
+                    "plan_type": plan,
+                    "industry": "any",
+                    "acquisition_channel": "web",
+                    "company_size": "1-10",
+                    "country": "NZ",
+                    "converted": paying,
+                    "churned": churned,
+                    "churn_date": churn_date,
+                }
+            )
+    events_df = pd.DataFrame(
+        {
+            "event_id": np.arange(1, len(events) + 1, dtype=np.int64),
+            "user_id": np.asarray([u for u, _ in events], dtype=np.int64),
+            "event_type": "home",
+            "event_ts": [t for _, t in events],
+        }
+    )
+    revenue_df = pd.DataFrame(revenue, columns=["user_id", "month", "plan_type", "mrr"])
+    write_contract_tables(path, pd.DataFrame(users), events_df, revenue_df)
     return path

@@ -280,8 +280,13 @@ def test_revenue_growth_matches_sql_and_finds_the_trend(planted: Warehouse) -> N
     series = [
         v for _, v in sql(planted, "SELECT month, sum(mrr) FROM revenue GROUP BY 1 ORDER BY 1")
     ]
-    assert [r["mrr"] for r in result.rows] == pytest.approx(series)
-    assert result.rows[1]["growth"] == pytest.approx(series[1] / series[0] - 1)
+    assert [r["mrr"] for r in result.rows] == pytest.approx(series)  # every month, none missing
+    # The first month (3 paying accounts) is shown but left out: growth starts after it.
+    assert [r["tiny"] for r in result.rows] == [True] + [False] * (len(series) - 1)
+    assert result.rows[1]["growth"] is None
+    assert result.rows[2]["growth"] == pytest.approx(series[2] / series[1] - 1)
+    compound = (series[-1] / series[1]) ** (1 / (len(series) - 2)) - 1
+    assert result.summary["compound_growth"] == pytest.approx(compound)
     slope = next(f for f in result.findings if f.test == "ols_trend")
     assert slope.p_value < 1e-6 and slope.estimates["slope"] > 0
     assert slope.ci_low is not None and slope.ci_low > 0
@@ -290,28 +295,27 @@ def test_revenue_growth_matches_sql_and_finds_the_trend(planted: Warehouse) -> N
 def test_ltv_formulas(planted: Warehouse) -> None:
     result = analyses.ltv_by_segment(planted)
     no_nan(result)
+    snapshot = result.summary["snapshot_date"]
     for row in result.rows:
         ((months, paid, accounts),) = sql(
             planted,
             f"""SELECT count(*), sum(r.mrr),
             count(DISTINCT r.user_id) FROM revenue r JOIN users u USING (user_id)
-            WHERE u.plan_type = '{row["segment"]}'""",
+            WHERE u.plan_type = '{row["segment"]}' AND r.month <= DATE '{snapshot}'""",
         )
-        ((lost,),) = [
-            (c,)
-            for c in [
-                r[0]
-                for r in sql(
-                    planted,
-                    f"SELECT count(*) FILTER "
-                    f"(WHERE churned) FROM users WHERE plan_type = '{row['segment']}'",
-                )
-            ]
-        ]
-        assert row["paying_months"] == months and row["churned_accounts"] == lost
+        ((lost,),) = sql(
+            planted,
+            f"""SELECT count(*) FILTER (WHERE churned AND churn_date <= DATE '{snapshot}')
+            FROM users WHERE converted AND plan_type = '{row["segment"]}'""",
+        )
+        assert row["paying_months"] == months and row["churns"] == lost
         assert row["monthly_churn"] == pytest.approx(lost / months)
+        assert row["monthly_churn_low"] < row["monthly_churn"] < row["monthly_churn_high"]
         assert row["ltv"] == pytest.approx(paid / months * months / lost)
+        assert row["ltv_low"] < row["ltv"] < row["ltv_high"]
         assert row["observed_revenue_per_account"] == pytest.approx(paid / accounts)
+    (finding,) = result.findings  # churn per paying month across plans, not ever-churned
+    assert (finding.test, finding.metric) == ("poisson_homogeneity", "monthly_churn_rate")
 
 
 def test_expansion_candidates(planted: Warehouse) -> None:

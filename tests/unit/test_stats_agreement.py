@@ -379,6 +379,55 @@ def test_mann_kendall_matches_formula_and_kendalltau(
     assert (result.ci_low, result.ci_high) == (sen.low_slope, sen.high_slope)
 
 
+def calendar_positions(rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` distinct period positions with gaps (months without data), in order."""
+    return np.sort(rng.choice(np.arange(2 * n), size=n, replace=False)).astype(float)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize(("n", "slope"), [(3, 1.0), (12, 0.2), (40, 0.05), (104, 0.0)])
+def test_ols_trend_at_calendar_positions_matches_linregress(
+    seed: int, n: int, slope: float
+) -> None:
+    rng = np.random.default_rng(seed)
+    x = calendar_positions(rng, n)
+    y = 5 + slope * x + rng.normal(size=n)
+    result = ols_trend_test(y.tolist(), x.tolist())
+    reference = stats.linregress(x, y)
+    agree("ols_trend (calendar x)", result.p_value, reference.pvalue)
+    assert result.estimates["slope"] == pytest.approx(reference.slope, rel=1e-9, abs=1e-12)
+    assert result.estimates["intercept"] == pytest.approx(reference.intercept, rel=1e-9)
+    assert result.effect_size == pytest.approx(reference.rvalue**2, rel=1e-9, abs=1e-12)
+    half = stats.t.ppf(0.975, n - 2) * reference.stderr
+    assert (result.ci_low, result.ci_high) == pytest.approx(
+        (reference.slope - half, reference.slope + half), rel=1e-9, abs=1e-12
+    )
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("n", [4, 25, 150])
+def test_mann_kendall_at_calendar_positions(seed: int, n: int) -> None:
+    rng = np.random.default_rng(seed)
+    x = calendar_positions(rng, n)
+    y = np.round(0.02 * seed * x + rng.normal(size=n), 1)
+    if np.ptp(y) == 0:
+        pytest.skip("constant draw")
+    result = mann_kendall_test(y.tolist(), x=x.tolist())
+    by_index = mann_kendall_test(y.tolist())
+    # S, tau and p depend on the order only; Sen's slope is per unit of x.
+    assert (result.statistic, result.p_value) == (by_index.statistic, by_index.p_value)
+    reference = stats.kendalltau(x, y)
+    assert result.effect_size == pytest.approx(reference.statistic, rel=1e-12, abs=1e-15)
+    sen = stats.theilslopes(y, x)
+    assert result.estimates["sens_slope"] == pytest.approx(sen.slope, rel=1e-12, abs=1e-15)
+    assert (result.ci_low, result.ci_high) == (sen.low_slope, sen.high_slope)
+    shuffled = rng.permutation(n)
+    again = mann_kendall_test(y[shuffled].tolist(), x=x[shuffled].tolist())
+    assert again.estimates == result.estimates and again.statistic == result.statistic
+    assert mann_kendall_test(y.tolist(), x=list(range(n))) == by_index
+    assert not mann_kendall_test([1.0, 2.0, 3.0], x=[0.0, 1.0, 1.0]).testable
+
+
 @pytest.mark.parametrize(("n", "decimals"), [(2, 0), (9, 0), (300, 0), (1200, 1), (3000, 2)])
 def test_mann_kendall_s_from_kendalltau_is_exact(n: int, decimals: int) -> None:
     rng = np.random.default_rng(11)

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
-from chatter.result import Finding, StepResult
+from chatter.result import CAVEAT, Finding, StepResult
 from chatter.tools.insight.wording import capitalise, humanise, number, percent, plural
 
 
@@ -21,7 +21,7 @@ class Headline:
     evidence: list[str] = field(default_factory=list)
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
@@ -29,28 +29,40 @@ def _dimension(findings: Sequence[Finding], default: str) -> str:
     return next((f.dimension for f in findings if f.dimension), default)
 
 
+def _period_label(value: Any, grain: Any) -> str:
+    """A period as the step labels it: ``2025-03`` for a month, the start date otherwise."""
+    text = str(value)
+    return text[:7] if grain == "month" and len(text) >= 7 else text
+
+
 def growth(step: StepResult, findings: Sequence[Finding]) -> Headline | None:
-    """``MRR grew from 16,126 in 2024-01-01 to 750,522 in 2025-12-01: 18.2% compound growth
-    per month, up in 23 of 23 months (median growth 10.6%).``"""
+    """``MRR grew from 16,126 in 2024-02 to 750,522 in 2025-11: 18.2% compound growth per
+    month, up in 22 of 22 months (median growth 10.6%).`` The first and last periods are the
+    kept ones the growth rate is computed between (a tiny first or partial last period is left
+    out; the step's caveat says which)."""
     s, rows = step.summary, step.rows
     if not (rows and all(_is_number(s.get(k)) for k in ("first", "last", "compound_growth"))):
         return None
     measure = next(
-        (k for k, v in rows[0].items() if _is_number(v) and v == s["first"] and k != "growth"),
+        (
+            k
+            for r in rows
+            for k, v in r.items()
+            if _is_number(v) and v == s["first"] and k != "growth"
+        ),
         None,
     )
     if measure is None:
         return None
-    period = next((k for k, v in rows[0].items() if isinstance(v, str)), None)
-    unit = humanise(_dimension(findings, period or "period"))
     ref = f"steps.{step.id}"
     evidence = [f"{ref}.summary.first", f"{ref}.summary.last", f"{ref}.summary.compound_growth"]
+    grain = s.get("grain")
     start = end = ""
-    if period:
-        start, evidence = f" in {rows[0][period]}", [*evidence, f"{ref}.rows[0]"]
-        if rows[-1].get(measure) == s["last"]:
-            end = f" in {rows[-1][period]}"
-            evidence.append(f"{ref}.rows[{len(rows) - 1}]")
+    if s.get("first_period") and s.get("last_period"):
+        start = f" in {_period_label(s['first_period'], grain)}"
+        end = f" in {_period_label(s['last_period'], grain)}"
+        evidence += [f"{ref}.summary.first_period", f"{ref}.summary.last_period"]
+    unit = humanise(grain if isinstance(grain, str) else _dimension(findings, "period"))
     verb = "grew" if s["last"] >= s["first"] else "fell"
     text = (
         f"{capitalise(humanise(measure))} {verb} from {number(s['first'])}{start} to "
@@ -62,7 +74,17 @@ def growth(step: StepResult, findings: Sequence[Finding]) -> Headline | None:
         if _is_number(s.get("median_growth")):
             text += f" (median growth {percent(s['median_growth'])})"
             evidence.append(f"{ref}.summary.median_growth")
-    return Headline(step.id, text + ".", evidence)
+    text += "."
+    if s.get("left_out_periods"):
+        evidence.append(f"{ref}.summary.left_out_periods")
+    if s.get("missing_periods"):
+        evidence.append(f"{ref}.summary.missing_periods")
+    if not any(f.significant for f in findings):
+        # With no significant trend finding the caveat has no insight of its own to ride on.
+        caveat = next((w for f in findings for w in f.warnings if w.startswith(CAVEAT)), None)
+        if caveat:
+            text += " " + capitalise(caveat.removeprefix(CAVEAT)) + "."
+    return Headline(step.id, text, evidence)
 
 
 def expansion(step: StepResult, findings: Sequence[Finding]) -> Headline | None:
@@ -94,28 +116,86 @@ def expansion(step: StepResult, findings: Sequence[Finding]) -> Headline | None:
     return Headline(step.id, text + ".", evidence)
 
 
+def _compact(value: float) -> str:
+    """An interval bound in about two significant digits (``41k``, ``1.9M``), readable when the
+    interval is wide; exact enough to be matched back to its evidence."""
+    if abs(value) >= 1e6:
+        return f"{value / 1e6:,.1f}M"
+    if abs(value) >= 1e4:
+        return f"{value / 1e3:,.0f}k"
+    return number(value)
+
+
+def _ltv_terms(row: dict[str, Any], level: str) -> list[str]:
+    """What one segment's LTV stands on: its interval, ARPU x lifetime, and its caveats (a
+    heavy-tailed ARPU, few churns), as the clauses of its bracket."""
+    terms = []
+    low, high = row.get("ltv_low"), row.get("ltv_high")
+    if _is_number(low) and _is_number(high):
+        terms.append(f"{level}interval {_compact(low)} to {_compact(high)}")
+    parts = [k for k in ("monthly_arpu", "expected_lifetime_months") if _is_number(row.get(k))]
+    if parts:
+        terms.append(" x ".join(f"{humanise(k)} {number(row[k])}" for k in parts))
+    if row.get("arpu_heavy_tailed") is True and _is_number(row.get("median_monthly_revenue")):
+        terms.append(f"mean ARPU; the median is {number(row['median_monthly_revenue'])}")
+    churns, months = row.get("churns"), row.get("paying_months")
+    if row.get("few_churns") is True and _is_number(churns) and _is_number(months):
+        word = "churn" if churns == 1 else "churns"
+        terms.append(f"rests on {number(churns)} {word} in {number(months)} paying months")
+    return terms
+
+
 def lifetime_value(step: StepResult, findings: Sequence[Finding]) -> Headline | None:
-    """``LTV by plan type is highest for enterprise at 52,699 (monthly ARPU 903 x expected
-    lifetime months 58.4) and lowest for starter at 1,041 (...).``"""
-    rows = [(j, r) for j, r in enumerate(step.rows) if _is_number(r.get("ltv"))]
-    if len(rows) < 2 or not all(isinstance(r.get("segment"), str) for _, r in rows):
+    """``LTV by plan type is highest for enterprise at 52,699 (95% interval 42k to 66k; monthly
+    ARPU 903 x expected lifetime months 58.4) and lowest for starter at 942 (...).`` A segment's
+    bracket says when its LTV rests on few churns or its ARPU is heavy-tailed; segments without
+    a churn yet are said to have no LTV estimate."""
+    named = [(j, r) for j, r in enumerate(step.rows) if "ltv" in r]
+    if not named or not all(isinstance(r.get("segment"), str) for _, r in named):
         return None
-    ordered = sorted(rows, key=lambda jr: (-jr[1]["ltv"], jr[0]))
-    parts = [k for k in ("monthly_arpu", "expected_lifetime_months") if k in rows[0][1]]
+    ref = f"steps.{step.id}"
+    confidence = step.summary.get("confidence")
+    level = f"{confidence * 100:g}% " if _is_number(confidence) else ""
 
     def describe(row: dict[str, Any]) -> str:
-        terms = [f"{humanise(k)} {number(row[k])}" for k in parts if _is_number(row.get(k))]
+        terms = _ltv_terms(row, level)
         return f"{row['segment']} at {number(row['ltv'])}" + (
-            f" ({' x '.join(terms)})" if terms else ""
+            f" ({'; '.join(terms)})" if terms else ""
         )
 
-    (hi_j, hi), (lo_j, lo) = ordered[0], ordered[-1]
+    valued = [(j, r) for j, r in named if _is_number(r["ltv"])]
+    unknown = [
+        (j, r)
+        for j, r in named
+        if r["ltv"] is None and r.get("churns") == 0 and (r.get("paying_months") or 0) > 0
+    ]
     by = _dimension(findings, "")
     where = f" by {humanise(by)}" if by else ""
-    text = f"{humanise('ltv')}{where} is highest for {describe(hi)} and lowest for {describe(lo)}."
-    return Headline(
-        step.id, text, [f"steps.{step.id}.rows[{hi_j}]", f"steps.{step.id}.rows[{lo_j}]"]
-    )
+    sentences, cited = [], []
+    if len(valued) >= 2:
+        ordered = sorted(valued, key=lambda jr: (-jr[1]["ltv"], jr[0]))
+        (hi_j, hi), (lo_j, lo) = ordered[0], ordered[-1]
+        sentences.append(
+            f"{humanise('ltv')}{where} is highest for {describe(hi)} and lowest for {describe(lo)}."
+        )
+        cited += [hi_j, lo_j]
+    elif valued:
+        j, row = valued[0]
+        sentences.append(f"{humanise('ltv')}{where} is estimated for {describe(row)}.")
+        cited.append(j)
+    if unknown:
+        said = ", ".join(
+            f"{r['segment']} (no churns in {number(r['paying_months'])} paying months)"
+            for _, r in unknown
+        )
+        sentences.append(f"{humanise('ltv')} cannot be estimated yet for {said}.")
+        cited += [j for j, _ in unknown]
+    if not sentences:
+        return None
+    evidence = [f"{ref}.rows[{j}]" for j in cited]
+    if level and valued:
+        evidence.append(f"{ref}.summary.confidence")
+    return Headline(step.id, " ".join(sentences), evidence)
 
 
 _FRAMES: tuple[Callable[[StepResult, Sequence[Finding]], Headline | None], ...] = (

@@ -139,12 +139,21 @@ def _kendall(y: NDArray[np.float64]) -> tuple[int, float, list[int]]:
 
 
 @guarded("mann_kendall")
-def mann_kendall_test(y: Sequence[float], continuity: bool = True) -> TestResult:
+def mann_kendall_test(
+    y: Sequence[float], continuity: bool = True, x: Sequence[float] | None = None
+) -> TestResult:
     """Mann-Kendall trend test: S, tie-corrected variance, z (continuity-corrected by default).
 
-    Effect Kendall's tau-b of (time, y); Sen's slope (Theil-Sen) with its CI as the size.
+    Effect Kendall's tau-b of (time, y); Sen's slope (Theil-Sen) with its CI as the size. ``x``
+    places each value in time (default 0..n-1): S and tau depend only on the order, Sen's slope
+    is per unit of x (a gap in the calendar does not shorten it).
     """
-    ys, _ = _trend_series(y, None)
+    ys, xs = _trend_series(y, x)
+    if x is not None:
+        order = np.argsort(xs, kind="stable")
+        xs, ys = xs[order], ys[order]
+        if bool((np.diff(xs) == 0).any()):
+            raise Untestable("x has ties: one value per time is needed", n=ys.size)
     n = ys.size
     s, tau_b, ties = _kendall(ys)
     # kendalltau(method="asymptotic") is this test without the continuity correction, but it
@@ -158,12 +167,12 @@ def mann_kendall_test(y: Sequence[float], continuity: bool = True) -> TestResult
     warnings = []
     ci_low = ci_high = None
     if n <= SEN_LIMIT:
-        sen = stats.theilslopes(ys, np.arange(n, dtype=np.float64), alpha=CONFIDENCE)
+        sen = stats.theilslopes(ys, xs, alpha=CONFIDENCE)
         estimates |= {"sens_slope": float(sen.slope), "sens_intercept": float(sen.intercept)}
         ci_low, ci_high = float(sen.low_slope), float(sen.high_slope)
     else:
         warnings.append(f"Sen's slope is not computed above {SEN_LIMIT} points (n² memory)")
-    _, _, detrended = _least_squares(np.arange(n, dtype=np.float64), ys)
+    _, _, detrended = _least_squares(xs, ys)
     check = _lag1_check(detrended, "observations (after removing the trend)")
     if check is not None and not check.passed:
         warnings.append("serial correlation: Mann-Kendall's p-value is too optimistic")
