@@ -167,6 +167,15 @@ def make_cohort_design(path: Path, design: str, *, users: int = 20_000, seed: in
     return path
 
 
+#: Every plan churns 3% a month; gold's accounts signed up in the last six months of the data,
+#: so they have had less time to churn: the share ever churned is lower at the same hazard.
+SAME_HAZARD_RECENT_PLAN: dict[str, dict[str, Any]] = {
+    "bronze": {"hazard": 0.03, "accounts": 700, "mrr": 10.0},
+    "silver": {"hazard": 0.03, "accounts": 700, "mrr": 40.0},
+    "gold": {"hazard": 0.03, "accounts": 700, "mrr": 120.0, "since": dt.date(2025, 1, 1)},
+}
+
+
 def make_plan_hazard_design(
     path: Path, plans: dict[str, dict[str, Any]], *, seed: int = 5, trials: float = 0.2
 ) -> Path:
@@ -184,7 +193,8 @@ def make_plan_hazard_design(
     An account signs up, pays from the first month after its 14-day trial, and in each month
     it pays churns with probability ``hazard`` (its churn date falls in that month, whose
     revenue row it has); otherwise it pays on to ``END``. ``trials`` more accounts per plan
-    (a share of the paying ones) never convert. Each account has a ``home`` event on its
+    (a share of the paying ones) never convert; a share ``trial_churn`` of them (a plan's spec,
+    default 0) cancel at the trial's end and are marked churned, as some sources record them. Each account has a ``home`` event on its
     signup and on its last active day.
     """
     rng = np.random.default_rng(seed)
@@ -227,6 +237,8 @@ def make_plan_hazard_design(
                 churn_date = month_add(first, months - 1) + dt.timedelta(
                     days=int(rng.integers(0, 28))
                 )
+            elif not paying and rng.random() < float(spec.get("trial_churn", 0.0)):
+                churned, churn_date = True, signup + dt.timedelta(days=14)  # a cancelled trial
             revenue += [(uid, month_add(first, k), plan, round(mrr, 2)) for k in range(months)]
             last_day = churn_date or (END if paying else signup + dt.timedelta(days=14))
             events += [(uid, dt.datetime.combine(d, dt.time(12))) for d in (signup, last_day)]
@@ -255,3 +267,13 @@ def make_plan_hazard_design(
     revenue_df = pd.DataFrame(revenue, columns=["user_id", "month", "plan_type", "mrr"])
     write_contract_tables(path, pd.DataFrame(users), events_df, revenue_df)
     return path
+
+
+def plan_hazard_designs(
+    root: Path, designs: dict[str, dict[str, dict[str, Any]]]
+) -> dict[str, Path]:
+    """One DuckDB file per named design of ``make_plan_hazard_design``, under ``root``."""
+    return {
+        name: make_plan_hazard_design(root / f"{name}.duckdb", plans)
+        for name, plans in designs.items()
+    }

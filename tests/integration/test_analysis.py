@@ -107,8 +107,9 @@ def test_segment_rate_tests_need_a_ratio(planted: Warehouse) -> None:
 
 
 def test_churn_rate_by_segment_uses_paying_accounts(planted: Warehouse) -> None:
-    result = analyses.segment_rate_tests(
-        planted, analyses.SegmentTestParams(metric="churn_rate", dimensions=["plan_type"])
+    params = {"metric": "churn_rate", "dimensions": ["plan_type"]}
+    shares = analyses.segment_rate_tests(
+        planted, analyses.SegmentTestParams(**params, exposure="accounts")
     )
     expected = dict(
         (p, (c, n))
@@ -118,8 +119,21 @@ def test_churn_rate_by_segment_uses_paying_accounts(planted: Warehouse) -> None:
             "converted) FROM users GROUP BY 1",
         )
     )
-    for row in result.rows:
+    for row in shares.rows:
         assert (row["churned_users"], row["converted_users"]) == expected[row["segment"]]
+    # By default a churn rate is compared per paying month: revenue rows of paying accounts.
+    per_month = analyses.segment_rate_tests(planted, analyses.SegmentTestParams(**params))
+    months = dict(
+        sql(
+            planted,
+            "SELECT u.plan_type, count(*) FROM revenue r JOIN users u USING (user_id) "
+            "WHERE u.converted GROUP BY 1",
+        )
+    )
+    for row in per_month.rows:
+        assert (row["churns"], row["paying_accounts"]) == expected[row["segment"]]
+        assert row["paying_months"] == months[row["segment"]]
+        assert row["monthly_churn_rate"] == pytest.approx(row["churns"] / row["paying_months"])
 
 
 # ---- cohorts --------------------------------------------------------------------------------

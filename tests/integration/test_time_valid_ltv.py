@@ -18,7 +18,7 @@ import pytest
 from run_findings import corrected
 from scipy import stats
 from statsmodels.stats.rates import confint_poisson
-from time_designs import make_plan_hazard_design
+from time_designs import SAME_HAZARD_RECENT_PLAN, plan_hazard_designs
 
 from chatter.result import Finding
 from chatter.semantic.engine import Engine
@@ -31,12 +31,7 @@ from chatter.tools.insight import audit_insights, render_insights
 pytestmark = pytest.mark.integration
 
 DESIGNS: dict[str, dict[str, dict[str, Any]]] = {
-    # Every plan churns 3% a month; gold started six months before the end of the data.
-    "recent": {
-        "bronze": {"hazard": 0.03, "accounts": 700, "mrr": 10.0},
-        "silver": {"hazard": 0.03, "accounts": 700, "mrr": 40.0},
-        "gold": {"hazard": 0.03, "accounts": 700, "mrr": 120.0, "since": dt.date(2025, 1, 1)},
-    },
+    "recent": SAME_HAZARD_RECENT_PLAN,
     # 5% vs 2% a month; silver's MRR is log-normal (mean 1.65 x the median).
     "planted": {
         "bronze": {"hazard": 0.05, "accounts": 700, "mrr": 10.0},
@@ -60,8 +55,7 @@ DESIGNS: dict[str, dict[str, dict[str, Any]]] = {
 
 @pytest.fixture(scope="module")
 def designs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("ltv-designs")
-    return {d: make_plan_hazard_design(root / f"{d}.duckdb", p) for d, p in DESIGNS.items()}
+    return plan_hazard_designs(tmp_path_factory.mktemp("ltv-designs"), DESIGNS)
 
 
 def _sql(path: Path, query: str) -> list[tuple[Any, ...]]:

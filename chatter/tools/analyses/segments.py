@@ -1,23 +1,79 @@
-"""Rate tests across segments: is a ratio measure (conversion, churn) different by segment?"""
+"""Rate tests across segments: is a ratio measure (conversion, churn) different by segment?
+
+A rate of churned accounts is compared per paying month (``exposure``), not as the share that
+ever churned: levels followed for less time have had less time to churn.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any, Literal
+
 from chatter.errors import InvalidQueryError
 from chatter.semantic.warehouse import Warehouse
+from chatter.tools.analyses.churn_exposure import ExposureParams
 from chatter.tools.analyses.model_names import qualify
 from chatter.tools.analyses.result import AnalysisResult, Recorder, to_finding
-from chatter.tools.params import Dimension, FilteredParams, Measure, Table
+from chatter.tools.analyses.segment_churn import churn_per_exposure, counts_churn
+from chatter.tools.analyses.snapshot import TimeRoles, observation_end
+from chatter.tools.params import Dimension, FilteredParams, Measure
 from chatter.tools.stats import chi_square_test, level_vs_rest_test
 
 MISSING = "(missing)"
 
 
-class SegmentTestParams(FilteredParams):
-    """Which rate to test across which dimensions' levels."""
+class SegmentTestParams(FilteredParams, TimeRoles):
+    """Which rate to test across which dimensions' levels. ``exposure``: ``auto`` compares a
+    churn rate per paying month (to the snapshot) and any other rate as a share of accounts;
+    ``accounts`` forces the share."""
 
     metric: Measure = "conversion_rate"
     dimensions: tuple[Dimension, ...] = ("plan_type", "industry")
-    entity_table: Table = "users"
+    exposure: Literal["auto", "accounts", "paying_months"] = "auto"
+    revenue: Measure = "revenue"  # its rows are the paying months
+    snapshot_date: dt.date | None = None
+
+
+def _per_paying_month(warehouse: Warehouse, p: SegmentTestParams) -> bool:
+    churn = counts_churn(warehouse.model, p.metric, p)
+    if p.exposure == "paying_months" and not churn:
+        raise InvalidQueryError(
+            f"exposure 'paying_months' compares churn; {p.metric!r} does not count churned "
+            f"accounts (no filter on {p.churned_dimension!r}); use exposure 'accounts'."
+        )
+    return churn and p.exposure != "accounts"
+
+
+def _churn_tests(warehouse: Warehouse, p: SegmentTestParams) -> AnalysisResult:
+    rec = Recorder(warehouse)
+    quality = observation_end(warehouse, p, p.snapshot_date)
+    rows: list[dict[str, Any]] = []
+    findings = []
+    undated = 0
+    for dimension in p.dimensions:
+        qualified = qualify(warehouse.model, dimension, p.entity_table)
+        name = qualified.split(".")[-1]
+        base = ExposureParams(
+            **p.model_dump(include=set(ExposureParams.model_fields) - {"segment_dimension"}),
+            segment_dimension=qualified,
+        )
+        found, tests, undated = churn_per_exposure(
+            rec, warehouse, base, quality.snapshot, p.metric, name
+        )
+        rows += found
+        findings += tests
+    notes = [
+        f"{p.metric} counts churned accounts, so the levels are compared on churns per paying "
+        "month (revenue rows to the snapshot) rather than the share that ever churned: levels "
+        "whose accounts started later have had less time to churn. Omnibus: Poisson chi-square "
+        "of homogeneity across the levels; per level: the exact conditional rate test against "
+        "all other levels together. Assumes a constant monthly hazard within each level; "
+        "exposure 'accounts' tests the share instead.",
+    ]
+    if undated:
+        notes.append(f"{undated:,} churned accounts have no churn date and are left out.")
+    notes.append(quality.note())
+    return rec.result("segment_rate_tests", rows, findings, notes, summary=quality.summary())
 
 
 def segment_rate_tests(
@@ -36,6 +92,8 @@ def segment_rate_tests(
             f"{p.metric!r} is not a ratio measure, so it has no counts to test; "
             "choose a rate such as conversion_rate or churn_rate."
         )
+    if _per_paying_month(warehouse, p):
+        return _churn_tests(warehouse, p)
     num, den = measure.numerator.split(".")[-1], measure.denominator.split(".")[-1]
     rec = Recorder(warehouse)
     rows, findings = [], []
