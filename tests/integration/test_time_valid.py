@@ -21,7 +21,7 @@ from chatter.semantic.engine import Engine
 from chatter.semantic.model import default_model
 from chatter.semantic.warehouse import Warehouse
 from chatter.tools import analyses
-from chatter.tools.insight import render_insights
+from chatter.tools.insight import audit_insights, render_insights
 
 pytestmark = pytest.mark.integration
 
@@ -131,3 +131,15 @@ def test_the_snapshot_and_rows_left_out_are_reported(
     assert pinned.summary["snapshot_source"] == "parameter"
     assert pinned.summary["accounts_at_landmark"] < result.summary["accounts_at_landmark"]
     assert math.isfinite(pinned.summary["paying_months_after_landmark"])
+    # The insight says what was left out, in its own text, with numbers from the run.
+    for run, future in ((result, True), (pinned, False)):
+        findings = corrected({"churn_relationship": run})
+        step = run.to_step("churn_relationship", "statistical_test")
+        insights = render_insights([step], findings, alpha=0.05, max_insights=10)
+        assert audit_insights(insights, [step], findings, parameters=[0.05]) == []
+        said = " ".join(i.text for i in insights)
+        # Impossible dates always; rows after the snapshot only when the data set it.
+        assert f"Observed to {run.summary['snapshot_date']}; left out " in said, said
+        assert "300 churn dates before their signup (accounts left out of churn)" in said
+        assert ("200 signups dated after the snapshot" in said) is future, said
+        assert "counted as still active" not in said  # a churn after an asked snapshot is fine

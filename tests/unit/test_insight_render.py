@@ -399,3 +399,22 @@ def test_every_kind_of_test_renders_faithfully(kind: str) -> None:
 def test_docstring_examples_run(module: ModuleType) -> None:
     failures, _ = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert failures == 0
+
+
+def test_a_small_sample_is_said_in_the_sentence_it_qualifies() -> None:
+    """Welch's t on groups under 30 is stated with its caveat in the insight's own text; on
+    large groups the same difference is stated without it."""
+    for n, caveat in ((12, True), (400, False)):
+        result = welch_t_test(
+            GroupStats(n=n, mean=14.0, variance=9.0),
+            GroupStats(n=n, mean=9.0, variance=9.0),
+            labels=("orbit", "quill"),
+        )
+        finding = to_finding(result, metric="uses_per_account", dimension="widget")
+        findings = correct_findings([finding])
+        step = StepResult(id="widgets", type="analysis", status="completed", rows=[])
+        insights = render_insights([step], findings, alpha=ALPHA, max_insights=5)
+        said = " ".join(i.text for i in insights)
+        assert findings[0].significant, said
+        assert ("The groups are small, so Welch's t leans on roughly normal data" in said) is caveat
+        assert audit_insights(insights, [step], findings) == []

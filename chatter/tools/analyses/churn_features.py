@@ -142,4 +142,5 @@ def churn_relationship(warehouse: Warehouse, params: ChurnParams | None = None) 
         "landmark_days": p.landmark_days,
         **quality.summary(),
     }
+    quality.qualify(findings)
     return rec.result("churn_relationship", rows, findings, notes, summary=summary)

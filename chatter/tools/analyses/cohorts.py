@@ -145,6 +145,7 @@ def cohort_analysis(warehouse: Warehouse, params: CohortParams | None = None) ->
         "incomplete_cohorts": incomplete,
         **quality.summary(),
     }
+    quality.qualify(findings)
     return rec.result("cohort_analysis", rows, findings, notes, summary=summary)
 
 

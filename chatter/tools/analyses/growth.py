@@ -204,4 +204,5 @@ def revenue_growth(warehouse: Warehouse, params: GrowthParams | None = None) -> 
         "the calendar. The trend tests place each kept period at its calendar position.",
         quality.note(),
     ]
+    quality.qualify(findings)
     return rec.result("revenue_growth", rows, findings, notes, summary=summary)

@@ -70,4 +70,5 @@ def ltv_by_segment(warehouse: Warehouse, params: LtvParams | None = None) -> Ana
         "paying_months": sum(r["paying_months"] for r in rows),
         **quality.summary(),
     }
+    quality.qualify(findings)
     return rec.result("ltv_by_segment", rows, findings, notes, summary=summary)

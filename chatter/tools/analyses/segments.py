@@ -73,6 +73,7 @@ def _churn_tests(warehouse: Warehouse, p: SegmentTestParams) -> AnalysisResult:
     if undated:
         notes.append(f"{undated:,} churned accounts have no churn date and are left out.")
     notes.append(quality.note())
+    quality.qualify(findings)
     return rec.result("segment_rate_tests", rows, findings, notes, summary=quality.summary())
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlglot import exp
 
+from chatter.result import CAVEAT, Finding
 from chatter.semantic.model import SemanticModel
 from chatter.semantic.query import Filter
 from chatter.semantic.scope import scope_statement
@@ -136,6 +137,10 @@ _LEFT_OUT_WORDS = {
     "future_revenue_rows": "revenue rows for periods after the snapshot",
 }
 
+#: Dates that cannot be (left out whatever the snapshot) and rows dated after the snapshot.
+_IMPOSSIBLE = frozenset({"churn_before_signup", "events_before_signup"})
+_FUTURE = frozenset({"future_signups", "future_events", "future_revenue_rows"})
+
 
 @dataclass(frozen=True)
 class DataQuality:
@@ -159,6 +164,28 @@ class DataQuality:
         if parts:
             text += " Left out: " + "; ".join(parts) + "."
         return text
+
+    def caveat(self) -> str | None:
+        """The rows left out that the insight must mention: impossible dates always, and rows
+        dated after a snapshot the data set (after today, or after the data's own end); rows
+        after a snapshot that was asked for are the point of asking, not a caveat."""
+        asked = self.source in ("parameter", "CHATTER_SNAPSHOT_DATE")
+        shown = [
+            f"{n:,} {_LEFT_OUT_WORDS[k]}"
+            for k, n in self.left_out.items()
+            if n and k in _IMPOSSIBLE | (set() if asked else _FUTURE)
+        ]
+        if not shown:
+            return None
+        listed = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+        return f"{CAVEAT}observed to {self.snapshot.isoformat()}; left out {listed}"
+
+    def qualify(self, findings: list[Finding]) -> None:
+        """Puts the caveat on each finding, so the insight stating it says it (once)."""
+        caveat = self.caveat()
+        if caveat is not None:
+            for finding in findings:
+                finding.warnings.append(caveat)
 
     def summary(self) -> dict[str, Any]:
         return {

@@ -92,7 +92,9 @@ def _story_insight(
         if row is not None:
             evidence.append(f"steps.{findings[i].source_step}.rows[{row}]")
     text = lead + (": " + "; ".join(parts) if parts else "") + "."
-    text += _caveats([findings[i] for i in ([omnibus] if omnibus is not None else []) + items])
+    stated = [findings[i] for i in ([omnibus] if omnibus is not None else []) + items]
+    text += _caveats(stated)
+    evidence += _data_quality_evidence(stated, steps)
     if headline is not None:
         text = f"{headline.text} {text[0].upper()}{text[1:]}"
         evidence = [*headline.evidence, *evidence]
@@ -108,6 +110,20 @@ def _caveats(shown: Sequence[Finding]) -> str:
         if w.startswith(CAVEAT)
     )
     return "".join(f" {clauses.capitalise(c)}." for c in said if c)
+
+
+def _data_quality_evidence(shown: Sequence[Finding], steps: dict[str, StepResult]) -> list[str]:
+    """The step summary a data-quality caveat states (its snapshot and the rows left out),
+    cited when a stated finding's caveat names that snapshot."""
+    out = []
+    for step_id in dict.fromkeys(f.source_step for f in shown if f.source_step):
+        summary = steps[step_id].summary if step_id in steps else {}
+        date = summary.get("snapshot_date")
+        if not (summary.get("left_out") and isinstance(date, str)):
+            continue
+        if any(date in w for f in shown if f.source_step == step_id for w in f.warnings):
+            out += [f"steps.{step_id}.summary.snapshot_date", f"steps.{step_id}.summary.left_out"]
+    return out
 
 
 def _null_insight(

@@ -11,6 +11,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import special, stats
 
+from chatter.result import CAVEAT
 from chatter.tools.stats.inputs import as_sample, distinct_labels, is_constant
 from chatter.tools.stats.test_result import (
     AssumptionCheck,
@@ -99,9 +100,10 @@ def welch_t_test(a: GroupStats, b: GroupStats, labels: tuple[str, str] = ("a", "
     check = _normality_check(n_per_group, "sample means")
     warnings = []
     if not check.passed:
+        # A caveat: the insight stating the finding says it, not only the notes.
         warnings.append(
-            "small groups: Welch's t assumes roughly normal data here; "
-            "check with Mann-Whitney on the raw values"
+            f"{CAVEAT}the groups are small, so Welch's t leans on roughly normal data "
+            "(check with Mann-Whitney on the raw values)"
         )
     return TestResult(
         test="welch_t",
@@ -200,7 +202,7 @@ def anova_test(groups: Mapping[str, GroupStats]) -> TestResult:
             "compare pairs with Welch's t or use Kruskal-Wallis"
         )
     if not normal_check.passed:
-        warnings.append("small groups: the F-test assumes roughly normal data here")
+        warnings.append(f"{CAVEAT}the groups are small, so the F-test leans on roughly normal data")
     return TestResult(
         test="anova",
         statistic=f,
