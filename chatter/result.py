@@ -64,6 +64,8 @@ class Finding(BaseModel):
     reason: str | None = None
     warnings: list[str] = Field(default_factory=list)
     source_step: str | None = None
+    #: The multiple-comparison correction that set ``p_adjusted`` ("bh" or "holm").
+    correction: str | None = None
 
 
 class Insight(BaseModel):

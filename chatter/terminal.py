@@ -15,6 +15,7 @@ from rich.text import Text
 
 from chatter.number_text import cell_text, p_value
 from chatter.result import StepResult, WorkflowResult
+from chatter.tools.insight.wording import CORRECTIONS
 
 
 def _cell(value: Any, fmt: str = "number") -> Text:
@@ -137,9 +138,13 @@ def print_run_report(
             )
     tested = [f for f in result.findings if f.testable]
     if tested:
+        methods = sorted(
+            {CORRECTIONS.get(f.correction, f.correction) for f in tested if f.correction}
+        )
+        after = f" after {' and '.join(methods)}" if methods else ""
         console.print(
             f"\n[bold]Findings[/] ({sum(f.significant for f in tested)} of "
-            f"{len(tested)} tests significant after Benjamini-Hochberg)"
+            f"{len(tested)} tests significant{after})"
         )
         table = Table(show_edge=False, header_style="bold")
         for column in (

@@ -27,6 +27,8 @@ from statsmodels.stats.proportion import (
 from statsmodels.stats.rates import test_poisson_2indep as poisson_two_rates
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW, ttest_ind
 
+from chatter.tools.analyses.result import to_finding
+from chatter.tools.insight.clauses import strength
 from chatter.tools.stats import (
     GroupStats,
     adjust_p_values,
@@ -35,6 +37,7 @@ from chatter.tools.stats import (
     correlation_pairs,
     fisher_exact_test,
     kruskal_wallis_test,
+    level_vs_rest_test,
     mann_kendall_s,
     mann_kendall_test,
     mann_whitney_test,
@@ -99,7 +102,14 @@ def test_chi_square_matches_scipy_and_statsmodels(seed: int, shape: tuple[int, i
     assert result.n_per_group == dict(zip(labels, table.sum(axis=1).tolist(), strict=True))
 
 
-TWO_BY_TWO = [(40, 500, 300, 5000), (3, 20, 9, 25), (500, 1000, 30000, 60000), (0, 80, 12, 90)]
+TWO_BY_TWO = [
+    (40, 500, 300, 5000),
+    (3, 20, 9, 25),
+    (500, 1000, 30000, 60000),
+    (0, 80, 12, 90),
+    (0, 40, 60, 400),
+    (20, 20, 100, 400),
+]
 
 
 @pytest.mark.parametrize(("s", "n", "s_rest", "n_rest"), TWO_BY_TWO)
@@ -108,8 +118,9 @@ def test_two_proportion_matches_statsmodels(s: int, n: int, s_rest: int, n_rest:
     z, p = proportions_ztest([s, s_rest], [n, n_rest])
     agree("two_proportion_z", result.p_value, p)
     assert result.statistic == pytest.approx(z, rel=1e-12)
-    low, high = confint_proportions_2indep(s, n, s_rest, n_rest, method="wald", compare="diff")
-    assert (result.ci_low, result.ci_high) == pytest.approx((low, high), rel=1e-12, abs=1e-15)
+    low, high = confint_proportions_2indep(s, n, s_rest, n_rest, method="newcomb", compare="diff")
+    assert (result.ci_low, result.ci_high) == pytest.approx((low, high), rel=1e-9, abs=1e-12)
+    assert result.ci_low < result.ci_high  # never the zero-width Wald interval at 0%
     assert result.effect_size == pytest.approx(
         proportion_effectsize(s / n, s_rest / n_rest), rel=1e-12
     )
@@ -505,3 +516,26 @@ def test_every_method_recorded_and_within_tolerance() -> None:
     if not DISCREPANCIES:
         pytest.skip("run with the rest of the file to collect discrepancies")
     assert max(DISCREPANCIES.values()) <= REL, DISCREPANCIES
+
+
+@pytest.mark.parametrize(("s", "n", "s_rest", "n_rest"), [(0, 40, 60, 400), (20, 20, 100, 400)])
+def test_an_empty_cell_gets_the_exact_test_and_a_rank(
+    s: int, n: int, s_rest: int, n_rest: int
+) -> None:
+    """0 of 40 (or 20 of 20) has expected counts >= 5, but the normal approximation misleads
+    at 0% and 100%: the level is tested exactly, and ranked by Cohen's h though its odds ratio
+    is undefined."""
+    result = level_vs_rest_test(s, n, s_rest, n_rest, label="north")
+    assert result.test == "fisher_exact"
+    agree(
+        "fisher_exact",
+        result.p_value,
+        stats.fisher_exact([[s, n - s], [s_rest, n_rest - s_rest]]).pvalue,
+    )
+    assert result.effect_size is None  # the odds ratio is 0 or infinite
+    finding = to_finding(result, metric="conversion_rate", dimension="region", segment="north")
+    h = abs(proportion_effectsize(s / n, s_rest / n_rest))
+    assert strength(finding) == pytest.approx(
+        strength(finding.model_copy(update={"effect_size": h, "effect_size_name": "cohens_h"}))
+    )
+    assert strength(finding) > 1

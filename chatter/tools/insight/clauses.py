@@ -54,6 +54,11 @@ def strength(finding: Finding) -> float:
     1.5
     """
     es, name = finding.effect_size, finding.effect_size_name or ""
+    rate, rest = finding.estimates.get("rate"), finding.estimates.get("rate_rest")
+    undefined = es is None or not math.isfinite(es)
+    if undefined and name == "odds_ratio" and rate is not None and rest is not None:
+        # A zero cell leaves no odds ratio; Cohen's h of the two rates is defined there.
+        es, name = 2 * math.asin(math.sqrt(rate)) - 2 * math.asin(math.sqrt(rest)), "cohens_h"
     if es is None or not math.isfinite(es):
         return 0.0
     x = abs(es)

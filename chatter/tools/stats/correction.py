@@ -99,7 +99,11 @@ def correct_findings(
         p_adj = by_index.get(i)
         out.append(
             f.model_copy(
-                update={"p_adjusted": p_adj, "significant": p_adj is not None and p_adj < alpha}
+                update={
+                    "p_adjusted": p_adj,
+                    "significant": p_adj is not None and p_adj < alpha,
+                    "correction": method if p_adj is not None else None,
+                }
             )
         )
     return out

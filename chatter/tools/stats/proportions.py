@@ -81,11 +81,34 @@ def _two_by_two(successes: int, n: int, successes_rest: int, n_rest: int, label:
     return _TwoByTwo(s, size, s_rest, size_rest, label)
 
 
+def wilson_interval(successes: int, n: int) -> tuple[float, float]:
+    """The Wilson score interval of one proportion (never outside [0, 1], never empty)."""
+    z = float(stats.norm.ppf(0.5 + CONFIDENCE / 2))
+    p, zz = successes / n, z * z
+    centre = (p + zz / (2 * n)) / (1 + zz / n)
+    half = z * math.sqrt(p * (1 - p) / n + zz / (4 * n * n)) / (1 + zz / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def newcombe_interval(
+    successes: int, n: int, successes_rest: int, n_rest: int
+) -> tuple[float, float]:
+    """Newcombe's hybrid score interval of rate(level) - rate(rest), from each rate's Wilson
+    interval (statsmodels' ``confint_proportions_2indep(method="newcomb")``)."""
+    p1, p2 = successes / n, successes_rest / n_rest
+    l1, u1 = wilson_interval(successes, n)
+    l2, u2 = wilson_interval(successes_rest, n_rest)
+    d = p1 - p2
+    return d - math.hypot(p1 - l1, u2 - p2), d + math.hypot(u1 - p1, p2 - l2)
+
+
 @guarded("two_proportion_z")
 def two_proportion_test(
     successes: int, n: int, successes_rest: int, n_rest: int, label: str = "level"
 ) -> TestResult:
-    """Pooled two-sided z-test of rate(level) = rate(rest); effect Cohen's h; Wald CI.
+    """Pooled two-sided z-test of rate(level) = rate(rest); effect Cohen's h; the Newcombe
+    (hybrid Wilson score) interval of the difference, which unlike Wald's stays honest at 0%
+    and 100%.
 
     scipy has no two-proportion z-test (z² is the uncorrected chi-square of the table, but the
     sign, h and the interval are wanted too), so the few lines of it are here.
@@ -96,9 +119,7 @@ def two_proportion_test(
     pooled = (t.successes + t.successes_rest) / (t.n + t.n_rest)
     z = (p1 - p2) / math.sqrt(pooled * (1 - pooled) * (1.0 / t.n + 1.0 / t.n_rest))
     p_value = float(stats.norm.sf(abs(z)) * 2)
-    half = float(stats.norm.ppf(0.5 + CONFIDENCE / 2)) * math.sqrt(
-        p1 * (1 - p1) / t.n + p2 * (1 - p2) / t.n_rest
-    )
+    ci_low, ci_high = newcombe_interval(t.successes, t.n, t.successes_rest, t.n_rest)
     require_finite(statistic=z, p_value=p_value)
     smallest = float(t.expected().min())
     check = AssumptionCheck(
@@ -109,16 +130,14 @@ def two_proportion_test(
     warnings = []
     if not check.passed:
         warnings.append("an expected count is below 5: prefer Fisher's exact test")
-    if half == 0:
-        warnings.append("both rates are 0% or 100%: the Wald interval has zero width")
     return TestResult(
         test="two_proportion_z",
         statistic=z,
         p_value=p_value,
         effect_size=2 * math.asin(math.sqrt(p1)) - 2 * math.asin(math.sqrt(p2)),
         effect_size_name="cohens_h",
-        ci_low=rates["difference"] - half,
-        ci_high=rates["difference"] + half,
+        ci_low=ci_low,
+        ci_high=ci_high,
         ci_of=f"rate({t.label}) - rate({t.rest_key})",
         n=t.n + t.n_rest,
         n_per_group=t.n_per_group,
@@ -204,20 +223,23 @@ def fisher_exact_test(
 def level_vs_rest_test(
     successes: int, n: int, successes_rest: int, n_rest: int, label: str = "level"
 ) -> TestResult:
-    """One level against the rest: Fisher when any expected count is below 5, else the z-test."""
+    """One level against the rest: Fisher when any expected count is below 5 or a cell is
+    empty (0% or 100% in a group, where the normal approximation misleads), else the z-test."""
     try:
         t = _two_by_two(successes, n, successes_rest, n_rest, label)
     except Untestable:
         return two_proportion_test(successes, n, successes_rest, n_rest, label)
     smallest = float(t.expected().min())
-    use_fisher = smallest < MIN_EXPECTED
+    empty = min(t.successes, t.n - t.successes, t.successes_rest, t.n_rest - t.successes_rest) == 0
+    use_fisher = smallest < MIN_EXPECTED or empty
     chosen = fisher_exact_test if use_fisher else two_proportion_test
     result = chosen(t.successes, t.n, t.successes_rest, t.n_rest, t.label)
+    why = "an empty cell" if empty and smallest >= MIN_EXPECTED else f"< {MIN_EXPECTED:g}"
     choice = AssumptionCheck(
         name="test choice",
         passed=True,
         detail=f"smallest expected count {smallest:.3g} "
-        + ("< 5: Fisher's exact test" if use_fisher else ">= 5: two-proportion z-test"),
+        + (f"{why}: Fisher's exact test" if use_fisher else ">= 5: two-proportion z-test"),
     )
     result.assumptions.insert(0, choice)
     return result
