@@ -66,6 +66,10 @@ class Finding(BaseModel):
     source_step: str | None = None
     #: The multiple-comparison correction that set ``p_adjusted`` ("bh" or "holm").
     correction: str | None = None
+    #: A comparison true by construction (power users, chosen as the most active, against the
+    #: rest on their activity): its p-value is reported, but it is no question the data could
+    #: answer either way, so it stays out of the correction family and is never significant.
+    descriptive: bool = False
 
 
 class Insight(BaseModel):

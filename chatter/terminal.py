@@ -136,7 +136,7 @@ def print_run_report(
             console.print(
                 f"... {len(step.rows) - max_rows:,} more row(s) (see --json)", style="dim"
             )
-    tested = [f for f in result.findings if f.testable]
+    tested = [f for f in result.findings if f.testable and not f.descriptive]
     if tested:
         methods = sorted(
             {CORRECTIONS.get(f.correction, f.correction) for f in tested if f.correction}

@@ -142,7 +142,7 @@ def _table_text(step: StepResult) -> str:
 
 def _workflow_text(result: WorkflowResult) -> str:
     done = sum(s.status == "completed" for s in result.steps)
-    tested = [f for f in result.findings if f.testable]
+    tested = [f for f in result.findings if f.testable and not f.descriptive]
     head = (
         f"{result.workflow}: {result.status} ({done} of {len(result.steps)} steps, "
         f"{sum(f.significant for f in tested)} of {len(tested)} tests significant)."

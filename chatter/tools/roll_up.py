@@ -30,7 +30,8 @@ def roll_up_tool(call: ToolCall) -> ToolOutput:
         for f in chosen
     ]
     summary = {
-        "tests": sum(f.testable for f in chosen),
+        "tests": sum(f.testable and not f.descriptive for f in chosen),
+        "descriptive": sum(f.descriptive for f in chosen),
         "significant": sum(f.significant for f in chosen),
         "not_testable": sum(not f.testable for f in chosen),
         "alpha": call.alpha,

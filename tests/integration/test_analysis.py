@@ -285,6 +285,22 @@ def test_power_users_match_an_independent_computation(planted: Warehouse) -> Non
         assert math.isclose(welch.p_value, expected.pvalue, rel_tol=1e-6, abs_tol=1e-300)
 
 
+def test_power_users_are_compared_outside_the_correction_family(planted: Warehouse) -> None:
+    """Power users are the most active accounts by definition: tests of their activity against
+    the rest cannot fail, so they are reported but neither corrected with nor counted among the
+    run's questions, and never significant."""
+    power = analyses.power_users(planted).findings
+    assert power and all(f.descriptive for f in power)
+    assert min(f.p_value for f in power if f.p_value is not None) < 1e-10  # true by construction
+    question = analyses.segment_rate_tests(
+        planted, analyses.SegmentTestParams(dimensions=("plan_type",))
+    ).findings
+    alone = correct_findings(question)
+    together = correct_findings([*power, *question])
+    assert [f.p_adjusted for f in together[len(power) :]] == [f.p_adjusted for f in alone]
+    assert not any(f.significant or f.p_adjusted is not None for f in together[: len(power)])
+
+
 # ---- revenue --------------------------------------------------------------------------------
 
 

@@ -104,14 +104,14 @@ def test_every_test_of_the_run_is_corrected_together(demo_db: Path) -> None:
     from statsmodels.stats.multitest import multipletests
 
     result = run_workflow("feature_usage_deep_dive", database=demo_db)
-    tested = [f for f in result.findings if f.testable]
+    tested = [f for f in result.findings if f.testable and not f.descriptive]
     _, expected, *_ = multipletests([f.p_value for f in tested], method="fdr_bh")
     assert [f.p_adjusted for f in tested] == pytest.approx(list(expected), rel=1e-12)
-    assert {f.source_step for f in tested} == {
-        "power_user_analysis",
-        "usage_correlation",
-        "churn_relationship",
-    }
+    assert {f.source_step for f in tested} == {"usage_correlation", "churn_relationship"}
+    # Power users against the rest on their own activity: reported, never in the family.
+    described = [f for f in result.findings if f.descriptive]
+    assert {f.source_step for f in described} == {"power_user_analysis"}
+    assert all(f.p_adjusted is None and not f.significant for f in described)
 
 
 def test_alpha_is_customizable(demo_db: Path) -> None:

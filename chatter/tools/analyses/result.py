@@ -59,8 +59,10 @@ def to_finding(
     dimension: str | None = None,
     segment: str | None = None,
     subject: str | None = None,
+    descriptive: bool = False,
 ) -> Finding:
-    """A test result as a run finding (p_adjusted and significant are set by the correction)."""
+    """A test result as a run finding (p_adjusted and significant are set by the correction;
+    ``descriptive`` keeps a comparison true by construction out of it)."""
     return Finding(
         metric=metric,
         dimension=dimension,
@@ -79,6 +81,7 @@ def to_finding(
         testable=result.testable,
         reason=result.reason,
         warnings=list(result.warnings),
+        descriptive=descriptive,
     )
 
 

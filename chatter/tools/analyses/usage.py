@@ -173,6 +173,7 @@ def power_users(warehouse: Warehouse, params: PowerUserParams | None = None) -> 
                 dimension="activity_tier",
                 segment="power users",
                 subject=feature,
+                descriptive=True,  # power users are the most active by definition
             )
         )
         findings.append(
@@ -182,6 +183,7 @@ def power_users(warehouse: Warehouse, params: PowerUserParams | None = None) -> 
                 dimension="activity_tier",
                 segment="power users",
                 subject=feature,
+                descriptive=True,  # power users are the most active by definition
             )
         )
     threshold = float(data["threshold"][0]) if len(data.get("threshold", [])) else None
@@ -191,7 +193,9 @@ def power_users(warehouse: Warehouse, params: PowerUserParams | None = None) -> 
         if threshold
         else "No activity: nothing to rank.",
         "Uses per account count accounts that never used a feature as zero. Power users are "
-        "more active by definition; the share of uses shows how their mix differs.",
+        "more active by definition, so their adoption and uses are compared descriptively: "
+        "reported with p-values but outside the run's correction and never significant; the "
+        "share of uses shows how their mix differs.",
     ]
     return rec.result(
         "power_users",

@@ -88,10 +88,15 @@ def correct_findings(
     findings: Sequence[Finding], *, alpha: float = 0.05, method: CorrectionMethod = "bh"
 ) -> list[Finding]:
     """Copies of ``findings`` with ``p_adjusted`` and ``significant`` set by one correction over
-    every testable finding; not-testable ones keep p_adjusted None and are never significant."""
+    every testable finding; not-testable and descriptive ones keep p_adjusted None and are never
+    significant."""
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be between 0 and 1, not {alpha}")
-    tested = {i: f.p_value for i, f in enumerate(findings) if f.testable and f.p_value is not None}
+    tested = {
+        i: f.p_value
+        for i, f in enumerate(findings)
+        if f.testable and f.p_value is not None and not f.descriptive
+    }
     adjusted = adjust_p_values([p for p in tested.values() if p is not None], method)
     by_index = dict(zip(tested, adjusted, strict=True))
     out = []
