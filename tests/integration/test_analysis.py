@@ -22,6 +22,7 @@ from chatter.semantic.engine import Engine, connection_config
 from chatter.semantic.model import default_model
 from chatter.semantic.warehouse import Warehouse
 from chatter.tools import analyses
+from chatter.tools.insight import render_insights
 from chatter.tools.stats import correct_findings
 
 pytestmark = pytest.mark.integration
@@ -134,6 +135,38 @@ def test_churn_rate_by_segment_uses_paying_accounts(planted: Warehouse) -> None:
         assert (row["churns"], row["paying_accounts"]) == expected[row["segment"]]
         assert row["paying_months"] == months[row["segment"]]
         assert row["monthly_churn_rate"] == pytest.approx(row["churns"] / row["paying_months"])
+
+
+@pytest.mark.parametrize("planted_gap", [True, False])
+def test_a_two_level_dimension_is_one_question(tmp_path: Path, planted_gap: bool) -> None:
+    """Two levels: the omnibus and both level tests ask one question; it is asked, corrected
+    and stated once (the smaller level against the other)."""
+    path = make_dataset(tmp_path / "pair.duckdb", users=6000, seed=7, effects=False)
+    con = duckdb.connect(str(path))
+    # A two-level country: 30% of accounts; with a gap planted, converted accounts twice as often.
+    # Deterministic (hashed ids): the null case cannot turn into a chance finding between runs.
+    chance = "CASE WHEN converted THEN 45 ELSE 25 END" if planted_gap else "30"
+    con.execute(
+        f"UPDATE users SET country = CASE WHEN hash(user_id) % 100 < {chance} "
+        "THEN 'tarn' ELSE 'vale' END"
+    )
+    con.close()
+    with Warehouse(Engine(path), default_model()) as wh:
+        result = analyses.segment_rate_tests(
+            wh, analyses.SegmentTestParams(dimensions=("country",))
+        )
+    findings = correct_findings(result.findings)
+    asked = [f for f in findings if not f.descriptive]
+    assert [f.segment for f in asked] == ["tarn"]  # the smaller level
+    assert len(findings) == 3 and all(f.p_adjusted is None for f in findings if f.descriptive)
+    assert asked[0].significant is planted_gap
+    step = result.to_step("validation", "statistical_test")
+    texts = [i.text for i in render_insights([step], findings, alpha=0.05)]
+    said = " ".join(texts)
+    assert said.count("vs the rest") == (1 if planted_gap else 0), texts
+    assert ("higher for tarn vs the rest" in said) is planted_gap, texts
+    assert "differs across country" not in said
+    assert any("two levels: one question" in n for n in result.notes)
 
 
 # ---- cohorts --------------------------------------------------------------------------------

@@ -98,6 +98,7 @@ def segment_rate_tests(
     num, den = measure.numerator.split(".")[-1], measure.denominator.split(".")[-1]
     rec = Recorder(warehouse)
     rows, findings = [], []
+    pairs: list[str] = []
     for dimension in p.dimensions:
         qualified = qualify(warehouse.model, dimension, p.entity_table)
         name = qualified.split(".")[-1]
@@ -111,6 +112,12 @@ def segment_rate_tests(
         levels = [lv for lv in levels if lv[2] > 0]
         total_hits = sum(h for _, h, _ in levels)
         total_n = sum(n for _, _, n in levels)
+        # Two levels are one question (does A differ from B?): it is asked once, as the smaller
+        # level against the other; the omnibus and the mirror test say the same and are shown
+        # as descriptive, out of the correction family.
+        pair = len(levels) == 2
+        asked = min(range(len(levels)), key=lambda k: (levels[k][2], k)) if pair else None
+        pairs += [name] if pair else []
         findings.append(
             to_finding(
                 chi_square_test(
@@ -120,9 +127,10 @@ def segment_rate_tests(
                 ),
                 metric=p.metric,
                 dimension=name,
+                descriptive=pair,
             )
         )
-        for level, hits, n in levels:
+        for k, (level, hits, n) in enumerate(levels):
             rest_n, rest_hits = total_n - n, total_hits - hits
             rows.append(
                 {
@@ -140,6 +148,7 @@ def segment_rate_tests(
                     metric=p.metric,
                     dimension=name,
                     segment=level,
+                    descriptive=pair and k != asked,
                 )
             )
     notes = [
@@ -147,4 +156,10 @@ def segment_rate_tests(
         "per level: that level against all other levels together. Missing values form a "
         f"level of their own, {MISSING!r}."
     ]
+    if pairs:
+        notes.append(
+            f"{', '.join(pairs)} {'has' if len(pairs) == 1 else 'have'} two levels: one question, "
+            "tested once (the smaller level against the other); the omnibus and the mirror "
+            "test are shown as descriptive, outside the correction."
+        )
     return rec.result("segment_rate_tests", rows, findings, notes)
