@@ -41,12 +41,12 @@ class ExposureParams(FilteredParams, TimeRoles):
 @dataclass(frozen=True)
 class SegmentExposure:
     """Per segment level: ``churn`` holds accounts at risk and churns, ``money`` paying months,
-    accounts billed, revenue and its mean and median per paying month; ``undated`` counts
-    churned accounts without a churn date."""
+    accounts billed, revenue and its mean and median per paying month; ``windowed``: the
+    filters' window on the billing period bounded the churn dates too."""
 
     churn: dict[Any, dict[str, Any]]
     money: dict[Any, dict[str, Any]]
-    undated: int
+    windowed: bool
 
     def levels(self) -> list[Any]:
         return sorted(set(self.churn) | set(self.money), key=str)
@@ -116,7 +116,9 @@ def _statement(
     return scope_statement(ast, model, tuple(Filter(**f) for f in p.filters), params)
 
 
-def churn_window(warehouse: Warehouse, p: ExposureParams) -> tuple[exp.Expr | None, dict[str, Any]]:
+def _churn_window(
+    warehouse: Warehouse, p: ExposureParams
+) -> tuple[exp.Expr | None, dict[str, Any]]:
     """A window the filters set on the billing period, as the same condition on the churn date:
     churns are counted in the months whose paying months are counted."""
     model = warehouse.model
@@ -147,9 +149,18 @@ def segment_exposure(
     """Churns, accounts at risk and paying months per level of ``p.segment_dimension``, within
     the step's filters (a window on the billing period bounds the churn dates too)."""
     bound = {"snapshot": snapshot}
-    window, window_values = churn_window(warehouse, p)
+    window, window_values = _churn_window(warehouse, p)
     churn_sql = _statement(warehouse, p, _CHURNS_SQL, bound | window_values, window)
     churn = _by_segment(rec.arrays(*churn_sql))
     money = _by_segment(rec.arrays(*_statement(warehouse, p, _MONEY_SQL, bound)))
-    undated = rec.arrays(*_statement(warehouse, p, _UNDATED_SQL, bound)).get("undated", [0])
-    return SegmentExposure(churn, money, int(undated[0]) if len(undated) else 0)
+    return SegmentExposure(churn, money, window is not None)
+
+
+def undated_churns(
+    rec: Recorder, warehouse: Warehouse, p: ExposureParams, snapshot: dt.date
+) -> int:
+    """Converted accounts marked churned without a churn date: left out of the counts above
+    (whatever the segment, so counted once per step)."""
+    undated = rec.arrays(*_statement(warehouse, p, _UNDATED_SQL, {"snapshot": snapshot}))
+    values = undated.get("undated", [0])
+    return int(values[0]) if len(values) else 0

@@ -22,7 +22,7 @@ from chatter.semantic.model import TIME_GRAINS
 from chatter.semantic.query import GRAIN_SEPARATOR
 from chatter.semantic.warehouse import Warehouse
 from chatter.tools.analyses.result import AnalysisResult, Recorder, to_finding
-from chatter.tools.analyses.snapshot import TimeRoles, observation_end
+from chatter.tools.analyses.snapshot import TimeRoles, listed, observation_end
 from chatter.tools.params import Dimension, FilteredParams, Measure
 from chatter.tools.stats import mann_kendall_test, ols_trend_test
 
@@ -62,10 +62,6 @@ def _as_date(value: Any, dimension: str) -> dt.date:
     raise InvalidValueError(f"period_dimension {dimension}", value, "a date dimension")
 
 
-def _listed(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
 def _caveat(left_out: list[dict[str, Any]], missing: list[str], p: GrowthParams, unit: str) -> str:
     """What the growth rates and trend tests leave out, in words; each date and count it states
     is in the step's ``left_out_periods`` and ``missing_periods``."""
@@ -76,11 +72,11 @@ def _caveat(left_out: list[dict[str, Any]], missing: list[str], p: GrowthParams,
         elif e["why"] == "tiny":
             who = p.customers.replace("_", " ")
             parts.append(f"the first {unit} {e['label']} ({e['accounts']:,} {who})")
-    parts += [f"{_listed(gaps)} (no revenue rows)"] if gaps else []
-    text = f"growth rates and trend tests leave out {_listed(parts)}" if parts else ""
+    parts += [f"{listed(gaps)} (no revenue rows)"] if gaps else []
+    text = f"growth rates and trend tests leave out {listed(parts)}" if parts else ""
     if missing and p.missing_periods == "zero":
         shown = missing[:5] + (["other periods"] if len(missing) > 5 else [])
-        text += ("; " if text else "") + f"{_listed(shown)} had no revenue rows (counted as zero)"
+        text += ("; " if text else "") + f"{listed(shown)} had no revenue rows (counted as zero)"
     return CAVEAT + text if text else ""
 
 

@@ -10,7 +10,11 @@ Counting churns per month of exposure removes that (under a constant hazard with
 from __future__ import annotations
 
 from chatter.semantic.warehouse import Warehouse
-from chatter.tools.analyses.churn_exposure import ExposureParams, churn_window, segment_exposure
+from chatter.tools.analyses.churn_exposure import (
+    ExposureParams,
+    segment_exposure,
+    undated_churns,
+)
 from chatter.tools.analyses.ltv_rows import CONFIDENCE, caveat_notes, segment_row
 from chatter.tools.analyses.result import AnalysisResult, Recorder, to_finding
 from chatter.tools.analyses.snapshot import observation_end
@@ -57,12 +61,12 @@ def ltv_by_segment(warehouse: Warehouse, params: LtvParams | None = None) -> Ana
         f"Segments are {p.entity_table}.{seg}, fixed per account; accounts churned without a "
         "churn date or before their signup are left out of churns and paying months.",
     ]
-    if churn_window(warehouse, p)[0] is not None:
+    if exposure.windowed:
         notes.append(
             f"The filters' window on {p.revenue_period_dimension} applies to churn dates too: "
             "churns in the window per paying months in it."
         )
-    notes += caveat_notes(rows, exposure.undated)
+    notes += caveat_notes(rows, undated_churns(rec, warehouse, p, quality.snapshot))
     notes.append(quality.note())
     summary = {
         "confidence": CONFIDENCE,

@@ -40,10 +40,9 @@ def churn_per_exposure(
     snapshot: dt.date,
     metric: str,
     name: str,
-) -> tuple[list[dict[str, Any]], list[Finding], int]:
+) -> tuple[list[dict[str, Any]], list[Finding]]:
     """One dimension's rows and findings: churns and paying months per level, the Poisson
-    chi-square across the levels and, per level, the exact rate test against the rest. Also
-    the churned accounts left out for want of a churn date."""
+    chi-square across the levels and, per level, the exact rate test against the rest."""
     exposure = segment_exposure(rec, warehouse, base, snapshot)
     levels = []
     for level in exposure.levels():
@@ -89,4 +88,4 @@ def churn_per_exposure(
                 segment=level,
             )
         )
-    return rows, findings, exposure.undated
+    return rows, findings

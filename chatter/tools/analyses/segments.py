@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from chatter.errors import InvalidQueryError
 from chatter.semantic.warehouse import Warehouse
-from chatter.tools.analyses.churn_exposure import ExposureParams
+from chatter.tools.analyses.churn_exposure import ExposureParams, undated_churns
 from chatter.tools.analyses.model_names import qualify
 from chatter.tools.analyses.result import AnalysisResult, Recorder, to_finding
 from chatter.tools.analyses.segment_churn import churn_per_exposure, counts_churn
@@ -49,16 +49,17 @@ def _churn_tests(warehouse: Warehouse, p: SegmentTestParams) -> AnalysisResult:
     quality = observation_end(warehouse, p, p.snapshot_date)
     rows: list[dict[str, Any]] = []
     findings = []
-    undated = 0
+    base = ExposureParams(**p.model_dump(include=set(ExposureParams.model_fields)))
     for dimension in p.dimensions:
         qualified = qualify(warehouse.model, dimension, p.entity_table)
         name = qualified.split(".")[-1]
-        base = ExposureParams(
-            **p.model_dump(include=set(ExposureParams.model_fields) - {"segment_dimension"}),
-            segment_dimension=qualified,
-        )
-        found, tests, undated = churn_per_exposure(
-            rec, warehouse, base, quality.snapshot, p.metric, name
+        found, tests = churn_per_exposure(
+            rec,
+            warehouse,
+            base.model_copy(update={"segment_dimension": qualified}),
+            quality.snapshot,
+            p.metric,
+            name,
         )
         rows += found
         findings += tests
@@ -70,6 +71,7 @@ def _churn_tests(warehouse: Warehouse, p: SegmentTestParams) -> AnalysisResult:
         "all other levels together. Assumes a constant monthly hazard within each level; "
         "exposure 'accounts' tests the share instead.",
     ]
+    undated = undated_churns(rec, warehouse, base, quality.snapshot)
     if undated:
         notes.append(f"{undated:,} churned accounts have no churn date and are left out.")
     notes.append(quality.note())

@@ -137,6 +137,12 @@ _LEFT_OUT_WORDS = {
     "future_revenue_rows": "revenue rows for periods after the snapshot",
 }
 
+
+def listed(items: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``: items as a sentence lists them."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 #: Dates that cannot be (left out whatever the snapshot) and rows dated after the snapshot.
 _IMPOSSIBLE = frozenset({"churn_before_signup", "events_before_signup"})
 _FUTURE = frozenset({"future_signups", "future_events", "future_revenue_rows"})
@@ -177,8 +183,7 @@ class DataQuality:
         ]
         if not shown:
             return None
-        listed = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
-        return f"{CAVEAT}observed to {self.snapshot.isoformat()}; left out {listed}"
+        return f"{CAVEAT}observed to {self.snapshot.isoformat()}; left out {listed(shown)}"
 
     def qualify(self, findings: list[Finding]) -> None:
         """Puts the caveat on each finding, so the insight stating it says it (once)."""

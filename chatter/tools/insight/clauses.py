@@ -19,6 +19,7 @@ from chatter.tools.insight.wording import (
     points,
     signed,
 )
+from chatter.tools.stats.proportions import cohens_h
 
 PROPORTION_TESTS = frozenset({"two_proportion_z", "fisher_exact"})
 RATE_TESTS = frozenset({"poisson_rate_ratio"})
@@ -58,7 +59,7 @@ def strength(finding: Finding) -> float:
     undefined = es is None or not math.isfinite(es)
     if undefined and name == "odds_ratio" and rate is not None and rest is not None:
         # A zero cell leaves no odds ratio; Cohen's h of the two rates is defined there.
-        es, name = 2 * math.asin(math.sqrt(rate)) - 2 * math.asin(math.sqrt(rest)), "cohens_h"
+        es, name = cohens_h(rate, rest), "cohens_h"
     if es is None or not math.isfinite(es):
         return 0.0
     x = abs(es)

@@ -38,6 +38,7 @@ from chatter.tools.stats.means import (
     welch_t_test,
 )
 from chatter.tools.stats.proportions import (
+    cohens_h,
     fisher_exact_test,
     level_vs_rest_test,
     two_proportion_test,
@@ -61,6 +62,7 @@ __all__ = [
     "anova_test",
     "average_ranks",
     "chi_square_test",
+    "cohens_h",
     "correct_findings",
     "correlation_pairs",
     "finite",

@@ -81,6 +81,11 @@ def _two_by_two(successes: int, n: int, successes_rest: int, n_rest: int, label:
     return _TwoByTwo(s, size, s_rest, size_rest, label)
 
 
+def cohens_h(rate: float, rate_rest: float) -> float:
+    """Cohen's h = 2 asin(sqrt(p1)) - 2 asin(sqrt(p2)): a difference of rates defined at 0% and 100%."""
+    return 2 * math.asin(math.sqrt(rate)) - 2 * math.asin(math.sqrt(rate_rest))
+
+
 def wilson_interval(successes: int, n: int) -> tuple[float, float]:
     """The Wilson score interval of one proportion (never outside [0, 1], never empty)."""
     z = float(stats.norm.ppf(0.5 + CONFIDENCE / 2))
@@ -134,7 +139,7 @@ def two_proportion_test(
         test="two_proportion_z",
         statistic=z,
         p_value=p_value,
-        effect_size=2 * math.asin(math.sqrt(p1)) - 2 * math.asin(math.sqrt(p2)),
+        effect_size=cohens_h(p1, p2),
         effect_size_name="cohens_h",
         ci_low=ci_low,
         ci_high=ci_high,
