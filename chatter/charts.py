@@ -1,4 +1,5 @@
-"""Vega-Lite v5 charts for step results, chosen from the shape of the rows, never their names.
+"""Vega-Lite v5 charts for step results: the chart its analysis declares (chart_specs, by the
+step's tool), else one chosen from the shape of the rows, never their names.
 
 Each column is classified by its values: ISO date/datetime text is *temporal*, numbers (not bools)
 are *quantitative*, text and bools are *nominal*. Then, with ``t``/``n``/``q`` counting them:
@@ -26,6 +27,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from chatter.chart_parts import fresh
+from chatter.chart_specs import tool_chart
+
 if TYPE_CHECKING:
     from chatter.result import StepResult
 
@@ -35,6 +39,7 @@ MAX_BARS = 40
 MAX_GROUPS = 6
 SCALE_GAP = 10.0
 POINTS_UP_TO = 60  # mark each point of a line when there are at most this many rows
+TRUNCATED = "The step's rows were truncated before charting."
 
 Kind = Literal["temporal", "quantitative", "nominal"]
 Spec = dict[str, Any]
@@ -108,10 +113,18 @@ def _is_iso(text: str) -> bool:
 
 
 def chart_spec(step: StepResult, *, title: str | None = None) -> Spec | None:
-    """The chart for a step's rows, titled ``title`` (default: the step id; ``""``: untitled)."""
-    return chart_for_rows(
-        step.columns, step.rows, title=step.id if title is None else title, cut=step.truncated
-    )
+    """The chart for a step, titled ``title`` (default: the step id; ``""``: untitled): the one
+    its tool declares (chart_specs), else one inferred from its rows."""
+    title = step.id if title is None else title
+    declared = tool_chart(step)
+    if declared is None:
+        return chart_for_rows(step.columns, step.rows, title=title, cut=step.truncated)
+    what, body = declared
+    notes = [TRUNCATED] if step.truncated else []
+    spec: Spec = {"$schema": SCHEMA, "description": " ".join([what, *notes])}
+    if title:
+        spec["title"] = title
+    return spec | body
 
 
 def chart_for_rows(
@@ -137,7 +150,7 @@ def chart_for_rows(
     if len(rows) > MAX_ROWS:
         notes.append(f"Showing the first {MAX_ROWS} of {len(rows)} rows.")
     if cut:
-        notes.append("The step's rows were truncated before charting.")
+        notes.append(TRUNCATED)
     if not measures:
         return None
     tips = [_tooltip(c) for c in cols]
@@ -190,7 +203,7 @@ def _lines(
         what = f"Line charts of {names} over {time.name}, one panel each (scales differ)."
         return what, {"vconcat": panels, "resolve": {"scale": {"x": "shared", "y": "independent"}}}
     taken = {time.name, *(m.name for m in measures)}
-    key, value = _fresh("measure", taken), _fresh("value", taken)
+    key, value = fresh("measure", taken), fresh("value", taken)
     rate = all(m.rate for m in measures)
     y: Spec = {"field": value, "type": "quantitative", "title": names}
     if rate:
@@ -295,12 +308,3 @@ def _number_format(column: Column) -> str:
     if column.rate:
         return ".2~%"
     return "," if column.whole else ",.4~r"
-
-
-def _fresh(name: str, taken: set[str]) -> str:
-    """``name``, or ``name_2``, ``name_3``... when a column already uses it."""
-    candidate, i = name, 1
-    while candidate in taken:
-        i += 1
-        candidate = f"{name}_{i}"
-    return candidate

@@ -70,6 +70,13 @@ class Finding(BaseModel):
     #: rest on their activity): its p-value is reported, but it is no question the data could
     #: answer either way, so it stays out of the correction family and is never significant.
     descriptive: bool = False
+    #: The levels a level was compared with when not all the others: the alike levels of its
+    #: dimension once deviating ones are set aside (docs/statistics.md, structure).
+    compared_with: list[str] | None = None
+    #: The effect held within the strata of each other tested dimension (Mantel-Haenszel):
+    #: dimension -> odds_ratio, ci_low, ci_high, p_value, strata and verdict (holds, vanishes,
+    #: reverses); a vanishing or reversed effect also carries a caveat in ``warnings``.
+    stratified: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
 
 class Insight(BaseModel):

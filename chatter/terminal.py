@@ -13,17 +13,20 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from chatter.number_text import cell_text, p_value
+from chatter.number_text import cell_text
+from chatter.report_findings import print_findings
+from chatter.report_references import evidence_text
+from chatter.report_tables import (
+    Column,
+    column_kind,
+    column_label,
+    key_columns,
+    print_table,
+    row_name,
+    value_cell,
+)
 from chatter.result import StepResult, WorkflowResult
-from chatter.tools.insight.wording import CORRECTIONS
-
-
-def _cell(value: Any, fmt: str = "number") -> Text:
-    if value is None:
-        return Text("-", style="dim")
-    text = cell_text(value, fmt)
-    numeric = isinstance(value, int | float) and not isinstance(value, bool)
-    return Text(text, justify="right") if numeric else Text(text)
+from chatter.tools.insight.wording import humanise
 
 
 def print_query_step(
@@ -34,13 +37,7 @@ def print_query_step(
 ) -> None:
     """The rows as a table, then row count, timing and the SQL as run."""
     console = console or Console(highlight=False)
-    formats = formats or {}
-    table = Table(show_edge=False, header_style="bold")
-    for column in step.columns:
-        table.add_column(column)
-    for row in step.rows:
-        table.add_row(*(_cell(row.get(c), formats.get(c, "number")) for c in step.columns))
-    console.print(table)
+    _print_rows(console, step, formats or {}, len(step.rows))
     note = f"{len(step.rows):,} row(s)"
     if step.truncated:
         note += " [bold yellow](truncated at the row cap)[/]"
@@ -51,6 +48,32 @@ def print_query_step(
 
         pretty = sqlglot.transpile(step.sql, read="duckdb", write="duckdb", pretty=True)[0]
         console.print(Text(pretty, style="dim"), soft_wrap=True)
+
+
+def _print_rows(
+    console: Console, step: StepResult, formats: Mapping[str, str], max_rows: int
+) -> None:
+    """A step's rows, headers in words, rates as percents, within the console's width."""
+    names = step.columns or list(step.rows[0])
+    _print_table_of(console, names, step.rows, formats, max_rows)
+
+
+def _print_table_of(
+    console: Console,
+    names: list[str],
+    rows: list[dict[str, Any]],
+    formats: Mapping[str, str],
+    max_rows: int,
+) -> None:
+    shown = rows[:max_rows]
+    columns = [
+        Column(
+            column_label(name),
+            [value_cell(_plain(r.get(name)), column_kind(name, formats)) for r in shown],
+        )
+        for name in names
+    ]
+    print_table(console, columns, key=max(1, key_columns(names, rows)))
 
 
 def print_templates(described: list[dict[str, Any]], console: Console | None = None) -> None:
@@ -104,82 +127,96 @@ def progress_display(enabled: bool = True) -> Iterator[Callable[[dict[str, Any]]
 
 
 def print_run_report(
-    result: WorkflowResult, console: Console | None = None, max_rows: int = 12
+    result: WorkflowResult,
+    console: Console | None = None,
+    max_rows: int = 12,
+    *,
+    database: str | None = None,
+    formats: Mapping[str, str] | None = None,
 ) -> None:
-    """Insights first, then each step's table, then the findings."""
+    """Where it ran, insights first, then each step's table, then the findings, numbered as
+    the insights cite them. ``formats``: the semantic model's measure formats."""
     console = console or Console(highlight=False)
+    formats = formats or {}
     console.print(
         f"[bold]{result.workflow}[/] - {result.status} in "
         f"{result.metrics.duration_ms:,.0f} ms ({result.metrics.cache_hits} cached "
         f"step(s))"
     )
+    if database:
+        console.print(f"Database: {escape(database)}", style="dim")
     if result.insights:
         console.print("\n[bold]Insights[/]")
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(justify="right", no_wrap=True)
+        grid.add_column()
         for n, insight in enumerate(result.insights, start=1):
-            console.print(f" {n}. {escape(insight.text)}", soft_wrap=True)
-            console.print(f"    evidence: {', '.join(insight.evidence)}", style="dim")
+            grid.add_row(f"{n}.", Text(insight.text))
+            cited = evidence_text(insight.evidence, result, _row_name)
+            if cited:
+                grid.add_row("", Text(f"evidence: {cited}", style="dim"))
+        console.print(grid)
     for step in result.steps:
-        console.print(
-            f"\n[bold]{step.id}[/] ({step.type}) - {step.status}"
-            + (f": {escape(step.error)}" if step.error else "")
-        )
-        if step.type == "insight_generation" or not step.rows:
-            continue
-        table = Table(show_edge=False, header_style="bold")
-        columns = step.columns or list(step.rows[0])
-        for column in columns:
-            table.add_column(column)
-        for row in step.rows[:max_rows]:
-            table.add_row(*(_cell(_plain(row.get(c))) for c in columns))
-        console.print(table)
+        _print_step(console, step, formats, max_rows)
+    print_findings(console, result.findings)
+
+
+def _print_step(
+    console: Console, step: StepResult, formats: Mapping[str, str], max_rows: int
+) -> None:
+    console.print(
+        f"\n[bold]{step.id}[/] ({step.type}) - {step.status}"
+        + (f": {escape(step.error)}" if step.error else "")
+    )
+    if step.type == "insight_generation":
+        return
+    if step.rows:
+        _print_rows(console, step, formats, max_rows)
         if len(step.rows) > max_rows:
             console.print(
                 f"... {len(step.rows) - max_rows:,} more row(s) (see --json)", style="dim"
             )
-    tested = [f for f in result.findings if f.testable and not f.descriptive]
-    if tested:
-        methods = sorted(
-            {CORRECTIONS.get(f.correction, f.correction) for f in tested if f.correction}
-        )
-        after = f" after {' and '.join(methods)}" if methods else ""
-        console.print(
-            f"\n[bold]Findings[/] ({sum(f.significant for f in tested)} of "
-            f"{len(tested)} tests significant{after})"
-        )
-        table = Table(show_edge=False, header_style="bold")
-        for column in (
-            "step",
-            "metric",
-            "dimension",
-            "segment / subject",
-            "test",
-            "effect",
-            "p adj",
-            "",
-        ):
-            table.add_column(column)
-        for f in sorted(tested, key=lambda f: (not f.significant, f.p_adjusted or 1.0)):
-            table.add_row(
-                f.source_step or "",
-                f.metric,
-                f.dimension or "",
-                f.segment or f.subject or "all levels",
-                f.test,
-                _cell(f.effect_size),
-                _p(f.p_adjusted),
-                "*" if f.significant else "",
-            )
-        console.print(table)
+    _print_summary(console, step.summary, formats)
+    for note in step.notes:
+        console.print(Text(note, style="dim"))
+
+
+def _print_summary(
+    console: Console, summary: Mapping[str, Any], formats: Mapping[str, str]
+) -> None:
+    """A step's headline numbers (what insights cite as its summary) on one wrapped line, and
+    each list of records in it as a table of its own."""
+    parts, records = [], []
+    for key, value in summary.items():
+        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            records.append((key, value))
+            continue
+        if isinstance(value, dict):
+            value = [f"{humanise(str(k))} {cell_text(v)}" for k, v in value.items()]
+        if isinstance(value, list):
+            if not value or any(isinstance(v, dict | list) for v in value):
+                continue
+            text = ", ".join(cell_text(v) for v in value)
+        else:
+            text = cell_text(value, column_kind(key, formats), missing="-")
+        parts.append(f"{humanise(key)} {text}")
+    if parts:
+        console.print(Text("summary: " + " · ".join(parts), style="dim"))
+    for key, rows in records:
+        console.print(Text(f"summary {humanise(key)}:", style="dim"))
+        names = list(dict.fromkeys(k for r in rows for k in r))
+        _print_table_of(console, names, rows, formats, len(rows))
+
+
+def _row_name(step: StepResult, index: int) -> str:
+    """A row as the report names it: its key values, else its position."""
+    names = step.columns or list(step.rows[0])
+    key = key_columns(names, step.rows)
+    return row_name(names, step.rows[index], key) if key else str(index + 1)
 
 
 def _plain(value: Any) -> Any:
     return json.dumps(value) if isinstance(value, list | dict) else value
-
-
-def _p(value: float | None) -> Text:
-    if value is None:
-        return Text("-", style="dim")
-    return Text(p_value(value), justify="right")
 
 
 def print_answer(reply: Any, console: Console | None = None) -> None:
@@ -187,6 +224,7 @@ def print_answer(reply: Any, console: Console | None = None) -> None:
     or the workflow report, then follow-ups."""
     console = console or Console(highlight=False)
     route = reply.route
+    database = getattr(reply, "database", None)
     understood = getattr(reply, "interpretation", None)
     if understood is not None:
         console.print(f"[bold]Understood:[/] {escape(understood.text)}", soft_wrap=True)
@@ -204,8 +242,9 @@ def print_answer(reply: Any, console: Console | None = None) -> None:
             console.print(escape(note), soft_wrap=True)
         print_query_step(reply.steps[0], reply.metrics.duration_ms, console=console)
     else:
-        print_run_report(reply, console=console)
-    if getattr(reply, "database", None):
-        console.print(f"Database: {escape(reply.database)}", style="dim")
+        print_run_report(reply, console=console, database=database)
+        database = None  # named in the report's header
+    if database:
+        console.print(f"Database: {escape(database)}", style="dim")
     if reply.suggestions:
         console.print("Try: " + " · ".join(f'"{s}"' for s in reply.suggestions), style="dim")

@@ -24,7 +24,7 @@ from chatter.analyst.decision import RouteDecision
 from chatter.analyst.interpret import build_query, is_entity_noun, is_time
 from chatter.analyst.level_mentions import UnknownLevel, unmatched_levels
 from chatter.analyst.parse import Match, ParsedQuestion, parse_question
-from chatter.analyst.vocabulary import Entry, Vocabulary
+from chatter.analyst.vocabulary import Entry, Vocabulary, split_dimensions
 from chatter.analyst.words import STOPWORDS, Words
 from chatter.analyst.workflow_window import WindowedSteps, window_steps
 from chatter.errors import ChatterError
@@ -145,7 +145,7 @@ class Router:
     def _splits_by(self, template: str, dimension: str) -> bool:
         short = dimension.split(".")[-1]
         return any(
-            short in [d.split(".")[-1] for d in s.parameters.get("dimensions", [])]
+            short in [d.split(".")[-1] for d in split_dimensions(s, self.model)]
             for s in self.templates[template].steps
         )
 

@@ -198,13 +198,31 @@ def _step_words(
             ref = model.measure(name)
             for text in (ref.measure.name, *ref.measure.synonyms):
                 add(text, 2)
-        for name in dimensions:
+        tested = split_dimensions(step, model)
+        for name in dict.fromkeys([*dimensions, *tested]):
             for dim in model.dimension_candidates(name.split("__")[0]):
                 for text in (dim.dimension.name, *dim.dimension.synonyms):
                     add(text, 1)
-        for name in step.parameters.get("dimensions", []):
+        for name in tested:
             for value in levels.get(name, []):
                 add(value, 2)
+
+
+def split_dimensions(step: StepSpec, model: SemanticModel) -> list[str]:
+    """The dimensions a step tests across: its ``dimensions`` parameter, or, for a segment test
+    that names none, every categorical dimension it will test by default."""
+    from chatter.tools.analyses import SegmentTestParams
+    from chatter.tools.analyses.segment_dimensions import choose_dimensions
+    from chatter.tools.registry import get_tool, parse_params
+
+    given = step.parameters.get("dimensions")
+    if isinstance(given, list):
+        return [str(d) for d in given]
+    params = parse_params(get_tool(step.tool), step.parameters, where=f"step {step.id}")
+    if not isinstance(params, SegmentTestParams) or params.dimensions is not None:
+        return []
+    roles = (params.converted_dimension, params.churned_dimension)
+    return choose_dimensions(model, None, params.metric, params.entity_table, roles).dimensions
 
 
 def step_names(step: StepSpec) -> tuple[list[str], list[str]]:
@@ -221,7 +239,7 @@ def step_names(step: StepSpec) -> tuple[list[str], list[str]]:
         kind = marker(info.annotation, info.metadata)
         value = getattr(params, name)
         values = list(value) if isinstance(value, tuple | list) else [value]
-        if kind is not None:
+        if kind is not None and value is not None:
             (measures if kind.kind == "measure" else dimensions).extend(map(str, values))
     return measures, dimensions
 

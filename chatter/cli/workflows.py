@@ -70,6 +70,7 @@ def run(
     """Run a workflow template and print its report (or its JSON result)."""
 
     def action() -> None:
+        from chatter.report_tables import measure_formats
         from chatter.terminal import print_run_report, progress_display
         from chatter.workflow.runs import run_workflow
 
@@ -77,6 +78,9 @@ def run(
         ctx = caller_context(user, database, semantic_model, no_cache)
         with open_services() as services, progress_display(enabled=not as_json) as on_progress:
             result = run_workflow(services, template, custom, context=ctx, progress=on_progress)
+            # Named in the report (the JSON document keeps its contract shape).
+            where = str(services.database(ctx))
+            formats = measure_formats(services.model(ctx.semantic_model))
         if charts is not None:
             from chatter.chart_files import write_charts
 
@@ -85,7 +89,7 @@ def run(
         if as_json:
             sys.stdout.write(result.model_dump_json() + "\n")
         else:
-            print_run_report(result)
+            print_run_report(result, database=where, formats=formats)
         if result.status == "failed":
             raise typer.Exit(1)
 

@@ -58,7 +58,7 @@ def check_names(params: BaseModel, model: SemanticModel) -> None:
             resolve(value, model)
         elif names is not None and names.kind == "filters":
             resolve_filters(list(value), model)
-        elif names is not None:
+        elif names is not None and value is not None:
             for item in value if isinstance(value, tuple | list) else (value,):
                 if names.kind == "dimension":
                     model.dimension(item.split("__")[0] if "__" in item else item)
@@ -72,11 +72,15 @@ def marker(annotation: Any, metadata: list[Any]) -> ModelName | None:
     for meta in metadata:
         if isinstance(meta, ModelName):
             return meta
-    for arg in get_args(annotation):  # tuple[Dimension, ...]
+    for arg in get_args(annotation):  # tuple[Dimension, ...], or that | None
         if get_origin(arg) is Annotated:
             for meta in arg.__metadata__:
                 if isinstance(meta, ModelName):
                     return meta
+        elif get_args(arg):
+            found = marker(arg, [])
+            if found is not None:
+                return found
     return None
 
 

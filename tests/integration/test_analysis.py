@@ -241,15 +241,27 @@ def per_user_counts(wh: Warehouse) -> tuple[np.ndarray, list[str]]:
 
 
 def test_usage_correlation_equals_scipy_and_finds_the_planted_pair(planted: Warehouse) -> None:
+    """Per pair: co-adoption over all accounts (phi, uncorrected chi-square) and the Spearman
+    correlation of counts among accounts using both, each as scipy computes it; alpha and beta
+    share a latent adoption and intensity, so both questions find that pair and only it."""
     result = analyses.usage_correlation(planted)
     no_nan(result)
     matrix, names = per_user_counts(planted)
     for row in result.rows:
         i, j = names.index(row["feature_a"]), names.index(row["feature_b"])
-        rho, p = sps.spearmanr(matrix[:, i], matrix[:, j])
-        assert math.isclose(row["correlation"], rho, rel_tol=1e-9)
-        assert math.isclose(row["p_value"], p, rel_tol=1e-6, abs_tol=1e-300)
-    assert {f.subject for f in significant(result.findings)} == {"alpha ~ beta"}
+        a, b = matrix[:, i] > 0, matrix[:, j] > 0
+        table = [[(a & b).sum(), (a & ~b).sum()], [(~a & b).sum(), (~a & ~b).sum()]]
+        _, p_co, _, _ = sps.chi2_contingency(table, correction=False)
+        phi = np.corrcoef(a, b)[0, 1]
+        assert math.isclose(row["co_adoption_phi"], phi, rel_tol=1e-9)
+        assert math.isclose(row["co_adoption_p_value"], p_co, rel_tol=1e-6, abs_tol=1e-300)
+        both = a & b
+        rho, p = sps.spearmanr(matrix[both, i], matrix[both, j])
+        assert row["both_users"] == both.sum()
+        assert math.isclose(row["intensity_correlation"], rho, rel_tol=1e-9)
+        assert math.isclose(row["intensity_p_value"], p, rel_tol=1e-6, abs_tol=1e-300)
+    for metric in ("feature_co_adoption", "usage_correlation"):
+        assert {f.subject for f in significant(result.findings, metric=metric)} == {"alpha ~ beta"}
     assert len(result.rows) == len(FEATURES) * (len(FEATURES) - 1) // 2
 
 

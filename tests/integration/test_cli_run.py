@@ -10,9 +10,14 @@ from pathlib import Path
 
 import pytest
 from cli_runner import run_cli
+from report_text import table_rows
+from rich.cells import cell_len
 from synthetic import make_dataset
 
 import chatter
+from chatter.number_text import percent
+from chatter.result import WorkflowResult
+from chatter.tools.insight.wording import effect_text
 
 pytestmark = pytest.mark.integration
 
@@ -126,3 +131,96 @@ def test_python_api(demo_db: Path) -> None:
     assert state["result"]["insights"]
     result = chatter.run_workflow("revenue_optimization", database=demo_db, user="alice")
     assert result.model_dump()["workflow"] == "revenue_optimization"
+
+
+TEMPLATES = ["conversion_deep_dive", "feature_usage_deep_dive", "revenue_optimization"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("width", [80, 120])
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_the_report_reads_at_the_terminals_width(
+    template: str, width: int, demo_db: Path, chatter_home: Path
+) -> None:
+    """The report of each template on the demo, at 80 and 120 columns, checked against the
+    run's own JSON document: nothing past the width, nothing cut, effect sizes by name,
+    evidence a reader can find, rates as percents, the database named."""
+    env = {"COLUMNS": str(width)}
+    shown = run_cli("run", template, "--database", str(demo_db), home=chatter_home, env=env)
+    doc = run_cli("run", template, "--database", str(demo_db), "--json", home=chatter_home)
+    assert shown.returncode == 0 and doc.returncode == 0, shown.stderr + doc.stderr
+    out, result = shown.stdout, WorkflowResult.model_validate_json(doc.stdout)
+    lines = out.splitlines()
+    too_wide = [line for line in lines if cell_len(line) > width]
+    assert not too_wide, too_wide
+    assert "…" not in out  # wrapped or left out, never cut
+    assert f"Database: {demo_db}" in out
+    assert "findings[" not in out and "steps." not in out
+    headers = [line for line in lines if "┃" in line]
+    assert headers and not any("__" in line for line in headers)
+
+    tested = [f for f in result.findings if f.testable and f.effect_size is not None]
+    assert tested
+    for f in tested:  # each effect size whole, with its name
+        assert effect_text(f.effect_size_name, f.effect_size) in out, f
+
+    # Every finding an insight cites is the table row of that number, about that level.
+    numbered = {r[0]: r[1] for r in table_rows(out, "Findings")}
+    if any(f.descriptive for f in result.findings):
+        numbered |= {r[0]: r[1] for r in table_rows(out, "Descriptive comparisons")}
+    for insight in result.insights:
+        for cited in insight.evidence:
+            if cited.startswith("findings["):
+                index = int(cited[len("findings[") : -1])
+                finding = result.findings[index]
+                label = numbered[str(index + 1)]
+                for name in (finding.segment, finding.subject):
+                    assert name is None or name in label, (label, finding)
+
+    for f in result.findings:  # two rates compared read as percents
+        if (
+            "rate" in f.estimates
+            and "rate_rest" in f.estimates
+            and str(f.test) == "two_proportion_z"
+        ):
+            assert f"{percent(f.estimates['rate'])} vs {percent(f.estimates['rate_rest'])}" in out
+    for step in result.steps:  # the model's percent measure, in every table that shows it
+        if "conversion_rate" in step.columns:
+            for row in step.rows[:12]:
+                assert f"{row['conversion_rate']:.2%}" in out
+                assert f"{row['conversion_rate']:.4g} " not in out
+
+
+@pytest.mark.slow
+def test_the_reports_comparisons_name_what_they_compared(demo_db: Path, chatter_home: Path) -> None:
+    """Power users against the rest, per feature: one row each, naming the feature, no two
+    alike; and the cohort table says what its retention is a share of."""
+    env = {"COLUMNS": "80"}
+    features = run_cli(
+        "run", "feature_usage_deep_dive", "--database", str(demo_db), home=chatter_home, env=env
+    )
+    doc = run_cli(
+        "run", "feature_usage_deep_dive", "--database", str(demo_db), "--json", home=chatter_home
+    )
+    result = WorkflowResult.model_validate_json(doc.stdout)
+    power = {
+        str(n): f for n, f in enumerate(result.findings, start=1) if f.segment == "power users"
+    }
+    assert len(power) >= 2 * 8  # adoption and uses, per feature
+    rows = table_rows(features.stdout, "Descriptive comparisons")
+    by_number = {r[0]: r for r in rows}
+    assert set(power) <= set(by_number)
+    labels = [by_number[n][1] for n in power]
+    assert len(set(labels)) == len(labels), labels
+    for n, finding in power.items():
+        assert finding.subject and finding.subject in by_number[n][1]
+        assert "power users" in by_number[n][1]
+
+    cohorts = run_cli(
+        "run", "conversion_deep_dive", "--database", str(demo_db), home=chatter_home, env=env
+    ).stdout
+    section = cohorts[
+        cohorts.index("cohort_analysis (") : cohorts.index("statistical_validation (")
+    ]
+    assert "retention_rate = retained_users / " in section
+    assert "converted_users" in section.split("retention_rate = ")[1]

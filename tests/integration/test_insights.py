@@ -121,7 +121,7 @@ def clause(insights: list[Insight], name: str) -> str:
         ("education", "higher for education"),
         ("referral", "higher for referral"),
         ("social", "lower for social"),
-        ("enterprise vs the rest", "higher for enterprise"),
+        ("enterprise vs the", "higher for enterprise"),
         ("adopters of integration_setup", "lower for early adopters of integration_setup"),
         ("dashboard_view and report_export", "positively correlated"),
         ("MRR grew", "MRR grew from"),

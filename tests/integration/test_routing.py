@@ -3,6 +3,7 @@ router), conversations with follow-ups, bad and hostile input, the LLM's bounded
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -122,8 +123,16 @@ def test_levels_come_from_the_data_and_reasons_explain(router: Router) -> None:
     assert "conversion_rate" in decision.route.reason
     template = router.route("why does the referral channel convert better?")
     assert template.route.workflow == "conversion_deep_dive"
-    # The question's dimension joins the template's tests.
-    assert template.customizations == {
+    # The template tests every categorical dimension, the question's channel among them, so
+    # nothing needs to join it; a template naming its dimensions gets the question's added.
+    assert template.customizations is None
+    named = router.templates["conversion_deep_dive"].model_copy(deep=True)
+    step = named.step("statistical_validation")
+    step.parameters["dimensions"] = ["plan_type", "industry"]
+    other = dataclasses.replace(
+        router, templates={**router.templates, "conversion_deep_dive": named}
+    )
+    assert other.route("why does the referral channel convert better?").customizations == {
         "steps": {
             "statistical_validation": {
                 "parameters": {"dimensions": ["plan_type", "industry", "acquisition_channel"]}

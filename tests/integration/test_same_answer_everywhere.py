@@ -133,7 +133,9 @@ def test_the_answers_are_what_each_question_asked_for(documents: dict[str, list[
     assert {r["plan_type"] for r in query["steps"][0]["rows"]} and query["database"]
     assert top["query"]["limit"] == 5 and len(top["steps"][0]["rows"]) == 5
     assert workflow["workflow"] == "conversion_deep_dive" and workflow["insights"]
-    assert workflow["findings"] and all(f["p_adjusted"] is not None for f in workflow["findings"])
+    assert workflow["findings"] and all(
+        (f["p_adjusted"] is None) == f["descriptive"] for f in workflow["findings"]
+    )
     assert asked["workflow"] == "clarify" and asked["clarification"] and asked["options"]
     assert refused["workflow"] == "refused" and refused["error"]["code"] == "sensitive_content"
     assert SECRET not in json.dumps(documents)

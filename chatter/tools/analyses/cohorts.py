@@ -137,6 +137,9 @@ def cohort_analysis(warehouse: Warehouse, params: CohortParams | None = None) ->
         f"A cohort is complete once {p.conversion_window_days} days (the longest trial) have "
         f"passed since its {p.grain} ended; incomplete cohorts are shown but left out of the "
         "tests and the trend, since their conversions have not all happened yet.",
+        "retention_rate = retained_users / the cohort's paying accounts: its converted_users, "
+        "less any churned without a churn date or before signup; retained_users are those "
+        "not churned by the end of that period.",
         quality.note(),
     ]
     summary = {

@@ -1,8 +1,9 @@
 """Expansion opportunities: accounts on a lower plan whose usage looks like the next plan up's,
-with the monthly revenue at stake."""
+with the monthly revenue at stake, proposed only when usage differs by plan at all."""
 
 from __future__ import annotations
 
+import math
 from itertools import pairwise
 from typing import Any
 
@@ -10,18 +11,25 @@ import numpy as np
 from pydantic import Field
 from sqlglot import exp
 
+from chatter.number_text import number, p_value
 from chatter.semantic.warehouse import Warehouse
 from chatter.tools.analyses.model_names import event_source, revenue_source
 from chatter.tools.analyses.result import AnalysisResult, Recorder, to_finding
 from chatter.tools.analyses.sql_template import build_sql
 from chatter.tools.params import Dimension, Measure, Params, Table
-from chatter.tools.stats import kruskal_wallis_test
+from chatter.tools.stats import TestResult, kruskal_wallis_test
 
+#: The step's own bar for "usage differs by plan", on its uncorrected p-value: when usage does
+#: not differ, an account closer to the next plan's mean usage is so by chance (about half of
+#: them), and proposing it would be noise. The run still corrects the finding with the others.
+EVIDENCE_ALPHA = 0.05
+
+# A NULL amount is read as zero, so it is left out with the other accounts that pay nothing.
 _EXPANSION_SQL = """
 WITH latest AS (
     SELECT MAX(A_REV.C_PERIOD) AS period FROM T_REV AS A_REV
 ), current_accounts AS (
-    SELECT A_REV.C_RKEY AS entity, A_REV.C_PLAN AS plan, A_REV.C_AMOUNT AS amount
+    SELECT A_REV.C_RKEY AS entity, A_REV.C_PLAN AS plan, COALESCE(A_REV.C_AMOUNT, 0) AS amount
     FROM T_REV AS A_REV JOIN latest ON A_REV.C_PERIOD = latest.period
 ), usage AS (
     SELECT A_EV.C_EKEY AS entity, A_EV.C_FEATURE AS feature, COUNT(*) AS uses
@@ -59,14 +67,62 @@ class ExpansionParams(Params):
     max_rows: int = Field(default=100, ge=1, le=10_000)
 
 
+def plan_order(plan: np.ndarray, amount: np.ndarray) -> list[str]:
+    """Plans from cheapest to dearest by median revenue per account (a few large accounts
+    cannot lift a plan above a dearer one, as they can its mean), ties by mean, then name."""
+    return sorted(
+        {str(p) for p in plan},
+        key=lambda p: (float(np.median(amount[plan == p])), float(amount[plan == p].mean()), p),
+    )
+
+
+def log_usage(usage: np.ndarray) -> np.ndarray:
+    """Each account's total log(1 + uses) over its features, as log of the product of
+    (1 + uses) taken in exact integers: accounts whose sums are equal (1 and 5 uses, or 2 and
+    3) get the same number, where summing rounded logs can split them by a last bit and so
+    break a tie in the ranks the Kruskal-Wallis test works on."""
+    exact = (usage.astype(np.int64).astype(object) + 1).prod(axis=1)
+    return np.asarray([math.log(v) for v in exact], dtype=np.float64)
+
+
+def usage_differs(test: TestResult) -> bool:
+    """Whether the step's own test says usage differs by plan (uncorrected, EVIDENCE_ALPHA)."""
+    return test.testable and test.p_value is not None and test.p_value < EVIDENCE_ALPHA
+
+
+def _evidence_note(test: TestResult, plan_dimension: str, differs: bool) -> str:
+    if test.p_value is None:
+        return (
+            f"Usage across {plan_dimension} could not be tested ({test.reason}): without "
+            "evidence that usage differs by plan, no account is proposed."
+        )
+    shown = p_value(test.p_value)
+    p = f"p {shown}" if shown.startswith("<") else f"p = {shown}"
+    if differs:
+        return (
+            f"Usage differs by {plan_dimension} (Kruskal-Wallis on log usage per account, {p}, "
+            f"below {EVIDENCE_ALPHA:g} before correction), so accounts whose usage is closer to "
+            "the next plan's are proposed; the run's multiple-comparison correction still "
+            "applies to the finding."
+        )
+    return (
+        f"No evidence of expansion: usage does not differ significantly by {plan_dimension} "
+        f"(Kruskal-Wallis on log usage per account, {p}, not below {EVIDENCE_ALPHA:g}), so an "
+        "account closer to the next plan's usage may be so by chance alone and no account is "
+        "proposed. The run's multiple-comparison correction still applies to the finding."
+    )
+
+
 def expansion_opportunities(
     warehouse: Warehouse, params: ExpansionParams | None = None
 ) -> AnalysisResult:
     """Accounts paying for a lower plan whose feature usage is closer to the next plan up than to
     their own, with the monthly revenue at stake if they moved up.
 
-    Plans are ordered by their average revenue per account (levels come from the data). Usage is
-    each account's log(1 + uses) per feature; "closer" is Euclidean distance to each plan's mean.
+    Only paying accounts (revenue above zero in the last period) count. Plans are ordered by
+    their median revenue per account (levels come from the data). Usage is each account's
+    log(1 + uses) per feature; "closer" is Euclidean distance to each plan's mean. Candidates
+    are proposed only when total usage differs by plan (Kruskal-Wallis, EVIDENCE_ALPHA).
     """
     p = params or ExpansionParams()
     rec = Recorder(warehouse)
@@ -96,29 +152,43 @@ def expansion_opportunities(
     assert isinstance(base, exp.Select)
     statement = base.select(*(_uses_of(i) for i in range(len(features))), append=True)
     data = rec.arrays(statement, {f"f{i}": f for i, f in enumerate(features)})
-    if not len(data["entity"]):
-        return rec.result(
-            "expansion_opportunities", [], [], ["No paying accounts in the last period."]
-        )
-    entities = data["entity"]
-    plan = np.asarray([str(p) for p in data["plan"]], dtype=object)
     amount = data["amount"].astype(np.float64)
+    # Zero, negative or missing revenue: not paying for the plan it is on, so it says nothing
+    # about what the plan costs or how its payers use it, and has no price to move up from.
+    paying = amount > 0
+    notes = []
+    left_out = int((~paying).sum())
+    if left_out:
+        notes.append(
+            f"{number(left_out)} accounts with zero, negative or missing {p.revenue} in the last "
+            "period are left out: of the plan medians, the usage test and the candidates."
+        )
+    if not paying.any():
+        return rec.result(
+            "expansion_opportunities", [], [], ["No paying accounts in the last period.", *notes]
+        )
+    entities = data["entity"][paying]
+    plan = np.asarray([str(p) for p in data["plan"][paying]], dtype=object)
+    amount = amount[paying]
     usage = (
-        np.column_stack([data[f"c{i}"].astype(np.float64) for i in range(len(features))])
+        np.column_stack([data[f"c{i}"][paying].astype(np.float64) for i in range(len(features))])
         if features
         else np.zeros((len(entities), 0))
     )
     profile = np.log1p(usage)
-    levels = sorted({str(p) for p in plan}, key=lambda p: float(amount[plan == p].mean()))
-    price = {p: float(amount[plan == p].mean()) for p in levels}
+    levels = plan_order(plan, amount)
+    price = {p: float(np.median(amount[plan == p])) for p in levels}
     centroid = {p: profile[plan == p].mean(axis=0) for p in levels}
+    score = log_usage(usage)
+    test = kruskal_wallis_test({p: score[plan == p] for p in levels})
+    differs = usage_differs(test)
     candidates: list[dict[str, Any]] = []
     summary_rows: list[dict[str, Any]] = []
     for lower, upper in pairwise(levels):
         members = np.flatnonzero(plan == lower)
         own = np.linalg.norm(profile[members] - centroid[lower], axis=1)
         up = np.linalg.norm(profile[members] - centroid[upper], axis=1)
-        chosen = members[up < own]
+        chosen = members[up < own] if differs else members[:0]
         uplift = np.maximum(price[upper] - amount[chosen], 0.0)
         summary_rows.append(
             {
@@ -127,6 +197,7 @@ def expansion_opportunities(
                 "accounts": len(members),
                 "candidates": len(chosen),
                 "mrr_at_stake": float(uplift.sum()),
+                "next_plan_mrr": price[upper],
             }
         )
         candidates += [
@@ -141,21 +212,21 @@ def expansion_opportunities(
             for i, u in zip(chosen, uplift, strict=True)
         ]
     candidates.sort(key=lambda c: (-c["mrr_at_stake"], str(c["entity"])))
-    score = profile.sum(axis=1)
     findings = [
         to_finding(
-            kruskal_wallis_test({p: score[plan == p] for p in levels}),
+            test,
             metric="usage_intensity",
             dimension=p.plan_dimension,
             subject="log usage per account across plans",
         )
     ]
     notes = [
-        f"Plans ordered by average {p.revenue} per account in the last period: "
-        + " < ".join(levels)
-        + ".",
-        "mrr_at_stake: the next plan's average MRR minus the account's current MRR; rows list "
-        f"the top {p.max_rows} candidates by MRR at stake.",
+        _evidence_note(test, p.plan_dimension, differs),
+        f"Plans ordered by median {p.revenue} per paying account in the last period (ties by "
+        "mean, then name): " + " < ".join(levels) + ".",
+        "mrr_at_stake: the next plan's median MRR minus the account's current MRR (not below "
+        f"zero); rows list the top {p.max_rows} candidates by MRR at stake.",
+        *notes,
     ]
     return rec.result(
         "expansion_opportunities",
@@ -166,5 +237,9 @@ def expansion_opportunities(
             "plans": summary_rows,
             "candidates": sum(s["candidates"] for s in summary_rows),
             "mrr_at_stake": sum(s["mrr_at_stake"] for s in summary_rows),
+            "evidence": differs,
+            "evidence_p_value": test.p_value,
+            "evidence_alpha": EVIDENCE_ALPHA,
+            "non_paying_accounts": left_out,
         },
     )

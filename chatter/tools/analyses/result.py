@@ -10,6 +10,7 @@ from sqlglot import exp
 
 from chatter.result import Finding, StepResult, StepType
 from chatter.semantic.warehouse import Warehouse, json_safe
+from chatter.tools.analyses.clean_rows import RowCleaner
 from chatter.tools.stats import TestResult
 
 
@@ -91,6 +92,7 @@ class Recorder:
 
     def __init__(self, warehouse: Warehouse) -> None:
         self.warehouse = warehouse
+        self.cleaner = RowCleaner(warehouse)
         self.sql: list[str] = []
         self.cached = True
         self.truncated = False
@@ -105,14 +107,14 @@ class Recorder:
 
     def rows(self, ast: exp.Expr, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Rows of an analysis's own statement as dicts (aggregates: a few rows)."""
-        result = self.warehouse.run_ast(ast, params, row_cap=100_000)
+        result = self.warehouse.run_ast(self.cleaner.clean(ast), params, row_cap=100_000)
         self.sql.append(result.sql)
         self.cached &= result.cached
         self.truncated |= result.truncated
         return [dict(zip(result.columns, row, strict=True)) for row in result.rows]
 
     def arrays(self, ast: exp.Expr, params: dict[str, Any] | None = None) -> dict[str, np.ndarray]:
-        arrays, sql = self.warehouse.fetch_arrays(ast, params)
+        arrays, sql = self.warehouse.fetch_arrays(self.cleaner.clean(ast), params)
         self.sql.append(sql)
         self.cached = False
         return arrays
@@ -126,6 +128,8 @@ class Recorder:
         summary: dict[str, Any] | None = None,
     ) -> AnalysisResult:
         columns = list(rows[0]) if rows else []
+        quality = self.cleaner.note()
+        notes = [*notes, quality] if quality else notes
         return AnalysisResult(
             analysis=analysis,
             columns=columns,

@@ -10,16 +10,24 @@ import datetime as dt
 from typing import Any, Literal
 
 from chatter.errors import InvalidQueryError
+from chatter.result import Finding
 from chatter.semantic.warehouse import Warehouse
 from chatter.tools.analyses.churn_exposure import ExposureParams, undated_churns
 from chatter.tools.analyses.model_names import qualify
-from chatter.tools.analyses.result import AnalysisResult, Recorder, to_finding
+from chatter.tools.analyses.result import AnalysisResult, Recorder
 from chatter.tools.analyses.segment_churn import churn_per_exposure, counts_churn
+from chatter.tools.analyses.segment_confounding import check_confounding
+from chatter.tools.analyses.segment_dimensions import (
+    MAX_DEFAULT_LEVELS,
+    DimensionChoice,
+    choose_dimensions,
+)
+from chatter.tools.analyses.segment_levels import dimension_tests
 from chatter.tools.analyses.snapshot import TimeRoles, observation_end
 from chatter.tools.params import Dimension, FilteredParams, Measure
-from chatter.tools.stats import chi_square_test, level_vs_rest_test
 
 MISSING = "(missing)"
+EMPTY = "(empty)"
 
 
 class SegmentTestParams(FilteredParams, TimeRoles):
@@ -28,7 +36,8 @@ class SegmentTestParams(FilteredParams, TimeRoles):
     ``accounts`` forces the share."""
 
     metric: Measure = "conversion_rate"
-    dimensions: tuple[Dimension, ...] = ("plan_type", "industry")
+    #: None: every categorical dimension of ``entity_table`` (segment_dimensions).
+    dimensions: tuple[Dimension, ...] | None = None
     exposure: Literal["auto", "accounts", "paying_months"] = "auto"
     revenue: Measure = "revenue"  # its rows are the paying months
     snapshot_date: dt.date | None = None
@@ -44,15 +53,19 @@ def _per_paying_month(warehouse: Warehouse, p: SegmentTestParams) -> bool:
     return churn and p.exposure != "accounts"
 
 
-def _churn_tests(warehouse: Warehouse, p: SegmentTestParams) -> AnalysisResult:
+def _churn_tests(
+    warehouse: Warehouse, p: SegmentTestParams, choice: DimensionChoice
+) -> AnalysisResult:
     rec = Recorder(warehouse)
     quality = observation_end(warehouse, p, p.snapshot_date)
     rows: list[dict[str, Any]] = []
     findings = []
     base = ExposureParams(**p.model_dump(include=set(ExposureParams.model_fields)))
-    for dimension in p.dimensions:
+    tested = []
+    for dimension in choice.dimensions:
         qualified = qualify(warehouse.model, dimension, p.entity_table)
         name = qualified.split(".")[-1]
+        tested.append(name)
         found, tests = churn_per_exposure(
             rec,
             warehouse,
@@ -70,20 +83,25 @@ def _churn_tests(warehouse: Warehouse, p: SegmentTestParams) -> AnalysisResult:
         "of homogeneity across the levels; per level: the exact conditional rate test against "
         "all other levels together. Assumes a constant monthly hazard within each level; "
         "exposure 'accounts' tests the share instead.",
+        *choice.notes(tested),
     ]
     undated = undated_churns(rec, warehouse, base, quality.snapshot)
     if undated:
         notes.append(f"{undated:,} churned accounts have no churn date and are left out.")
     notes.append(quality.note())
     quality.qualify(findings)
-    return rec.result("segment_rate_tests", rows, findings, notes, summary=quality.summary())
+    summary = {**quality.summary(), "dimensions_tested": tested}
+    return rec.result("segment_rate_tests", rows, findings, notes, summary=summary)
 
 
 def segment_rate_tests(
     warehouse: Warehouse, params: SegmentTestParams | None = None
 ) -> AnalysisResult:
-    """For each dimension: one omnibus chi-square test across all its levels, and one test of
-    each level against the rest (two-proportion z, or Fisher's exact when counts are small).
+    """For each dimension (every categorical one when none is named): one omnibus chi-square
+    test across its levels, and one test of each level (two-proportion z, or Fisher's exact when
+    counts are small) against the levels it should be compared with: the alike levels once the
+    deviating ones are set aside (segment_structure). Each level gap with p < 0.05 is then
+    checked within the levels of every other tested dimension (segment_confounding).
 
     ``metric`` must be a ratio of two counts in the semantic model (e.g. conversion_rate =
     converted_users / users); its numerator and denominator give the contingency counts.
@@ -95,68 +113,73 @@ def segment_rate_tests(
             f"{p.metric!r} is not a ratio measure, so it has no counts to test; "
             "choose a rate such as conversion_rate or churn_rate."
         )
+    choice = choose_dimensions(
+        warehouse.model,
+        p.dimensions,
+        p.metric,
+        p.entity_table,
+        (p.converted_dimension, p.churned_dimension),
+    )
     if _per_paying_month(warehouse, p):
-        return _churn_tests(warehouse, p)
+        return _churn_tests(warehouse, p, choice)
     num, den = measure.numerator.split(".")[-1], measure.denominator.split(".")[-1]
     rec = Recorder(warehouse)
-    rows, findings = [], []
+    rows: list[dict[str, Any]] = []
+    findings: list[Finding] = []
     pairs: list[str] = []
-    for dimension in p.dimensions:
+    tested: dict[str, str] = {}  # name -> qualified
+    references: dict[tuple[str, str], tuple[str, ...]] = {}
+    names: dict[str, LevelNames] = {}
+    for dimension in choice.dimensions:
         qualified = qualify(warehouse.model, dimension, p.entity_table)
         name = qualified.split(".")[-1]
         data = rec.query(
             {"measures": [num, den], "dimensions": [qualified], "filters": list(p.filters)}
         )
+        names[name] = level_name = LevelNames([r[name] for r in data])
         levels = [
-            (MISSING if r[name] is None else str(r[name]), int(r[num] or 0), int(r[den] or 0))
+            (level_name(r[name]), int(r[num] or 0), int(r[den] or 0))
             for r in data
+            if int(r[den] or 0) > 0
         ]
-        levels = [lv for lv in levels if lv[2] > 0]
-        total_hits = sum(h for _, h, _ in levels)
-        total_n = sum(n for _, _, n in levels)
-        # Two levels are one question (does A differ from B?): it is asked once, as the smaller
-        # level against the other; the omnibus and the mirror test say the same and are shown
-        # as descriptive, out of the correction family.
-        pair = len(levels) == 2
-        asked = min(range(len(levels)), key=lambda k: (levels[k][2], k)) if pair else None
-        pairs += [name] if pair else []
-        findings.append(
-            to_finding(
-                chi_square_test(
-                    [[h, n - h] for _, h, n in levels],
-                    [lv for lv, _, _ in levels],
-                    (num, f"not {num}"),
-                ),
-                metric=p.metric,
-                dimension=name,
-                descriptive=pair,
-            )
+        if choice.by_default and len(levels) > MAX_DEFAULT_LEVELS:
+            choice.too_many_levels(name, len(levels))
+            continue
+        tested[name] = qualified
+        pairs += [name] if len(levels) == 2 else []
+        done = dimension_tests(levels, p.metric, name, (num, den))
+        rows += done.rows
+        findings += done.findings
+        references.update({(name, lv): ref for lv, ref in done.references.items()})
+
+    def cross_counts(first: str, second: str) -> dict[tuple[str, str], tuple[int, int]]:
+        data = rec.query(
+            {
+                "measures": [num, den],
+                "dimensions": [tested[first], tested[second]],
+                "filters": list(p.filters),
+            }
         )
-        for k, (level, hits, n) in enumerate(levels):
-            rest_n, rest_hits = total_n - n, total_hits - hits
-            rows.append(
-                {
-                    "dimension": name,
-                    "segment": level,
-                    den: n,
-                    num: hits,
-                    p.metric: hits / n,
-                    f"{p.metric}_rest": rest_hits / rest_n if rest_n else None,
-                }
+        return {
+            (names[first](r[first]), names[second](r[second])): (
+                int(r[num] or 0),
+                int(r[den] or 0),
             )
-            findings.append(
-                to_finding(
-                    level_vs_rest_test(hits, n, rest_hits, rest_n, label=level),
-                    metric=p.metric,
-                    dimension=name,
-                    segment=level,
-                    descriptive=pair and k != asked,
-                )
-            )
+            for r in data
+        }
+
+    findings = check_confounding(findings, references, cross_counts, list(tested))
     notes = [
-        f"{p.metric} = {num} / {den}. Omnibus: chi-square across all levels of a dimension; "
-        "per level: that level against all other levels together. Missing values form a "
-        f"level of their own, {MISSING!r}."
+        f"{p.metric} = {num} / {den}. Omnibus: chi-square across all levels of a dimension. "
+        "Per level: while the levels still in play differ (chi-square, p < 0.05), the one "
+        "furthest from the others is set aside as deviating; each deviating level is tested "
+        "against the alike levels left, and each alike level against the other alike ones "
+        "(column compared_with). Each level gap with p < 0.05 is checked within the levels "
+        "of every other tested dimension (Mantel-Haenszel). Missing values (NULL) form a "
+        f"level of their own, {MISSING!r}, and empty strings {EMPTY!r} (with a number added "
+        "when the data holds that text as a level).",
+        *_renamed(names),
+        *choice.notes(list(tested)),
     ]
     if pairs:
         notes.append(
@@ -164,4 +187,41 @@ def segment_rate_tests(
             "tested once (the smaller level against the other); the omnibus and the mirror "
             "test are shown as descriptive, outside the correction."
         )
-    return rec.result("segment_rate_tests", rows, findings, notes)
+    return rec.result(
+        "segment_rate_tests", rows, findings, notes, summary={"dimensions_tested": list(tested)}
+    )
+
+
+def _renamed(names: dict[str, LevelNames]) -> list[str]:
+    said = [
+        f"{dim}: NULL shown as {n.missing!r}" for dim, n in names.items() if n.missing != MISSING
+    ] + [f"{dim}: empty text shown as {n.empty!r}" for dim, n in names.items() if n.renamed]
+    return ["Data quality: " + "; ".join(said) + "."] if said else []
+
+
+class LevelNames:
+    """How a dimension's values are shown: NULL as ``(missing)`` and an empty or blank string
+    as ``(empty)``, each with a suffix when the data holds that text as a real level, so a
+    literal ``(missing)`` is never merged with NULL. Counts what it renamed, for the notes."""
+
+    def __init__(self, values: list[Any]) -> None:
+        taken = {str(v) for v in values if v is not None}
+        self.missing = self._free(MISSING, taken)
+        self.empty = self._free(EMPTY, taken | {self.missing})
+        self.renamed: dict[str, str] = {}
+
+    @staticmethod
+    def _free(label: str, taken: set[str]) -> str:
+        k, out = 2, label
+        while out in taken:
+            out, k = f"{label[:-1]} {k})", k + 1
+        return out
+
+    def __call__(self, value: Any) -> str:
+        if value is None:
+            return self.missing
+        text = str(value)
+        if text.strip() == "":
+            self.renamed[text] = self.empty
+            return self.empty
+        return text

@@ -1,8 +1,9 @@
-"""Usage analyses: power users (top decile of activity) and the correlation of per-account
-feature counts."""
+"""Usage analyses: power users (top decile of activity) and, per pair of features, co-adoption
+and the correlation of their counts among accounts using both."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -17,10 +18,12 @@ from chatter.tools.analyses.sql_template import build_sql
 from chatter.tools.params import Dimension, Measure, Params, Table
 from chatter.tools.stats import (
     GroupStats,
+    TestResult,
     level_vs_rest_test,
     weighted_correlation_pairs,
     welch_t_test,
 )
+from chatter.tools.stats.correlation import Method, phi_test
 
 _ACTIVITY_SQL = """
 SELECT A_EV.C_KEY AS entity, COUNT(*) AS total
@@ -227,21 +230,80 @@ def usage_distribution_sql(src: EventSource, features: Sequence[str]) -> exp.Exp
 
 
 class CorrelationParams(Params):
-    """Which correlation of per-account feature counts, over how many features."""
+    """Which correlation of per-account feature counts, over how many features, and how many
+    accounts must use both features of a pair before their intensities are correlated."""
 
     feature_dimension: Dimension = "event_type"
     entity_table: Table = "users"
     adopters: Measure = "active_users"
     method: Literal["spearman", "pearson"] = "spearman"
     max_features: int = Field(default=25, ge=2, le=100)
+    min_both_users: int = Field(default=10, ge=3)
+
+
+def _adoption_table(
+    values: np.ndarray, weights: np.ndarray, i: int, j: int
+) -> tuple[int, int, int, int]:
+    """Accounts that adopted both features, only the first, only the second, neither."""
+    first, second = values[:, i] > 0, values[:, j] > 0
+
+    def accounts(mask: np.ndarray) -> int:
+        return round(float(weights[mask].sum()))
+
+    return (
+        accounts(first & second),
+        accounts(first & ~second),
+        accounts(~first & second),
+        accounts(~first & ~second),
+    )
+
+
+def _intensity(
+    values: np.ndarray, weights: np.ndarray, i: int, j: int, names: tuple[str, str], method: Method
+) -> TestResult:
+    """The correlation of two features' counts among the accounts that used both, over the
+    distinct (count, count) pairs with their weights: exact, and few rows to rank."""
+    both = (values[:, i] > 0) & (values[:, j] > 0)
+    pairs, inverse = np.unique(values[both][:, [i, j]], axis=0, return_inverse=True)
+    summed = np.bincount(inverse.ravel(), weights=weights[both], minlength=len(pairs))
+    return weighted_correlation_pairs(pairs, summed, names, method)[0][2]
+
+
+def _usage_counts(
+    rec: Recorder, warehouse: Warehouse, p: CorrelationParams, names: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every account's use counts of ``names`` as their joint distribution (distinct count
+    vectors and how many accounts share each), accounts with no use at all included."""
+    src = event_source(warehouse.model, p.feature_dimension, p.entity_table)
+    bound = {f"f{i}": name for i, name in enumerate(names)}
+    data = rec.arrays(usage_distribution_sql(src, names), bound)
+    table = warehouse.model.tables[p.entity_table]
+    entities = int(
+        rec.arrays(build_sql(_ENTITIES_SQL, {"T_U": table.table, "A_U": table.name}))["entities"][0]
+    )
+    values = (
+        np.column_stack([data[f"c{i}"] for i in range(len(names))]).astype(np.float64)
+        if len(data["weight"])
+        else np.zeros((0, len(names)))
+    )
+    weights = np.asarray(data["weight"], dtype=np.float64)
+    idle = entities - int(weights.sum())
+    if idle > 0:  # accounts that used nothing: one all-zero row carries them all
+        values = np.vstack([values, np.zeros((1, len(names)))])
+        weights = np.append(weights, idle)
+    return values, weights
 
 
 def usage_correlation(
     warehouse: Warehouse, params: CorrelationParams | None = None
 ) -> AnalysisResult:
-    """Correlation of every pair of per-account feature counts (zero for accounts that never
-    used a feature), each pair tested; Spearman by default because usage is heavy-tailed.
-    DuckDB returns the counts' joint distribution, so any number of accounts fits."""
+    """Two questions per pair of features, each tested. Co-adoption: over all accounts, does
+    adopting one go with adopting the other (2x2 table; phi, chi-square or Fisher)? Intensity:
+    among the accounts that used both, do their counts go together (Spearman by default:
+    usage is heavy-tailed; Pearson on request)? Asked as one correlation over all accounts with
+    zeros for never-used, the many shared zeros make co-adoption read as correlated intensity,
+    even when heavier use of one goes with lighter use of the other. DuckDB returns the counts'
+    joint distribution, so any number of accounts fits and both questions come from it."""
     p = params or CorrelationParams()
     rec = Recorder(warehouse)
     adoption = rec.query(
@@ -262,52 +324,78 @@ def usage_correlation(
             [],
             [f"Fewer than two features in {p.feature_dimension}: nothing to pair."],
         )
-    src = event_source(warehouse.model, p.feature_dimension, p.entity_table)
-    bound = {f"f{i}": name for i, name in enumerate(names)}
-    data = rec.arrays(usage_distribution_sql(src, names), bound)
-    table = warehouse.model.tables[p.entity_table]
-    entities = int(
-        rec.arrays(build_sql(_ENTITIES_SQL, {"T_U": table.table, "A_U": table.name}))["entities"][0]
-    )
-    values = (
-        np.column_stack([data[f"c{i}"] for i in range(len(names))])
-        if len(data["weight"])
-        else np.zeros((0, len(names)))
-    )
-    weights = np.asarray(data["weight"], dtype=np.float64)
-    idle = entities - int(weights.sum())
-    if idle > 0:  # accounts that used nothing: one all-zero row carries them all
-        values = np.vstack([values, np.zeros((1, len(names)))])
-        weights = np.append(weights, idle)
-    pairs = weighted_correlation_pairs(
-        values, weights, names, "pearson" if p.method == "pearson" else "spearman"
-    )
-    n = int(weights.sum())
+    values, weights = _usage_counts(rec, warehouse, p, names)
+    n = round(float(weights.sum()))
     rows: list[dict[str, Any]] = []
     findings = []
-    for a, b, result in pairs:
+    too_few: list[str] = []
+    for (i, a), (j, b) in itertools.combinations(enumerate(names), 2):
+        subject = f"{a} ~ {b}"
+        table = _adoption_table(values, weights, i, j)
+        co_adoption = phi_test(*table, names=(a, b))
+        findings.append(
+            to_finding(
+                co_adoption,
+                metric="feature_co_adoption",
+                dimension=p.feature_dimension,
+                subject=subject,
+            )
+        )
+        both_users = table[0]
+        intensity: TestResult | None = None
+        if both_users >= p.min_both_users:
+            intensity = _intensity(values, weights, i, j, (a, b), p.method)
+            # Said by the finding itself: this correlation is over the accounts using both.
+            intensity.estimates["accounts_using_both"] = float(both_users)
+            findings.append(
+                to_finding(
+                    intensity,
+                    metric="usage_correlation",
+                    dimension=p.feature_dimension,
+                    subject=subject,
+                )
+            )
+        else:
+            too_few.append(f"{subject} ({both_users:,})")
         rows.append(
             {
                 "feature_a": a,
                 "feature_b": b,
-                "correlation": result.effect_size,
-                "p_value": result.p_value,
+                "co_adoption_phi": co_adoption.effect_size,
+                "co_adoption_p_value": co_adoption.p_value,
+                "intensity_correlation": intensity.effect_size if intensity else None,
+                "intensity_p_value": intensity.p_value if intensity else None,
+                "both_users": both_users,
                 "accounts": n,
             }
         )
-        findings.append(
-            to_finding(
-                result,
-                metric="usage_correlation",
-                dimension=p.feature_dimension,
-                subject=f"{a} ~ {b}",
-            )
-        )
-    rows.sort(key=lambda r: -abs(r["correlation"] or 0.0))
+    rows.sort(
+        key=lambda r: -max(abs(r["co_adoption_phi"] or 0.0), abs(r["intensity_correlation"] or 0.0))
+    )
+    method = "Pearson" if p.method == "pearson" else "Spearman"
     notes = [
-        f"{len(names)} features over {n:,} accounts of {p.entity_table}, counting accounts "
-        "that never used a feature as zero."
+        f"{len(names)} features over {n:,} accounts of {p.entity_table}. Co-adoption: adopters "
+        "(at least one use) against non-adopters of each feature of a pair, over all accounts; "
+        "effect phi (the correlation of the two adoption indicators), chi-square test without "
+        "continuity correction, Fisher's exact test when an expected count is below 5.",
+        f"Intensity: the {method} correlation of the two features' counts among the accounts "
+        "that used both, so never-used zeros cannot pass for correlated use; it describes "
+        "accounts that chose both features, not all accounts.",
     ]
+    if too_few:
+        notes.append(
+            f"No intensity correlation where fewer than {p.min_both_users} accounts used both "
+            f"features: {', '.join(too_few)}."
+        )
     return rec.result(
-        "usage_correlation", rows, findings, notes, summary={"features": names, "accounts": n}
+        "usage_correlation",
+        rows,
+        findings,
+        notes,
+        summary={
+            "features": names,
+            "accounts": n,
+            "min_both_users": p.min_both_users,
+            "pairs_without_intensity": len(too_few),
+        },
     )

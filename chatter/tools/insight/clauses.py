@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import re
 
+from chatter.number_text import p_value
 from chatter.result import Finding
 from chatter.tools.insight.wording import (
     CORRECTIONS,
@@ -32,6 +33,7 @@ _BENCHMARKS = {
     "cohens_h": (0.2, 0.5, 0.8),
     "hedges_g": (0.2, 0.5, 0.8),
     "cramers_v": (0.1, 0.3, 0.5),
+    "phi": (0.1, 0.3, 0.5),
     "rho": (0.1, 0.3, 0.5),
     "r": (0.1, 0.3, 0.5),
     "rank_biserial": (0.1, 0.3, 0.5),
@@ -128,9 +130,47 @@ def _who(finding: Finding, first: str | None = None, second: str | None = None) 
             f" in {segment}" if segment and segment not in finding.subject else ""
         )
     a = first or finding.segment or "this group"
-    b = second or "the rest"
+    b = second or _reference(finding)
     about = f" on {finding.subject}" if finding.subject else ""
     return f"{a} vs {b}{about}"
+
+
+def _names(levels: list[str], limit: int = 4) -> str:
+    """``a, b and c`` or ``a, b, c, d and 5 more``."""
+    if len(levels) <= limit + 1:
+        return levels[0] if len(levels) == 1 else ", ".join(levels[:-1]) + " and " + levels[-1]
+    return ", ".join(levels[:limit]) + f" and {len(levels) - limit} more"
+
+
+def _reference(finding: Finding) -> str:
+    """What a level was compared with: ``the rest``, or the alike levels once the deviating
+    ones of its dimension were set aside."""
+    alike = finding.compared_with
+    if not alike:
+        return "the rest"
+    if len(alike) == 1:
+        return alike[0]
+    return f"the {len(alike)} alike levels"
+
+
+def alike_sentence(finding: Finding, unproven: list[Finding] | None = None) -> str:
+    """``The other 9 levels of industry (a, b, c, d and 5 more) do not differ from one another
+    (chi-square, p = 0.94, ...).``: the chi-square across the alike levels, as evidence.
+    ``unproven``: levels the step-down set aside whose own test is not significant after the
+    correction; they are said to not differ either, with their adjusted p-values."""
+    levels = finding.compared_with or []
+    shown = p_value(finding.p_value) if finding.p_value is not None else "not available"
+    p = f"p {shown}" if shown.startswith("<") else f"p = {shown}"
+    test = TEST_NAMES.get(finding.test, humanise(finding.test))
+    text = (
+        f"The other {len(levels)} levels of {humanise(finding.dimension or 'the dimension')} "
+        f"({_names(levels)}) do not differ from one another ({test}, {p}, not adjusted: a "
+        "description of the levels left once the deviating ones are set aside)."
+    )
+    if unproven:
+        said = _names([f"{f.segment} ({p_text(f.p_adjusted)})" for f in unproven], 3)
+        text += f" Set aside too, yet not significantly different from them: {said}."
+    return text
 
 
 def _direction(value: float | None, up: str = "higher", down: str = "lower") -> str:
@@ -178,12 +218,55 @@ def means_clause(finding: Finding) -> str:
     )
 
 
-def correlation_clause(finding: Finding) -> str:
+def pair_of(finding: Finding) -> tuple[str, str] | None:
+    """The two features a finding is about when its subject names a pair (``a ~ b``)."""
     pair = (finding.subject or "").split(" ~ ")
-    sign = _direction(finding.effect_size, "positively", "negatively")
-    if len(pair) == 2:
-        return f"{pair[0]} and {pair[1]} are {sign} correlated {_stats(finding)}"
-    return f"{finding.subject or finding.segment or humanise(finding.metric)} {_stats(finding)}"
+    return (pair[0], pair[1]) if len(pair) == 2 else None
+
+
+def is_omnibus(finding: Finding) -> bool:
+    """A test across the levels of a dimension; a chi-square of a pair's co-adoption is not."""
+    return finding.test in OMNIBUS_TESTS and pair_of(finding) is None
+
+
+def correlation_clause(finding: Finding) -> str:
+    """``a and b are positively correlated (...)``; when the finding says it is over the
+    accounts using both (``accounts_using_both``), it is their intensity that is correlated:
+    ``among the 2,822 accounts that use both, a and b are negatively correlated, heavier a use
+    going with lighter b use (...)``."""
+    pair = pair_of(finding)
+    if pair is None:
+        return f"{finding.subject or finding.segment or humanise(finding.metric)} {_stats(finding)}"
+    a, b = pair
+    text = (
+        f"{a} and {b} are {_direction(finding.effect_size, 'positively', 'negatively')} correlated"
+    )
+    both = finding.estimates.get("accounts_using_both")
+    if both is not None:
+        text = f"among the {number(round(both))} accounts that use both, {text}"
+        if finding.effect_size:
+            heavier = _direction(finding.effect_size, "heavier", "lighter")
+            text += f", heavier {a} use going with {heavier} {b} use"
+    return f"{text} {_stats(finding)}"
+
+
+def co_adoption_clause(finding: Finding) -> str:
+    """Adopting one feature of a pair against adopting the other (effect phi): ``accounts that
+    adopt a also tend to adopt b (41.2% of them do vs 29.8% of the rest, phi 0.11, ...)``."""
+    pair = pair_of(finding)
+    if pair is None:
+        return fallback_clause(finding)
+    a, b = pair
+    verb = _direction(finding.effect_size, "also tend to adopt", "tend not to adopt")
+    if verb == "no different":
+        verb = "are no more likely to adopt"
+    rate, rest = finding.estimates.get("rate"), finding.estimates.get("rate_rest")
+    shown = (
+        f"{percent(rate)} of them do vs {percent(rest)} of the rest"
+        if rate is not None and rest is not None
+        else None
+    )
+    return f"accounts that adopt {a} {verb} {b} {_stats(finding, shown)}"
 
 
 def per_unit(finding: Finding) -> str:
@@ -220,7 +303,9 @@ def fallback_clause(finding: Finding) -> str:
 
 
 def clause(finding: Finding) -> str:
-    """One finding as a clause, by the kind of its test."""
+    """One finding as a clause, by the kind of its test (co-adoption by its effect, phi)."""
+    if finding.effect_size_name == "phi":
+        return co_adoption_clause(finding)
     if finding.test in PROPORTION_TESTS:
         return proportion_clause(finding)
     if finding.test in RATE_TESTS:

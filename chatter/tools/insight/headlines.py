@@ -8,8 +8,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeGuard
 
+from chatter.number_text import p_value
 from chatter.result import CAVEAT, Finding, StepResult
-from chatter.tools.insight.wording import capitalise, humanise, number, percent, plural
+from chatter.tools.insight.wording import (
+    TEST_NAMES,
+    capitalise,
+    humanise,
+    number,
+    percent,
+    plural,
+)
 
 
 @dataclass
@@ -87,14 +95,55 @@ def growth(step: StepResult, findings: Sequence[Finding]) -> Headline | None:
     return Headline(step.id, text, evidence)
 
 
+def _no_expansion(step: StepResult, findings: Sequence[Finding]) -> Headline:
+    """``No evidence of expansion: usage intensity does not differ significantly by plan type
+    (Kruskal-Wallis p = 0.30, not below 0.05), so no account is proposed for the next plan type
+    up.`` The p-value is the step's own, uncorrected, the one it decided on."""
+    s = step.summary
+    ref = f"steps.{step.id}.summary"
+    unit = humanise(_dimension(findings, "plan"))
+    test = next((f for f in findings if f.segment is None), None)
+    usage = humanise(test.metric) if test else "usage"
+    evidence = [f"{ref}.evidence", f"{ref}.candidates"]
+    p, alpha = s.get("evidence_p_value"), s.get("evidence_alpha")
+    if _is_number(p):
+        shown = p_value(p)
+        stated = [TEST_NAMES.get(test.test, humanise(test.test))] if test else []
+        stated.append(f"p {shown}" if shown.startswith("<") else f"p = {shown}")
+        evidence.append(f"{ref}.evidence_p_value")
+        if _is_number(alpha):
+            stated[-1] += f", not below {alpha:g}"
+            evidence.append(f"{ref}.evidence_alpha")
+        why = f"does not differ significantly by {unit} ({' '.join(stated)})"
+    else:
+        why = f"by {unit} could not be tested"
+    text = f"No evidence of expansion: {usage} {why}, so no account is proposed for the next "
+    text += f"{unit} up."
+    return Headline(step.id, text, evidence)
+
+
 def expansion(step: StepResult, findings: Sequence[Finding]) -> Headline | None:
     """``608 accounts use the product like the next plan type up: MRR at stake 195,099 in
-    total; most from business to enterprise (230 of 740 accounts, MRR at stake 149,810).``"""
+    total; most from business to enterprise (230 of 740 accounts, MRR at stake 149,810).``
+    When the step found no evidence that usage differs by plan, it says so instead."""
     s = step.summary
     plans = s.get("plans")
     if not (_is_number(s.get("candidates")) and isinstance(plans, list) and plans):
         return None
-    amount = next((k for k in s if k not in ("candidates", "plans") and _is_number(s[k])), None)
+    if s.get("evidence") is False:
+        return _no_expansion(step, findings)
+    # The amount at stake is the number the summary totals over its plans (not a p-value or a
+    # count of accounts left out, which the summary also holds).
+    amount = next(
+        (
+            k
+            for k in s
+            if k not in ("candidates", "plans")
+            and _is_number(s[k])
+            and all(_is_number(p.get(k)) for p in plans)
+        ),
+        None,
+    )
     unit = humanise(_dimension(findings, "plan"))
     ref = f"steps.{step.id}.summary"
     text = f"{number(s['candidates'])} accounts use the product like the next {unit} up"
@@ -102,13 +151,13 @@ def expansion(step: StepResult, findings: Sequence[Finding]) -> Headline | None:
     if amount:
         text += f": {humanise(amount)} {number(s[amount])} in total"
         evidence.append(f"{ref}.{amount}")
-    key = amount if amount and all(_is_number(p.get(amount)) for p in plans) else "candidates"
+    key = amount or "candidates"
     top = max(range(len(plans)), key=lambda i: (plans[i].get(key) or 0, -i))
     p = plans[top]
     names = [v for v in p.values() if isinstance(v, str)]
     if len(names) >= 2 and _is_number(p.get("candidates")):
         of = f" of {number(p['accounts'])}" if _is_number(p.get("accounts")) else ""
-        money = f", {humanise(amount)} {number(p[amount])}" if key == amount else ""
+        money = f", {humanise(amount)} {number(p[amount])}" if amount else ""
         text += (
             f"; most from {names[0]} to {names[1]} ({number(p['candidates'])}{of} accounts{money})"
         )

@@ -97,6 +97,7 @@ def _walk(value: Any, key: str, out: EvidenceValues) -> None:
             out.names.update({str(k), humanise(str(k)), *_INNER.findall(str(k))})
             _walk(v, str(k), out)
     elif isinstance(value, list | tuple):
+        out.numbers.append(float(len(value)))  # "the 4 alike levels": a list's length
         for v in value:
             _walk(v, key, out)
 

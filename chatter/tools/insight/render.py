@@ -67,7 +67,7 @@ def _story_insight(
         (i for i in story.members if i != omnibus and findings[i].significant),
         key=lambda i: (-clauses.strength(findings[i]), findings[i].p_adjusted or 1.0, i),
     )[:MAX_CLAUSES]
-    if omnibus is None and len(items) == 1 and findings[items[0]].test in clauses.OMNIBUS_TESTS:
+    if omnibus is None and len(items) == 1 and clauses.is_omnibus(findings[items[0]]):
         omnibus, items = items[0], []  # a single omnibus test about a subject leads alone
     evidence: list[str] = []
     first = findings[items[0]] if items else findings[story.members[0]]
@@ -92,6 +92,18 @@ def _story_insight(
         if row is not None:
             evidence.append(f"steps.{findings[i].source_step}.rows[{row}]")
     text = lead + (": " + "; ".join(parts) if parts else "") + "."
+    alike = next((i for i in story.members if _is_alike(findings[i])), None)
+    if alike is not None and items:
+        kept = set(findings[alike].compared_with or [])
+        unproven = [
+            i
+            for i in story.members
+            if findings[i].compared_with
+            and findings[i].segment not in kept | {None}
+            and not findings[i].significant
+        ]
+        text += " " + clauses.alike_sentence(findings[alike], [findings[i] for i in unproven])
+        evidence += [f"findings[{i}]" for i in [alike, *unproven]]
     stated = [findings[i] for i in ([omnibus] if omnibus is not None else []) + items]
     text += _caveats(stated)
     evidence += _data_quality_evidence(stated, steps)
@@ -99,6 +111,11 @@ def _story_insight(
         text = f"{headline.text} {text[0].upper()}{text[1:]}"
         evidence = [*headline.evidence, *evidence]
     return Insight(text=text, evidence=_dedupe(evidence))
+
+
+def _is_alike(finding: Finding) -> bool:
+    """The descriptive chi-square across a dimension's alike levels (segment_structure)."""
+    return finding.descriptive and finding.segment is None and bool(finding.compared_with)
 
 
 def _caveats(shown: Sequence[Finding]) -> str:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import stats
 
+from chatter.result import CAVEAT
 from chatter.tools.stats.inputs import distinct_labels
 from chatter.tools.stats.test_result import (
     AssumptionCheck,
@@ -114,8 +115,8 @@ def chi_square_test(
     check = _expected_counts_check(result.expected_freq)
     if not check.passed:
         warnings.append(
-            "expected counts are small (" + check.detail + "); the chi-square p-value is "
-            "approximate: merge rare levels or test each level against the rest with Fisher"
+            f"{CAVEAT}some expected counts are small ({check.detail}), so the chi-square "
+            "p-value is approximate (merge rare levels, or read each level's Fisher test)"
         )
     shares = observed[:, 0] / observed.sum(axis=1)
     return TestResult(

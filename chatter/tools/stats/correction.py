@@ -111,4 +111,26 @@ def correct_findings(
                 }
             )
         )
-    return out
+    return _gated(out)
+
+
+def _omnibus_key(f: Finding) -> tuple[str | None, str, str | None]:
+    return (f.source_step, f.metric, f.dimension)
+
+
+def _gated(findings: list[Finding]) -> list[Finding]:
+    """A level's test is significant only when its dimension's omnibus test (same step, metric
+    and dimension, no segment) is too: levels are looked at once the dimension is shown to
+    differ, so a run whose every dimension is alike reports no level (gatekeeping; the level's
+    adjusted p-value is kept as computed)."""
+    gates = {
+        _omnibus_key(f): f.significant
+        for f in findings
+        if f.segment is None and f.subject is None and f.p_adjusted is not None
+    }
+    return [
+        f.model_copy(update={"significant": False})
+        if f.significant and f.segment is not None and gates.get(_omnibus_key(f)) is False
+        else f
+        for f in findings
+    ]

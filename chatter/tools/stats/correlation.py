@@ -18,7 +18,10 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
+from chatter.result import CAVEAT
+from chatter.tools.stats.contingency import chi_square_test
 from chatter.tools.stats.inputs import as_count, as_sample, is_constant
+from chatter.tools.stats.proportions import fisher_exact_test
 from chatter.tools.stats.test_result import (
     AssumptionCheck,
     TestResult,
@@ -97,7 +100,9 @@ def _pearson_result(r: float, n: int, kurtosis: tuple[float, ...] = ()) -> TestR
             )
         )
         if not passed:
-            warnings.append("heavy-tailed data: a few extreme values drive r; prefer Spearman")
+            warnings.append(
+                f"{CAVEAT}the data are heavy-tailed, so a few extreme values drive Pearson's r"
+            )
     return TestResult(
         test="pearson",
         statistic=r,
@@ -189,6 +194,65 @@ def spearman_from_rho(rho: float, n: int) -> TestResult:
     if size < 3:
         raise Untestable(f"n={size}; a correlation test needs at least 3 pairs", n=size)
     return _spearman_result(max(-1.0, min(1.0, value)), size)
+
+
+@guarded("chi_square")
+def phi_test(
+    both: int, first_only: int, second_only: int, neither: int, names: Sequence[str]
+) -> TestResult:
+    """Association of two yes/no traits of one population (a 2x2 table): effect the signed phi
+    coefficient, the Pearson r of the two indicators, positive when the traits go together.
+
+    The test is Pearson's chi-square of independence (no Yates correction; |phi| = sqrt(X²/n))
+    when every expected count is at least 5, Fisher's exact test otherwise, as
+    ``level_vs_rest_test`` chooses. ``estimates`` hold the share of the first trait's holders
+    with the second (``rate``), the share among the rest (``rate_rest``), their ``difference``
+    and the ``odds_ratio`` (sample odds ratio; Fisher's conditional MLE under Fisher).
+    """
+    first, second = (str(name) for name in names)
+    a, b, c, d = (as_count(x, "count") for x in (both, first_only, second_only, neither))
+    n = a + b + c + d
+    for name, holders in ((first, a + b), (second, a + c)):
+        if holders in (0, n):  # a trait nobody or everybody has goes with nothing
+            who = "no observation" if holders == 0 else "every observation"
+            raise Untestable(f"{who} has {name}: there is no association to test", n=n)
+    labels = (first, f"not {first}")
+    chi = chi_square_test([[a, b], [c, d]], labels, (second, f"not {second}"))
+    if not chi.testable:
+        return chi
+    expected = chi.assumptions[0]
+    if expected.passed:
+        result, choice = chi, "chi-square"
+        odds = a * d / (b * c) if b * c else None
+        interval: dict[str, float | str | None] = {}
+    else:
+        result = fisher_exact_test(a, a + b, c, c + d, label=first)
+        if not result.testable:
+            return result
+        choice, odds = "Fisher's exact test", result.effect_size
+        interval = {"ci_low": result.ci_low, "ci_high": result.ci_high, "ci_of": result.ci_of}
+    # In floats: the product of four large counts overflows no float but may exceed 2**63.
+    phi = (float(a) * d - float(b) * c) / math.sqrt(float(a + b) * (c + d) * (a + c) * (b + d))
+    rate, rate_rest = a / (a + b), c / (c + d)
+    estimates = {"rate": rate, "rate_rest": rate_rest, "difference": rate - rate_rest}
+    if odds is not None and finite(odds) is not None:
+        estimates["odds_ratio"] = float(odds)
+    choice_check = AssumptionCheck(
+        name="test choice", passed=True, detail=f"{expected.detail}: {choice}"
+    )
+    return result.model_copy(
+        update={
+            "effect_size": max(-1.0, min(1.0, phi)),
+            "effect_size_name": "phi",
+            "estimates": estimates,
+            "n_per_group": {first: a + b, f"not {first}": c + d},
+            "assumptions": [choice_check, expected],
+            "ci_low": None,
+            "ci_high": None,
+            "ci_of": None,
+            **interval,
+        }
+    )
 
 
 def weighted_correlation_pairs(

@@ -11,6 +11,7 @@ import numpy as np
 from scipy import stats
 from scipy.stats.contingency import expected_freq, odds_ratio
 
+from chatter.result import CAVEAT
 from chatter.tools.stats.inputs import as_count
 from chatter.tools.stats.test_result import (
     AssumptionCheck,
@@ -134,7 +135,9 @@ def two_proportion_test(
     )
     warnings = []
     if not check.passed:
-        warnings.append("an expected count is below 5: prefer Fisher's exact test")
+        warnings.append(
+            f"{CAVEAT}an expected count is below 5, so the z-test's p-value is approximate"
+        )
     return TestResult(
         test="two_proportion_z",
         statistic=z,

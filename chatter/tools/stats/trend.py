@@ -11,6 +11,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import stats
 
+from chatter.result import CAVEAT
 from chatter.tools.stats.inputs import as_sample, is_constant
 from chatter.tools.stats.test_result import (
     AssumptionCheck,
@@ -96,7 +97,10 @@ def ols_trend_test(y: Sequence[float], x: Sequence[float] | None = None) -> Test
     half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, dof)) * se
     check = _lag1_check(residuals, "residuals")
     if check is not None and not check.passed:
-        warnings.append("residuals are serially correlated: the p-value and CI are too optimistic")
+        warnings.append(
+            f"{CAVEAT}the residuals are serially correlated, so the trend's p-value and "
+            "interval are too optimistic"
+        )
     return TestResult(
         test="ols_trend",
         statistic=t,
@@ -175,7 +179,10 @@ def mann_kendall_test(
     _, _, detrended = _least_squares(xs, ys)
     check = _lag1_check(detrended, "observations (after removing the trend)")
     if check is not None and not check.passed:
-        warnings.append("serial correlation: Mann-Kendall's p-value is too optimistic")
+        warnings.append(
+            f"{CAVEAT}the series is serially correlated, so Mann-Kendall's p-value is too "
+            "optimistic"
+        )
     return TestResult(
         test="mann_kendall",
         statistic=float(s),

@@ -1,0 +1,98 @@
+"""The tests of one dimension's levels on a share (conversion of trials): the omnibus across all
+levels, then each level against the levels it should be compared with (segment_structure)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from chatter.result import Finding
+from chatter.tools.analyses.result import to_finding
+from chatter.tools.analyses.segment_structure import Level, partition
+from chatter.tools.stats import chi_square_test, level_vs_rest_test
+from chatter.tools.stats.proportions import wilson_interval
+
+
+@dataclass
+class DimensionTests:
+    """One dimension's rows (a level each) and findings, and its levels' comparison groups."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    #: level name -> the level names it was compared with
+    references: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+def _pooled(levels: Sequence[Level], kept: Sequence[int]) -> tuple[int, int]:
+    return sum(levels[j][1] for j in kept), sum(levels[j][2] for j in kept)
+
+
+def dimension_tests(
+    levels: Sequence[Level], metric: str, dimension: str, counts: tuple[str, str]
+) -> DimensionTests:
+    """``levels``: (name, successes, trials) with trials > 0. ``counts``: the numerator's and
+    denominator's names, for the rows' columns.
+
+    Two levels are one question, asked once (the smaller against the other); the omnibus and
+    the mirror test are descriptive. Three or more: the omnibus, then each level against its
+    comparison group from the step-down partition; when some levels deviate, the chi-square
+    across the alike ones is a descriptive finding of its own."""
+    num, den = counts
+    out = DimensionTests()
+    names = [lv for lv, _, _ in levels]
+    pair = len(levels) == 2
+    out.findings.append(
+        to_finding(
+            chi_square_test([[h, n - h] for _, h, n in levels], names, (num, f"not {num}")),
+            metric=metric,
+            dimension=dimension,
+            descriptive=pair,
+        )
+    )
+    everyone = tuple(range(len(levels)))
+    split = partition(levels, (num, f"not {num}")) if len(levels) > 2 else None
+    asked = min(everyone, key=lambda k: (levels[k][2], k)) if pair else None
+    for k, (level, hits, n) in enumerate(levels):
+        kept = split.reference(k) if split else tuple(j for j in everyone if j != k)
+        rest_hits, rest_n = _pooled(levels, kept)
+        out.references[level] = tuple(names[j] for j in kept)
+        # Once levels are set aside, every comparison group is named (even when it is all the
+        # others: "vs the 5 alike levels" says more than "vs the rest").
+        partial = bool(split and split.deviating)
+        low, high = wilson_interval(hits, n)  # the level's own 95% interval (charted)
+        out.rows.append(
+            {
+                "dimension": dimension,
+                "segment": level,
+                den: n,
+                num: hits,
+                metric: hits / n,
+                f"{metric}_low": low,
+                f"{metric}_high": high,
+                f"{metric}_rest": rest_hits / rest_n if rest_n else None,
+                "compared_with": ", ".join(names[j] for j in kept) if partial else "all others",
+            }
+        )
+        finding = to_finding(
+            level_vs_rest_test(hits, n, rest_hits, rest_n, label=level),
+            metric=metric,
+            dimension=dimension,
+            segment=level,
+            descriptive=pair and k != asked,
+        )
+        if partial:
+            finding = finding.model_copy(update={"compared_with": [names[j] for j in kept]})
+        out.findings.append(finding)
+    if split and split.deviating and split.settled and split.alike_test is not None:
+        alike = [names[j] for j in split.alike]
+        out.findings.append(
+            to_finding(
+                split.alike_test,
+                metric=metric,
+                dimension=dimension,
+                subject="levels other than " + ", ".join(names[j] for j in split.deviating),
+                descriptive=True,
+            ).model_copy(update={"compared_with": alike})
+        )
+    return out

@@ -1,0 +1,80 @@
+"""Which levels of a dimension deviate, and which are alike (docs/statistics.md, "Structure within
+a dimension").
+
+Testing every level against all the others calls five ordinary levels "lower than the rest" when
+one level is high: the rest includes that one. The step-down procedure here separates them: while
+the levels still in play differ (chi-square across them, p < ``alpha``), the one furthest from the
+others still in play (largest |z| against them) is set aside as deviating. The levels left are the
+alike set; each deviating level is then tested against the alike set, and each alike level against
+the other alike levels, so an ordinary level is compared with ordinary levels.
+
+Setting levels aside only chooses comparison groups: the tests that follow are the run's findings,
+corrected with every other test of the run. The chi-square across the alike set is the evidence for
+"the others do not differ"; chosen after looking, it is descriptive, outside the correction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from chatter.tools.stats import TestResult, chi_square_test, two_proportion_test
+
+Level = tuple[str, int, int]  # (name, successes, trials)
+
+
+@dataclass(frozen=True)
+class Partition:
+    """Deviating levels in the order they were set aside, the alike set, and the chi-square
+    across the alike set once nothing more deviates (None when fewer than two are alike)."""
+
+    deviating: tuple[int, ...]
+    alike: tuple[int, ...]
+    alike_test: TestResult | None
+    alpha: float = 0.05
+
+    @property
+    def settled(self) -> bool:
+        """Whether the levels left do not differ (two left may still differ)."""
+        t = self.alike_test
+        return t is not None and t.testable and t.p_value is not None and t.p_value >= self.alpha
+
+    def reference(self, k: int) -> tuple[int, ...]:
+        """The levels level ``k`` is compared with: the alike set (without ``k`` itself)."""
+        return tuple(j for j in self.alike if j != k)
+
+
+def _across(levels: Sequence[Level], kept: Sequence[int], outcome: tuple[str, str]) -> TestResult:
+    return chi_square_test(
+        [[levels[j][1], levels[j][2] - levels[j][1]] for j in kept],
+        [levels[j][0] for j in kept],
+        outcome,
+    )
+
+
+def _furthest(levels: Sequence[Level], kept: Sequence[int]) -> int:
+    """The level in ``kept`` whose rate is furthest (|z|) from the others in ``kept`` pooled."""
+    hits, n = sum(levels[j][1] for j in kept), sum(levels[j][2] for j in kept)
+
+    def distance(j: int) -> tuple[float, int]:
+        _, h, m = levels[j]
+        z = two_proportion_test(h, m, hits - h, n - m).statistic
+        return (abs(z) if z is not None else 0.0, -j)
+
+    return max(kept, key=distance)
+
+
+def partition(levels: Sequence[Level], outcome: tuple[str, str], alpha: float = 0.05) -> Partition:
+    """Step down from all levels until the ones left do not differ at ``alpha`` (or two are
+    left: two levels that differ have no "others alike" to be told apart from)."""
+    kept = list(range(len(levels)))
+    deviating: list[int] = []
+    while len(kept) > 2:
+        test = _across(levels, kept, outcome)
+        if not test.testable or test.p_value is None or test.p_value >= alpha:
+            return Partition(tuple(deviating), tuple(kept), test, alpha)
+        out = _furthest(levels, kept)
+        deviating.append(out)
+        kept.remove(out)
+    last = _across(levels, kept, outcome) if len(kept) == 2 else None
+    return Partition(tuple(deviating), tuple(kept), last, alpha)
