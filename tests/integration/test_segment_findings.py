@@ -118,6 +118,9 @@ def test_one_deviating_level_is_named_and_the_others_are_said_alike(tmp_path: Pa
     text = _text(result)
     assert f"higher for {high} vs the {len(level.compared_with)} alike levels" in text
     assert "do not differ from one another" in text
+    # The gap holds within every other dimension, and is still said to be an association.
+    assert all(r["verdict"] == "holds" for r in level.stratified.values())
+    assert "An association in observational data: the gap holds within each plan type" in text
     for ordinary in INDUSTRIES[:6]:
         if ordinary != high:
             assert f"lower for {ordinary}" not in text

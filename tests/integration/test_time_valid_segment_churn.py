@@ -87,7 +87,9 @@ def test_a_planted_hazard_is_found_with_its_direction(designs: dict[str, Path]) 
     assert bronze.effect_size is not None and bronze.effect_size > 1.8
     said = next(t for t in texts if "plan type" in t)
     assert "Monthly churn rate differs across plan type (Poisson chi-square" in said, said
-    assert "higher for bronze vs the rest (" in said and "per paying month" in said, said
+    # Silver and gold share one hazard: bronze is set apart, and compared with them.
+    assert "higher for bronze vs the 2 alike levels (" in said, said
+    assert "per paying month" in said and "do not differ from one another" in said, said
 
 
 def test_counts_and_p_values_match_an_independent_computation(designs: dict[str, Path]) -> None:
@@ -100,8 +102,17 @@ def test_counts_and_p_values_match_an_independent_computation(designs: dict[str,
         stats.chisquare(churns, expected).pvalue, rel=1e-9
     )
     for level, row in rows.items():
-        rest_c = sum(churns) - row["churns"]
-        rest_t = sum(months) - row["paying_months"]
+        # Each level against its comparison group (the alike levels, or all the others).
+        group = [
+            rows[s]
+            for s in (
+                [x for x in rows if x != level]
+                if row["compared_with"] == "all others"
+                else row["compared_with"].split(", ")
+            )
+        ]
+        rest_c = sum(r["churns"] for r in group)
+        rest_t = sum(r["paying_months"] for r in group)
         want = sm_rates.test_poisson_2indep(
             row["churns"], row["paying_months"], rest_c, rest_t, method="exact-cond"
         ).pvalue

@@ -9,6 +9,8 @@ are compared on churns per paying month (the exposure the LTV step uses too).
 from __future__ import annotations
 
 import datetime as dt
+import math
+from collections.abc import Sequence
 from typing import Any
 
 from chatter.result import Finding
@@ -16,7 +18,9 @@ from chatter.semantic.model import SemanticModel
 from chatter.semantic.warehouse import Warehouse
 from chatter.tools.analyses.churn_exposure import ExposureParams, segment_exposure
 from chatter.tools.analyses.result import Recorder, to_finding
+from chatter.tools.analyses.segment_structure import step_down
 from chatter.tools.analyses.snapshot import TimeRoles
+from chatter.tools.stats import TestResult
 from chatter.tools.stats.rates import rate_homogeneity_test, rate_ratio_test
 
 UNIT = "paying month"
@@ -42,7 +46,9 @@ def churn_per_exposure(
     name: str,
 ) -> tuple[list[dict[str, Any]], list[Finding]]:
     """One dimension's rows and findings: churns and paying months per level, the Poisson
-    chi-square across the levels and, per level, the exact rate test against the rest."""
+    chi-square across the levels and, per level, the exact rate test against its comparison
+    group: the alike levels once a step-down has set the deviating ones aside
+    (segment_structure), as for shares. Two levels are one question, tested once."""
     exposure = segment_exposure(rec, warehouse, base, snapshot)
     levels = []
     for level in exposure.levels():
@@ -52,22 +58,31 @@ def churn_per_exposure(
         if months:
             levels.append((str(level), accounts, churns, months))
     rated = f"monthly_{metric}"
-    findings = [
-        to_finding(
-            rate_homogeneity_test(
-                [c for _, _, c, _ in levels],
-                [t for _, _, _, t in levels],
-                [lv for lv, _, _, _ in levels],
-                unit=UNIT,
-            ),
-            metric=rated,
-            dimension=name,
+    names = [lv for lv, _, _, _ in levels]
+
+    def across(kept: Sequence[int]) -> TestResult:
+        return rate_homogeneity_test(
+            [levels[j][2] for j in kept],
+            [levels[j][3] for j in kept],
+            [names[j] for j in kept],
+            unit=UNIT,
         )
+
+    pair = len(levels) == 2
+    findings = [
+        to_finding(across(range(len(levels))), metric=rated, dimension=name, descriptive=pair)
     ]
-    all_churns, all_months = sum(c for *_, c, _ in levels), sum(t for *_, t in levels)
+    split = (
+        step_down(len(levels), across, lambda j, kept: _distance(levels, j, kept))
+        if len(levels) > 2
+        else None
+    )
+    asked = min(range(len(levels)), key=lambda k: (levels[k][3], k)) if pair else None
     rows = []
-    for level, accounts, churns, months in levels:
-        rest_c, rest_t = all_churns - churns, all_months - months
+    for k, (level, accounts, churns, months) in enumerate(levels):
+        kept = split.reference(k) if split else tuple(j for j in range(len(levels)) if j != k)
+        rest_c, rest_t = sum(levels[j][2] for j in kept), sum(levels[j][3] for j in kept)
+        partial = bool(split and split.deviating)
         rows.append(
             {
                 "dimension": name,
@@ -78,14 +93,39 @@ def churn_per_exposure(
                 "paying_months": months,
                 rated: churns / months,
                 f"{rated}_rest": rest_c / rest_t if rest_t else None,
+                "compared_with": ", ".join(names[j] for j in kept) if partial else "all others",
             }
         )
+        finding = to_finding(
+            rate_ratio_test(churns, months, rest_c, rest_t, label=level, unit=UNIT),
+            metric=rated,
+            dimension=name,
+            segment=level,
+            descriptive=pair and k != asked,
+        )
+        if partial:
+            finding = finding.model_copy(update={"compared_with": [names[j] for j in kept]})
+        findings.append(finding)
+    if split and split.deviating and split.settled and split.alike_test is not None:
         findings.append(
             to_finding(
-                rate_ratio_test(churns, months, rest_c, rest_t, label=level, unit=UNIT),
+                split.alike_test,
                 metric=rated,
                 dimension=name,
-                segment=level,
-            )
+                subject="levels other than " + ", ".join(names[j] for j in split.deviating),
+                descriptive=True,
+            ).model_copy(update={"compared_with": [names[j] for j in split.alike]})
         )
     return rows, findings
+
+
+def _distance(levels: Sequence[tuple[str, int, int, int]], j: int, kept: Sequence[int]) -> float:
+    """|z| of level ``j``'s log rate ratio against the others in ``kept`` pooled (a half
+    churn added to an empty count keeps it finite)."""
+    churns, months = levels[j][2], levels[j][3]
+    rest_c = sum(levels[k][2] for k in kept) - churns
+    rest_t = sum(levels[k][3] for k in kept) - months
+    if months <= 0 or rest_t <= 0:
+        return 0.0
+    a, b = max(churns, 0.5), max(rest_c, 0.5)
+    return abs(math.log((a / months) / (b / rest_t))) / math.sqrt(1 / a + 1 / b)

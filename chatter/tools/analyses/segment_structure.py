@@ -15,7 +15,7 @@ corrected with every other test of the run. The chi-square across the alike set 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from chatter.tools.stats import TestResult, chi_square_test, two_proportion_test
@@ -52,29 +52,41 @@ def _across(levels: Sequence[Level], kept: Sequence[int], outcome: tuple[str, st
     )
 
 
-def _furthest(levels: Sequence[Level], kept: Sequence[int]) -> int:
-    """The level in ``kept`` whose rate is furthest (|z|) from the others in ``kept`` pooled."""
-    hits, n = sum(levels[j][1] for j in kept), sum(levels[j][2] for j in kept)
-
-    def distance(j: int) -> tuple[float, int]:
-        _, h, m = levels[j]
-        z = two_proportion_test(h, m, hits - h, n - m).statistic
-        return (abs(z) if z is not None else 0.0, -j)
-
-    return max(kept, key=distance)
+def _distance(levels: Sequence[Level], j: int, kept: Sequence[int]) -> float:
+    """|z| of level ``j``'s share against the others in ``kept`` pooled."""
+    hits = sum(levels[k][1] for k in kept) - levels[j][1]
+    n = sum(levels[k][2] for k in kept) - levels[j][2]
+    z = two_proportion_test(levels[j][1], levels[j][2], hits, n).statistic
+    return abs(z) if z is not None else 0.0
 
 
 def partition(levels: Sequence[Level], outcome: tuple[str, str], alpha: float = 0.05) -> Partition:
-    """Step down from all levels until the ones left do not differ at ``alpha`` (or two are
-    left: two levels that differ have no "others alike" to be told apart from)."""
-    kept = list(range(len(levels)))
+    """The partition of shares (successes of trials): chi-square across, z apart."""
+    return step_down(
+        len(levels),
+        lambda kept: _across(levels, kept, outcome),
+        lambda j, kept: _distance(levels, j, kept),
+        alpha,
+    )
+
+
+def step_down(
+    count: int,
+    across: Callable[[Sequence[int]], TestResult],
+    distance: Callable[[int, Sequence[int]], float],
+    alpha: float = 0.05,
+) -> Partition:
+    """Step down from all ``count`` levels until the ones left do not differ at ``alpha`` by
+    ``across`` (or two are left: two levels that differ have no "others alike" to be told apart
+    from), setting aside at each step the level furthest (``distance``) from the others."""
+    kept = list(range(count))
     deviating: list[int] = []
     while len(kept) > 2:
-        test = _across(levels, kept, outcome)
+        test = across(kept)
         if not test.testable or test.p_value is None or test.p_value >= alpha:
             return Partition(tuple(deviating), tuple(kept), test, alpha)
-        out = _furthest(levels, kept)
+        out = max(kept, key=lambda j: (distance(j, kept), -j))
         deviating.append(out)
         kept.remove(out)
-    last = _across(levels, kept, outcome) if len(kept) == 2 else None
+    last = across(kept) if len(kept) == 2 else None
     return Partition(tuple(deviating), tuple(kept), last, alpha)
