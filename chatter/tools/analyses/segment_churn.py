@@ -18,7 +18,7 @@ from chatter.semantic.model import SemanticModel
 from chatter.semantic.warehouse import Warehouse
 from chatter.tools.analyses.churn_exposure import ExposureParams, segment_exposure
 from chatter.tools.analyses.result import Recorder, to_finding
-from chatter.tools.analyses.segment_structure import step_down
+from chatter.tools.analyses.segment_structure import alike_finding, level_finding, step_down
 from chatter.tools.analyses.snapshot import TimeRoles
 from chatter.tools.stats import TestResult
 from chatter.tools.stats.rates import rate_homogeneity_test, rate_ratio_test
@@ -96,26 +96,18 @@ def churn_per_exposure(
                 "compared_with": ", ".join(names[j] for j in kept) if partial else "all others",
             }
         )
-        finding = to_finding(
-            rate_ratio_test(churns, months, rest_c, rest_t, label=level, unit=UNIT),
-            metric=rated,
-            dimension=name,
-            segment=level,
-            descriptive=pair and k != asked,
-        )
-        if partial:
-            finding = finding.model_copy(update={"compared_with": [names[j] for j in kept]})
-        findings.append(finding)
-    if split and split.deviating and split.settled and split.alike_test is not None:
         findings.append(
-            to_finding(
-                split.alike_test,
+            level_finding(
+                rate_ratio_test(churns, months, rest_c, rest_t, label=level, unit=UNIT),
                 metric=rated,
                 dimension=name,
-                subject="levels other than " + ", ".join(names[j] for j in split.deviating),
-                descriptive=True,
-            ).model_copy(update={"compared_with": [names[j] for j in split.alike]})
+                level=level,
+                descriptive=pair and k != asked,
+                compared_with=[names[j] for j in kept] if partial else None,
+            )
         )
+    alike = alike_finding(split, names, rated, name)
+    findings.extend([alike] if alike else [])
     return rows, findings
 
 

@@ -9,7 +9,12 @@ from typing import Any
 
 from chatter.result import Finding
 from chatter.tools.analyses.result import to_finding
-from chatter.tools.analyses.segment_structure import Level, partition
+from chatter.tools.analyses.segment_structure import (
+    Level,
+    alike_finding,
+    level_finding,
+    partition,
+)
 from chatter.tools.stats import chi_square_test, level_vs_rest_test
 from chatter.tools.stats.proportions import wilson_interval
 
@@ -74,25 +79,16 @@ def dimension_tests(
                 "compared_with": ", ".join(names[j] for j in kept) if partial else "all others",
             }
         )
-        finding = to_finding(
-            level_vs_rest_test(hits, n, rest_hits, rest_n, label=level),
-            metric=metric,
-            dimension=dimension,
-            segment=level,
-            descriptive=pair and k != asked,
-        )
-        if partial:
-            finding = finding.model_copy(update={"compared_with": [names[j] for j in kept]})
-        out.findings.append(finding)
-    if split and split.deviating and split.settled and split.alike_test is not None:
-        alike = [names[j] for j in split.alike]
         out.findings.append(
-            to_finding(
-                split.alike_test,
+            level_finding(
+                level_vs_rest_test(hits, n, rest_hits, rest_n, label=level),
                 metric=metric,
                 dimension=dimension,
-                subject="levels other than " + ", ".join(names[j] for j in split.deviating),
-                descriptive=True,
-            ).model_copy(update={"compared_with": alike})
+                level=level,
+                descriptive=pair and k != asked,
+                compared_with=[names[j] for j in kept] if partial else None,
+            )
         )
+    alike = alike_finding(split, names, metric, dimension)
+    out.findings.extend([alike] if alike else [])
     return out

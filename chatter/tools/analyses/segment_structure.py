@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from chatter.result import Finding
+from chatter.tools.analyses.result import to_finding
 from chatter.tools.stats import TestResult, chi_square_test, two_proportion_test
 
 Level = tuple[str, int, int]  # (name, successes, trials)
@@ -90,3 +92,35 @@ def step_down(
         kept.remove(out)
     last = across(kept) if len(kept) == 2 else None
     return Partition(tuple(deviating), tuple(kept), last, alpha)
+
+
+def level_finding(
+    result: TestResult,
+    *,
+    metric: str,
+    dimension: str,
+    level: str,
+    descriptive: bool,
+    compared_with: list[str] | None,
+) -> Finding:
+    """A level's test as a finding, naming its comparison group when levels were set aside."""
+    finding = to_finding(
+        result, metric=metric, dimension=dimension, segment=level, descriptive=descriptive
+    )
+    return finding.model_copy(update={"compared_with": compared_with}) if compared_with else finding
+
+
+def alike_finding(
+    split: Partition | None, names: Sequence[str], metric: str, dimension: str
+) -> Finding | None:
+    """The descriptive test across the alike levels, when some were set aside and the rest do
+    not differ: the evidence for "the others do not differ from one another"."""
+    if not (split and split.deviating and split.settled and split.alike_test is not None):
+        return None
+    return to_finding(
+        split.alike_test,
+        metric=metric,
+        dimension=dimension,
+        subject="levels other than " + ", ".join(names[j] for j in split.deviating),
+        descriptive=True,
+    ).model_copy(update={"compared_with": [names[j] for j in split.alike]})
