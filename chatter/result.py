@@ -74,7 +74,8 @@ class Finding(BaseModel):
     #: dimension once deviating ones are set aside (docs/statistics.md, structure).
     compared_with: list[str] | None = None
     #: The effect held within the strata of each other tested dimension (Mantel-Haenszel):
-    #: dimension -> odds_ratio, ci_low, ci_high, p_value, strata and verdict (holds, vanishes,
+    #: dimension -> ratio (``measure``: odds ratio, or rate ratio for churn per paying month),
+    #: ci_low, ci_high, statistic, p_value, strata and verdict (holds, vanishes,
     #: reverses); a vanishing or reversed effect also carries a caveat in ``warnings``.
     stratified: dict[str, dict[str, Any]] = Field(default_factory=dict)
 

@@ -51,6 +51,7 @@ def make_segment_design(
     seed: int = 1,
     draw: Draw | None = None,
     conversion: Conversion | None = None,
+    hazard: Conversion | None = None,
     events_per_adopter: float = 3.0,
 ) -> Path:
     rng = np.random.default_rng(seed)
@@ -64,7 +65,9 @@ def make_segment_design(
             frame[dim] = rng.choice(values, n)
     converted = rng.random(n) < (conversion or flat())(frame)
     paid_from = np.array([s + dt.timedelta(days=14) for s in signup])
-    life_days = rng.exponential(1 / 0.04, n) * 30.44  # one hazard, 4% per paying month
+    # One hazard, 4% per paying month, unless ``hazard`` plants one per account.
+    monthly = hazard(frame) if hazard else np.full(n, 0.04)
+    life_days = rng.exponential(1 / monthly) * 30.44
     churn_at = np.array(
         [p + dt.timedelta(days=int(x)) for p, x in zip(paid_from, life_days, strict=True)]
     )

@@ -7,6 +7,7 @@ trap works (the naive reading is wrong on it), then asserts on the run's finding
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -132,16 +133,29 @@ def test_null_data_with_many_levels_finds_nothing(tmp_path: Path) -> None:
     assert _text(result).startswith("No significant difference was found")
 
 
-def _mix_design(tmp_path: Path, within: float) -> Path:
-    """``ultra`` accounts sit mostly in slow industries; within each industry ultra converts
-    ``within`` points better than the other plans."""
-    fast = INDUSTRIES[:5]
+FIRST_FIVE = INDUSTRIES[:5]
+
+
+def _plan_in_industries(
+    ultra_share: float, others_share: float
+) -> Callable[..., dict[str, np.ndarray]]:
+    """Plans drawn alike; an ultra account is in the first five industries with chance
+    ``ultra_share``, any other with ``others_share`` (so plan and industry are entangled)."""
 
     def draw(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
         plan = rng.choice(LEVELS["plan_type"], n)
-        in_fast = rng.random(n) < np.where(plan == "ultra", 0.1, 0.7)
-        industry = np.where(in_fast, rng.choice(fast, n), rng.choice(INDUSTRIES[5:], n))
+        first = rng.random(n) < np.where(plan == "ultra", ultra_share, others_share)
+        industry = np.where(first, rng.choice(FIRST_FIVE, n), rng.choice(INDUSTRIES[5:], n))
         return {"plan_type": plan, "industry": industry}
+
+    return draw
+
+
+def _mix_design(tmp_path: Path, within: float) -> Path:
+    """``ultra`` accounts sit mostly in slow industries; within each industry ultra converts
+    ``within`` points better than the other plans."""
+    fast = FIRST_FIVE
+    draw = _plan_in_industries(0.1, 0.7)
 
     def conversion(users: pd.DataFrame) -> np.ndarray:
         base = np.where(users["industry"].isin(fast), 0.40, 0.10)
@@ -179,9 +193,10 @@ def test_a_gap_that_reverses_within_industries_is_said_to(tmp_path: Path) -> Non
     # The trap: overall, ultra converts far worse than the rest.
     assert ultra.significant and ultra.estimates["rate"] < ultra.estimates["rate_rest"] - 0.08
     within = ultra.stratified["industry"]
-    assert within["verdict"] == "reverses" and within["odds_ratio"] > 1
+    assert within["verdict"] == "reverses" and within["ratio"] > 1
     # The pooled odds ratio is statsmodels' on the same strata.
-    assert within["odds_ratio"] == pytest.approx(reference.oddsratio_pooled, rel=1e-9)
+    assert within["measure"] == "odds ratio"
+    assert within["ratio"] == pytest.approx(reference.oddsratio_pooled, rel=1e-9)
     # (the statistic, not statsmodels' p-value: it takes 1 - cdf, imprecise this far out)
     assert within["statistic"] == pytest.approx(
         reference.test_null_odds(correction=False).statistic, rel=1e-9
@@ -245,3 +260,101 @@ def test_a_small_expected_count_warning_reaches_the_sentence(tmp_path: Path) -> 
     assert any("expected counts are small" in w for w in omnibus.warnings)
     story = next(i.text for i in result.insights if "across industry" in i.text)
     assert "Some expected counts are small" in story and "approximate" in story
+
+
+def test_a_churn_gap_from_industry_mix_reverses_within_industries(tmp_path: Path) -> None:
+    """Churn per paying month: ultra accounts sit in high-churn industries, yet within each
+    industry they churn less; the per-month gap is checked within industries (Mantel-Haenszel
+    rate ratio) and said to reverse."""
+    fast = FIRST_FIVE
+    draw = _plan_in_industries(0.85, 0.25)
+
+    def hazard(users: pd.DataFrame) -> np.ndarray:
+        base = np.where(users["industry"].isin(fast), 0.08, 0.02)
+        return base * np.where(users["plan_type"] == "ultra", 0.7, 1.0)
+
+    db = make_segment_design(
+        tmp_path / "churn_mix.duckdb",
+        users=30_000,
+        draw=draw,
+        conversion=lambda u: np.full(len(u), 0.5),
+        hazard=hazard,
+    )
+    from chatter.semantic.engine import Engine
+    from chatter.semantic.model import default_model
+    from chatter.semantic.warehouse import Warehouse
+    from chatter.tools import analyses
+
+    with Warehouse(Engine(db), default_model()) as wh:
+        result = analyses.segment_rate_tests(
+            wh,
+            analyses.SegmentTestParams(metric="churn_rate", dimensions=("plan_type", "industry")),
+        )
+    ultra = next(f for f in result.findings if f.segment == "ultra" and not f.descriptive)
+    # The trap: per paying month, ultra churns more overall.
+    assert ultra.estimates["rate"] > ultra.estimates["rate_rest"] and (ultra.p_value or 1) < 1e-6
+    within = ultra.stratified["industry"]
+    assert within["measure"] == "rate ratio" and within["verdict"] == "reverses"
+    assert 0.55 < within["ratio"] < 0.85  # planted 0.7
+    assert any(
+        "the gap reverses: monthly churn rate is lower for ultra" in w for w in ultra.warnings
+    )
+
+
+def test_mantel_haenszel_rate_test_is_the_poisson_score_test() -> None:
+    """Its statistic equals the score test for the group in a Poisson model of the counts with
+    one effect per stratum and log exposure as offset (statsmodels GLM)."""
+    import statsmodels.api as sm
+
+    from chatter.tools.stats.stratified import mantel_haenszel_rate
+
+    rng = np.random.default_rng(2)
+    for _ in range(10):
+        strata = [
+            Stratum(
+                int(rng.integers(0, 40)),
+                int(rng.integers(200, 900)),
+                int(rng.integers(0, 60)),
+                int(rng.integers(300, 2000)),
+            )
+            for _ in range(5)
+        ]
+        counts, design, offset, group = [], [], [], []
+        for i, s in enumerate(strata):
+            for own, (events, exposure) in enumerate(
+                [(s.successes_rest, s.n_rest), (s.successes, s.n)]
+            ):
+                counts.append(events)
+                design.append([float(i == k) for k in range(len(strata))])
+                offset.append(np.log(exposure))
+                group.append([float(own)])
+        null = sm.GLM(
+            np.array(counts),
+            np.array(design),
+            family=sm.families.Poisson(),
+            offset=np.array(offset),
+        ).fit()
+        score = float(null.score_test(exog_extra=np.array(group))[0][0])
+        assert mantel_haenszel_rate(strata).statistic == pytest.approx(score, rel=1e-6)
+
+
+def test_a_serial_correlation_warning_reaches_the_trend_sentence() -> None:
+    """A trend fitted to a random walk with drift: the residuals are serially correlated, the
+    OLS p-value is too optimistic, and the insight stating the trend says so."""
+    from chatter.result import StepResult
+    from chatter.tools.analyses.result import to_finding
+    from chatter.tools.insight import render_insights
+    from chatter.tools.stats import correct_findings, ols_trend_test
+
+    rng = np.random.default_rng(4)
+    walk = np.cumsum(rng.normal(1.0, 3.0, 40)) + 100
+    trend = ols_trend_test(list(walk))
+    assert any("serially correlated" in w for w in trend.warnings)
+    finding = to_finding(trend, metric="mrr", dimension="month").model_copy(
+        update={"source_step": "growth"}
+    )
+    findings = correct_findings([finding])
+    assert findings[0].significant
+    step = StepResult(id="growth", type="analysis", status="completed")
+    text = " ".join(i.text for i in render_insights([step], findings))
+    assert "The residuals are serially correlated, so the trend's p-value" in text

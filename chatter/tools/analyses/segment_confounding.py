@@ -17,7 +17,7 @@ from typing import Any
 
 from chatter.result import CAVEAT, Finding
 from chatter.tools.analyses.snapshot import listed
-from chatter.tools.stats.stratified import Stratum, mantel_haenszel
+from chatter.tools.stats.stratified import MantelHaenszel, Stratum, mantel_haenszel
 
 #: (level of the tested dimension, level of the other) -> (successes, trials)
 CrossCounts = dict[tuple[str, str], tuple[int, int]]
@@ -37,8 +37,12 @@ def _strata(cross: CrossCounts, level: str, reference: Sequence[str]) -> list[St
 
 
 def _caveat(finding: Finding, other: str, result: dict[str, Any]) -> str:
-    odds = result["odds_ratio"]
-    shown = f"Mantel-Haenszel odds ratio {odds:.2f}" if odds is not None else "no pooled odds"
+    odds = result["ratio"]
+    shown = (
+        f"Mantel-Haenszel {result['measure']} {odds:.2f}"
+        if odds is not None
+        else f"no pooled {result['measure']}"
+    )
     if result["ci_low"] is not None and result["ci_high"] is not None:
         shown += f", 95% CI {result['ci_low']:.2f} to {result['ci_high']:.2f}"
     who = finding.segment or "this level"
@@ -62,10 +66,12 @@ def check_confounding(
     cross_counts: Callable[[str, str], CrossCounts],
     dimensions: Sequence[str],
     alpha: float = 0.05,
+    pool: Callable[[list[Stratum]], MantelHaenszel] = mantel_haenszel,
 ) -> list[Finding]:
     """``findings`` with each level test of a tested dimension (raw p < alpha) checked within
     every other dimension in ``dimensions``. ``references[(dimension, level)]``: the levels it
-    was compared with; ``cross_counts(d, e)``: successes and trials by levels of d and e."""
+    was compared with; ``cross_counts(d, e)``: successes and trials (or events and exposure)
+    by levels of d and e; ``pool``: the Mantel-Haenszel estimator that fits them."""
     cache: dict[tuple[str, str], CrossCounts] = {}
     out = []
     for f in findings:
@@ -91,11 +97,10 @@ def check_confounding(
             key = (f.dimension, other)
             if key not in cache:
                 cache[key] = cross_counts(*key)
-            pooled = mantel_haenszel(
-                _strata(cache[key], f.segment, references[(f.dimension, f.segment)])
-            )
+            pooled = pool(_strata(cache[key], f.segment, references[(f.dimension, f.segment)]))
             result = {
-                "odds_ratio": pooled.odds_ratio,
+                "ratio": pooled.odds_ratio,
+                "measure": pooled.measure,
                 "ci_low": pooled.ci_low,
                 "ci_high": pooled.ci_high,
                 "statistic": pooled.statistic,

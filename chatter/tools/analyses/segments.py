@@ -12,7 +12,11 @@ from typing import Any, Literal
 from chatter.errors import InvalidQueryError
 from chatter.result import Finding
 from chatter.semantic.warehouse import Warehouse
-from chatter.tools.analyses.churn_exposure import ExposureParams, undated_churns
+from chatter.tools.analyses.churn_exposure import (
+    ExposureParams,
+    segment_exposure,
+    undated_churns,
+)
 from chatter.tools.analyses.model_names import qualify
 from chatter.tools.analyses.result import AnalysisResult, Recorder
 from chatter.tools.analyses.segment_churn import churn_per_exposure, counts_churn
@@ -25,6 +29,7 @@ from chatter.tools.analyses.segment_dimensions import (
 from chatter.tools.analyses.segment_levels import dimension_tests
 from chatter.tools.analyses.snapshot import TimeRoles, observation_end
 from chatter.tools.params import Dimension, FilteredParams, Measure
+from chatter.tools.stats.stratified import mantel_haenszel_rate
 
 MISSING = "(missing)"
 EMPTY = "(empty)"
@@ -76,12 +81,16 @@ def _churn_tests(
         )
         rows += found
         findings += tests
+    findings = _stratify_churn(rec, warehouse, p, base, quality.snapshot, rows, findings, tested)
     notes = [
         f"{p.metric} counts churned accounts, so the levels are compared on churns per paying "
         "month (revenue rows to the snapshot) rather than the share that ever churned: levels "
         "whose accounts started later have had less time to churn. Omnibus: Poisson chi-square "
         "of homogeneity across the levels; per level: the exact conditional rate test against "
-        "all other levels together. Assumes a constant monthly hazard within each level; "
+        "its comparison group (the alike levels once deviating ones are set aside); each gap "
+        "with p < 0.05 checked within the levels of every other tested text dimension "
+        "(Mantel-Haenszel rate ratio; accounts with no value there are left out of that "
+        "check). Assumes a constant monthly hazard within each level; "
         "exposure 'accounts' tests the share instead.",
         *choice.notes(tested),
     ]
@@ -92,6 +101,52 @@ def _churn_tests(
     quality.qualify(findings)
     summary = {**quality.summary(), "dimensions_tested": tested}
     return rec.result("segment_rate_tests", rows, findings, notes, summary=summary)
+
+
+def _stratify_churn(
+    rec: Recorder,
+    warehouse: Warehouse,
+    p: SegmentTestParams,
+    base: ExposureParams,
+    snapshot: dt.date,
+    rows: list[dict[str, Any]],
+    findings: list[Finding],
+    tested: list[str],
+) -> list[Finding]:
+    """Each churn gap checked within the levels of the other tested text dimensions: churns
+    and paying months of the dimension's levels within each level of the other (one exposure
+    count per stratum, with that level as a filter)."""
+    model = warehouse.model
+    qualified = {d: qualify(model, d, p.entity_table) for d in tested}
+    texts = [d for d in tested if model.dimension(qualified[d]).dimension.type == "string"]
+    levels: dict[str, list[str]] = {}
+    for r in rows:
+        levels.setdefault(r["dimension"], []).append(str(r["segment"]))
+    references = {
+        (f.dimension, f.segment): tuple(
+            f.compared_with or [lv for lv in levels[f.dimension] if lv != f.segment]
+        )
+        for f in findings
+        if f.segment is not None and f.dimension in levels
+    }
+
+    def cross_counts(first: str, second: str) -> dict[tuple[str, str], tuple[int, int]]:
+        out: dict[tuple[str, str], tuple[int, int]] = {}
+        for level in levels.get(second, []):
+            if level == MISSING:
+                continue
+            where = {"field": qualified[second], "op": "=", "value": level}
+            within = base.model_copy(
+                update={"segment_dimension": qualified[first], "filters": (*p.filters, where)}
+            )
+            exposure = segment_exposure(rec, warehouse, within, snapshot)
+            for own in exposure.levels():
+                churns = int(exposure.churn.get(own, {}).get("churns") or 0)
+                months = int(exposure.money.get(own, {}).get("paying_months") or 0)
+                out[(str(own), level)] = (churns, months)
+        return out
+
+    return check_confounding(findings, references, cross_counts, texts, pool=mantel_haenszel_rate)
 
 
 def segment_rate_tests(
