@@ -9,6 +9,7 @@ from chatter.charts import chart_spec
 from chatter.result import StepResult
 from chatter.semantic.query import SemanticQuery
 from chatter.semantic.warehouse import Warehouse
+from chatter.tools.analyses.clean_rows import RowCleaner
 from chatter.tools.protocol import ToolCall, ToolOutput
 
 
@@ -32,6 +33,16 @@ def run_query_step(
 
 
 def query_tool(call: ToolCall) -> ToolOutput:
+    """A workflow's query step: the rows as stored, and a data-quality note when the tables it
+    reads hold rows the run's analyses leave out (events of unknown accounts, repeated ids)."""
     assert call.warehouse is not None and isinstance(call.params, SemanticQuery)
     step = run_query_step(call.warehouse, call.params, step_id=call.step_id)
-    return ToolOutput(step.model_copy(update={"chart": chart_spec(step, title=call.title)}))
+    cleaner = RowCleaner(call.warehouse)
+    cleaner.check(step.sql or "")
+    quality = cleaner.note(as_stored=True)
+    notes = [quality] if quality else []
+    return ToolOutput(
+        step.model_copy(
+            update={"chart": chart_spec(step, title=call.title), "notes": [*step.notes, *notes]}
+        )
+    )

@@ -71,6 +71,11 @@ def test_orphan_events_and_repeated_ids_are_left_out_and_counted(tmp_path: Path)
         f for f in run.findings if f.significant and GHOST in f"{f.subject} {f.segment}"
     ]
     assert ghost_findings == []
+    # The adoption table shows events as stored, and says which rows the analyses leave out.
+    adoption = next(s for s in run.steps if s.id == "feature_adoption")
+    said = next(n for n in adoption.notes if n.startswith("Data quality"))
+    assert "counted here as stored" in said
+    assert f"{orphan_rows:,} rows of events whose account is not in users" in said
 
 
 def test_null_empty_and_a_literal_missing_level_stay_apart(tmp_path: Path) -> None:

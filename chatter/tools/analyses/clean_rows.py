@@ -131,7 +131,19 @@ class RowCleaner:
                 )
         return out
 
-    def note(self) -> str | None:
+    def check(self, sql: str) -> None:
+        """Count the rows to leave out of every table ``sql`` reads, without rewriting it (a
+        query step shows rows as stored and says what the analyses leave out)."""
+        import sqlglot
+
+        from chatter.semantic.compiler import DIALECT
+
+        for node in sqlglot.parse_one(sql, read=DIALECT).find_all(exp.Table):
+            if node.name in self.checks:
+                self._counts(node.name)
+
+    def note(self, *, as_stored: bool = False) -> str | None:
+        """The rows left out, in words; ``as_stored``: said of a step that shows them."""
         parts = []
         for table, (orphans, duplicates) in sorted(self.found.items()):
             parent = self.checks[table].parent
@@ -141,4 +153,10 @@ class RowCleaner:
                 parts.append(f"{duplicates:,} rows of {table} repeating a {self.checks[table].key}")
         if not parts:
             return None
+        if as_stored:
+            return (
+                "Data quality: counted here as stored, and left out of the run's analyses: "
+                + "; ".join(parts)
+                + "."
+            )
         return "Data quality: left out " + "; ".join(parts) + " (each key counted once)."
