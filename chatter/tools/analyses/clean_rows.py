@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import sqlglot
 from sqlglot import exp
 
+from chatter.semantic.compiler import DIALECT
 from chatter.semantic.model import SemanticModel
 from chatter.semantic.warehouse import Warehouse
 from chatter.tools.analyses.sql_template import build_sql
@@ -134,10 +136,6 @@ class RowCleaner:
     def check(self, sql: str) -> None:
         """Count the rows to leave out of every table ``sql`` reads, without rewriting it (a
         query step shows rows as stored and says what the analyses leave out)."""
-        import sqlglot
-
-        from chatter.semantic.compiler import DIALECT
-
         for node in sqlglot.parse_one(sql, read=DIALECT).find_all(exp.Table):
             if node.name in self.checks:
                 self._counts(node.name)

@@ -18,7 +18,12 @@ from chatter.semantic.model import SemanticModel
 from chatter.semantic.warehouse import Warehouse
 from chatter.tools.analyses.churn_exposure import ExposureParams, segment_exposure
 from chatter.tools.analyses.result import Recorder, to_finding
-from chatter.tools.analyses.segment_structure import alike_finding, level_finding, step_down
+from chatter.tools.analyses.segment_structure import (
+    alike_finding,
+    comparisons,
+    level_finding,
+    step_down,
+)
 from chatter.tools.analyses.snapshot import TimeRoles
 from chatter.tools.stats import TestResult
 from chatter.tools.stats.rates import rate_homogeneity_test, rate_ratio_test
@@ -77,12 +82,11 @@ def churn_per_exposure(
         if len(levels) > 2
         else None
     )
-    asked = min(range(len(levels)), key=lambda k: (levels[k][3], k)) if pair else None
     rows = []
-    for k, (level, accounts, churns, months) in enumerate(levels):
-        kept = split.reference(k) if split else tuple(j for j in range(len(levels)) if j != k)
-        rest_c, rest_t = sum(levels[j][2] for j in kept), sum(levels[j][3] for j in kept)
-        partial = bool(split and split.deviating)
+    for c in comparisons(split, [months for *_, months in levels]):
+        level, accounts, churns, months = levels[c.level]
+        rest_c = sum(levels[j][2] for j in c.against)
+        rest_t = sum(levels[j][3] for j in c.against)
         rows.append(
             {
                 "dimension": name,
@@ -93,7 +97,7 @@ def churn_per_exposure(
                 "paying_months": months,
                 rated: churns / months,
                 f"{rated}_rest": rest_c / rest_t if rest_t else None,
-                "compared_with": ", ".join(names[j] for j in kept) if partial else "all others",
+                "compared_with": c.column(names),
             }
         )
         findings.append(
@@ -101,9 +105,8 @@ def churn_per_exposure(
                 rate_ratio_test(churns, months, rest_c, rest_t, label=level, unit=UNIT),
                 metric=rated,
                 dimension=name,
-                level=level,
-                descriptive=pair and k != asked,
-                compared_with=[names[j] for j in kept] if partial else None,
+                names=names,
+                comparison=c,
             )
         )
     alike = alike_finding(split, names, rated, name)

@@ -48,7 +48,7 @@ class DimensionChoice:
         return out
 
 
-def _outcome_fields(model: SemanticModel, metric: str, table: str) -> set[str]:
+def _outcome_fields(model: SemanticModel, metric: str) -> set[str]:
     """The columns the metric's own counts filter on (``converted`` for a conversion rate)."""
     ratio = model.measure(metric).measure
     out: set[str] = set()
@@ -70,7 +70,7 @@ def choose_dimensions(
     if named is not None:
         return DimensionChoice(list(named), by_default=False)
     spec = model.tables[table]
-    skip = _outcome_fields(model, metric, table) | set(spec.primary_key)
+    skip = _outcome_fields(model, metric) | set(spec.primary_key)
     skip |= {o.split(".")[-1] for o in outcomes}
     eligible = [
         name

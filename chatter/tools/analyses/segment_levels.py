@@ -12,6 +12,7 @@ from chatter.tools.analyses.result import to_finding
 from chatter.tools.analyses.segment_structure import (
     Level,
     alike_finding,
+    comparisons,
     level_finding,
     partition,
 )
@@ -55,16 +56,11 @@ def dimension_tests(
             descriptive=pair,
         )
     )
-    everyone = tuple(range(len(levels)))
     split = partition(levels, (num, f"not {num}")) if len(levels) > 2 else None
-    asked = min(everyone, key=lambda k: (levels[k][2], k)) if pair else None
-    for k, (level, hits, n) in enumerate(levels):
-        kept = split.reference(k) if split else tuple(j for j in everyone if j != k)
-        rest_hits, rest_n = _pooled(levels, kept)
-        out.references[level] = tuple(names[j] for j in kept)
-        # Once levels are set aside, every comparison group is named (even when it is all the
-        # others: "vs the 5 alike levels" says more than "vs the rest").
-        partial = bool(split and split.deviating)
+    for c in comparisons(split, [n for _, _, n in levels]):
+        level, hits, n = levels[c.level]
+        rest_hits, rest_n = _pooled(levels, c.against)
+        out.references[level] = tuple(names[j] for j in c.against)
         low, high = wilson_interval(hits, n)  # the level's own 95% interval (charted)
         out.rows.append(
             {
@@ -76,7 +72,7 @@ def dimension_tests(
                 f"{metric}_low": low,
                 f"{metric}_high": high,
                 f"{metric}_rest": rest_hits / rest_n if rest_n else None,
-                "compared_with": ", ".join(names[j] for j in kept) if partial else "all others",
+                "compared_with": c.column(names),
             }
         )
         out.findings.append(
@@ -84,9 +80,8 @@ def dimension_tests(
                 level_vs_rest_test(hits, n, rest_hits, rest_n, label=level),
                 metric=metric,
                 dimension=dimension,
-                level=level,
-                descriptive=pair and k != asked,
-                compared_with=[names[j] for j in kept] if partial else None,
+                names=names,
+                comparison=c,
             )
         )
     alike = alike_finding(split, names, metric, dimension)

@@ -94,20 +94,61 @@ def step_down(
     return Partition(tuple(deviating), tuple(kept), last, alpha)
 
 
+@dataclass(frozen=True)
+class Comparison:
+    """One level's test: the levels it is compared with, whether that group is named (levels
+    were set aside: "vs the 5 alike levels" says more than "vs the rest"), and whether it is
+    a descriptive mirror (the larger level of a two-level dimension)."""
+
+    level: int
+    against: tuple[int, ...]
+    named: bool
+    descriptive: bool
+
+    def compared_with(self, names: Sequence[str]) -> list[str] | None:
+        return [names[j] for j in self.against] if self.named else None
+
+    def column(self, names: Sequence[str]) -> str:
+        """The rows' ``compared_with`` column."""
+        return ", ".join(names[j] for j in self.against) if self.named else "all others"
+
+
+def comparisons(split: Partition | None, sizes: Sequence[float]) -> list[Comparison]:
+    """Each level's comparison: its alike levels once ``split`` set some aside, else all the
+    others. Two levels are one question, asked once as the smaller (by ``sizes``) against the
+    other; the mirror test is descriptive."""
+    count = len(sizes)
+    asked = min(range(count), key=lambda k: (sizes[k], k)) if count == 2 else None
+    named = bool(split and split.deviating)
+    return [
+        Comparison(
+            k,
+            split.reference(k) if split else tuple(j for j in range(count) if j != k),
+            named,
+            asked is not None and k != asked,
+        )
+        for k in range(count)
+    ]
+
+
 def level_finding(
     result: TestResult,
     *,
     metric: str,
     dimension: str,
-    level: str,
-    descriptive: bool,
-    compared_with: list[str] | None,
+    names: Sequence[str],
+    comparison: Comparison,
 ) -> Finding:
     """A level's test as a finding, naming its comparison group when levels were set aside."""
     finding = to_finding(
-        result, metric=metric, dimension=dimension, segment=level, descriptive=descriptive
+        result,
+        metric=metric,
+        dimension=dimension,
+        segment=names[comparison.level],
+        descriptive=comparison.descriptive,
     )
-    return finding.model_copy(update={"compared_with": compared_with}) if compared_with else finding
+    compared = comparison.compared_with(names)
+    return finding.model_copy(update={"compared_with": compared}) if compared else finding
 
 
 def alike_finding(
