@@ -164,7 +164,10 @@ def measures_asked(parsed: ParsedQuestion, model: SemanticModel) -> list[str]:
     ] or chosen
     names = list(dict.fromkeys(m.entry.name for m in sorted(chosen, key=lambda m: m.start)))
     ranked = any(measure_intent.ranks_an_outcome(parsed.words.raw, m.start, m.end) for m in chosen)
-    return measure_intent.fit(model, names, parsed.text, ranked)
+    fitted = measure_intent.fit(model, names, parsed.text, ranked)
+    fields = [*parsed.dimension_names, *(m.entry.name for m, _ in parsed.levels)]
+    among = measure_intent.counted_among(model, fitted[0], fields) if len(fitted) == 1 else None
+    return [among] if among is not None else fitted  # "users by feature": active users
 
 
 _USE_VERBS = frozenset(["use", "used", "uses", "using", "tried", "adopted"])

@@ -16,6 +16,7 @@ from chatter.analyst.level_names import (
     of_no_field,
 )
 from chatter.analyst.level_shapes import (
+    after_field,
     against_level,
     before_rows,
     comparative,
@@ -45,6 +46,7 @@ _WEAK_CUES = frozenset(["for", "in", "from", "among", "within", "at"])
 _DETERMINERS = frozenset(
     ["the", "our", "a", "an", "their", "my", "for", "on", "in", "only", "of", "among", "from"]
 )
+_GROUPING = frozenset(["by", "per", "with", "at", "to", "under", "vs", "versus"])
 
 
 _ARTICLES = frozenset(["the", "our", "a", "an", "their", "my"])
@@ -150,6 +152,7 @@ def unmatched_levels(
         and parsed.words.stems[i] not in vocab.naming_words
         and w not in level_words  # "dashboard usage": a word of the level dashboard_view
     }
+    levels_at = {i for m, _ in parsed.levels for i in range(m.start, m.end)}
     for i, word in enumerate(raw):
         if (
             word not in candidates
@@ -173,7 +176,13 @@ def unmatched_levels(
             first -= 1
         before = raw[first - 1] if first > 0 else ""
         compares = comparative(word)  # "the cheaper plans"
-        if dimension is not None and before in _DETERMINERS and not compares:
+        # "signups choir plan", "conversion by choir plan": after a grouping, or a measure or
+        # field read (not a level: "the partner program channel" may name the level partner).
+        read = first - 1 in used and first - 1 not in levels_at
+        led = before in _DETERMINERS or (
+            (before in _GROUPING or read) and word in unknown and not verb_like(word)
+        )
+        if dimension is not None and led and not compares:
             said = "_".join(raw[first : i + 1]) if first < i else word
             found.append(of_field(vocab, said, dimension))
             continue
@@ -205,6 +214,8 @@ def unmatched_levels(
         elif qualifies_rows and (used - {i + 1} or parsed.window):
             # something else was read ("<x> customers' churn"): not a line of noise
             found.append(of_no_field(vocab, written, certain=proper))
+    # "plan choir", "industry biotech": an unplaced word just after a field's name.
+    found += after_field(parsed, vocab, candidates - _DESCRIBING, used, names_only=explicit_only)
     return found
 
 

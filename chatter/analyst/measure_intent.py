@@ -139,8 +139,35 @@ def distinct_counted(model: SemanticModel, noun: str, activity: str) -> str | No
     counted, done = model.measure(noun), model.measure(activity)
     if counted.table == done.table:
         return None
-    keys = set(model.tables[counted.table].primary_key)
-    for m in model.tables[done.table].measures.values():
+    return _distinct_of(model, counted.table, done.table)
+
+
+def counted_among(model: SemanticModel, measure: str, fields: list[str]) -> str | None:
+    """A count of one table's rows split or filtered by a field only another table's rows have,
+    rows that each belong to one of the counted ("number of users by feature" when the feature
+    is an event's): the distinct count of the counted rows among the other table's, so that a
+    window falls on the other table's date (the users active in it, not those who signed up)."""
+    ref = model.measure(measure)
+    if ref.measure.agg != "count" or ref.measure.filters:
+        return None
+    for name in fields:
+        candidates = model.dimension_candidates(name)
+        if any(c.table == ref.table or c.dimension.is_time for c in candidates):
+            continue
+        for c in candidates:
+            path = model.join_path(c.table, ref.table)
+            if path is None or any(edge.fans_out for edge in path):
+                continue
+            found = _distinct_of(model, ref.table, c.table)
+            if found is not None:
+                return found
+    return None
+
+
+def _distinct_of(model: SemanticModel, counted: str, activity: str) -> str | None:
+    """The count-distinct measure of table ``activity`` over the key of table ``counted``."""
+    keys = set(model.tables[counted].primary_key)
+    for m in model.tables[activity].measures.values():
         if m.agg == "count_distinct" and m.column in keys and not m.filters and not m.non_additive:
             return m.name
     return None

@@ -13,6 +13,7 @@ from chatter.analyst.spelling import repair_spelling
 from chatter.analyst.structure_cues import (
     ASCENDING,
     DESCENDING,
+    DISTINCT_CUES,
     EXCLUDE_CUES,
     FILTER_CUES,
     GRAINS,
@@ -22,7 +23,7 @@ from chatter.analyst.structure_cues import (
 )
 from chatter.analyst.time_window import TimeWindow, find_window
 from chatter.analyst.vocabulary import Entry, Vocabulary
-from chatter.analyst.words import STOPWORDS, Words, plus_marked, stem
+from chatter.analyst.words import STOPWORDS, Words, plus_marked, singular, stem
 from chatter.errors import suggest
 
 _LIMIT = re.compile(
@@ -84,26 +85,38 @@ class ParsedQuestion:
 
 
 def _matches(
-    words: Words, entries: list[Entry], taken: set[int], prefer_ratio: bool = False
+    words: Words,
+    entries: list[Entry],
+    taken: set[int],
+    prefer_ratio: bool = False,
+    row_nouns: list[frozenset[str]] | None = None,
 ) -> list[Match]:
     """Longest-first, non-overlapping matches of the entries' phrases in the question; at equal
     length a phrase written exactly as in the vocabulary wins over one met through stems
     ("conversions" names converted users before it names the conversion rate), and a ratio
-    wins when the question asks for a share or a rate."""
+    wins when the question asks for a share or a rate (``row_nouns``: the words naming each
+    table's rows, any of which may stand for another in "users were active")."""
     found: list[Match] = []
     ordered = sorted(entries, key=lambda e: (-len(e.words), not (prefer_ratio and e.ratio)))
-    singular = tuple(_singular(w) for w in words.raw)
+    singulars = tuple(singular(w) for w in words.raw)
     # First the phrases as written, longest first, each exactly before with plurals loosened
     # ("event counts" is the measure "event count" before "event" is a field); then through
     # stems, which change a word's kind ("trials converted" is not "trial conversion").
     lengths = sorted({len(e.words) for e in ordered}, reverse=True)
-    passes = [(n, x) for n in lengths for x in ("exact", "plural")] + [(0, "stems")]
+    passes = [(n, x) for n in lengths for x in ("exact", "plural")]
+    # "users were active" spans three words: matched before the two-word phrases.
+    at = next((i for i, (n, _) in enumerate(passes) if n < 3), len(passes))
+    passes[at:at] = [(2, "predicate")]
+    passes.append((0, "stems"))
     for n_words, how in passes:
+        if how == "predicate":
+            found += _predicates(words, ordered, taken, row_nouns or [])
+            continue
         for entry in (e for e in ordered if how == "stems" or len(e.words) == n_words):
             if how == "stems":
                 target, haystack = entry.words, words.stems
             elif how == "plural":
-                target, haystack = tuple(_singular(w) for w in entry.raw), singular
+                target, haystack = tuple(singular(w) for w in entry.raw), singulars
             else:
                 target, haystack = entry.raw, words.raw
             n = len(target)
@@ -117,8 +130,37 @@ def _matches(
     return sorted(found, key=lambda m: m.start)
 
 
-def _singular(word: str) -> str:
-    return word[:-1] if word.endswith("s") and not word.endswith("ss") and len(word) > 3 else word
+_BE = frozenset(["is", "are", "was", "were", "been", "being"])
+_RELATIVE = frozenset(["who", "that", "which"])
+
+
+def _predicates(
+    words: Words, entries: list[Entry], taken: set[int], row_nouns: list[frozenset[str]]
+) -> list[Match]:
+    """A measure named by a describing word and a noun ("active users", "billed accounts"),
+    said as the noun, or another word for the same rows, and a predicate: "users were
+    active", "customers that were billed"."""
+    found: list[Match] = []
+    raw = words.raw
+    for entry in entries:
+        if entry.kind != "measure" or len(entry.raw) != 2:
+            continue
+        describing, noun = entry.raw
+        nouns = {singular(noun)}.union(*(n for n in row_nouns if singular(noun) in n))
+        for start in range(len(raw) - 2):
+            at = start + 1 + (raw[start + 1] in _RELATIVE)
+            if (
+                singular(raw[start]) not in nouns
+                or at + 1 >= len(raw)
+                or raw[at] not in _BE
+                or raw[at + 1] != describing
+            ):
+                continue
+            span = set(range(start, at + 2))
+            if not span & taken:
+                found.append(Match(entry, start, at + 2))
+                taken |= span
+    return found
 
 
 def _level_allowed(words: Words, match: Match, generic: set[str]) -> bool:
@@ -155,7 +197,7 @@ def parse_question(text: str, vocab: Vocabulary, today: dt.date | None = None) -
     taken: set[int] = set(range(*window.span)) if window else set()
     text = " ".join(r for i, r in enumerate(words.raw) if parsed.outside_window(i))
     prefer_ratio = bool(RATE_WORDS & set(words.raw))
-    everything = _matches(words, vocab.entries, taken, prefer_ratio)
+    everything = _matches(words, vocab.entries, taken, prefer_ratio, vocab.row_nouns)
     parsed.measures = [m for m in everything if m.entry.kind == "measure"]
     named = [m for m in everything if m.entry.kind != "measure" and not _grain_word(words, m)]
     # "by signup month": a grain word just after a date names that date's grain.
@@ -194,7 +236,9 @@ def parse_question(text: str, vocab: Vocabulary, today: dt.date | None = None) -
             for m in candidates
             if m is not match
         )
-        if vouching or paired or _level_allowed(words, match, generic):
+        # "company size 51+": a band written with its plus is the level, however short.
+        banded = str(match.entry.value).endswith("+") and match.end - 1 in bands
+        if vouching or paired or banded or _level_allowed(words, match, generic):
             dimensions = [d for d in dimensions if d not in vouching]
             preceding = range(max(0, match.start - 2), match.start)
             excluded = any(words.stems[i] in EXCLUDE_CUES for i in preceding)
@@ -219,6 +263,7 @@ def parse_question(text: str, vocab: Vocabulary, today: dt.date | None = None) -
         and r not in PROTECTED
         and words.stems[i] not in EXCLUDE_CUES  # structure words: "excluding social"
         and not (i and words.raw[i - 1] == "not" and r in _AFTER_NOT)  # "not counting"
+        and not _counts_once(parsed, vocab, i)  # "distinct users"
         and not r.isdigit()
         and len(r) > 2
         and not _placed(words, r, everything)
@@ -234,6 +279,14 @@ _FROM_TO = re.compile(
     r" (?:\w+ )?to (?:the )?(least|most|lowest|highest|smallest|largest|fewest|worst|best|biggest)\b"
 )
 _AFTER_NOT = frozenset(["counting", "including", "incl", "considering"])
+
+
+def _counts_once(parsed: ParsedQuestion, vocab: Vocabulary, i: int) -> bool:
+    """ "distinct users", "unique active accounts": a word saying each row counts once, just
+    before a count (a word may stand between), is part of that count."""
+    return parsed.words.raw[i] in DISTINCT_CUES and any(
+        0 < m.start - i <= 2 and m.entry.name in vocab.counts for m in parsed.measures
+    )
 
 
 def _grain_after(words: Words, i: int) -> bool:

@@ -47,6 +47,9 @@ DESCENDING = frozenset(
 ASCENDING = frozenset(
     ["bottom", "lowest", "least", "worst", "smallest", "fewest", "min", "minimum"]
 )
+# Words that say each row is counted once ("distinct users", "unique accounts"): part of a
+# count of a table's rows, which counts each row once already.
+DISTINCT_CUES = frozenset(["distinct", "unique", "different", "individual", "separate"])
 RATE_WORDS = frozenset(
     ["share", "rate", "rates", "percent", "percentage", "ratio", "proportion", "fraction"]
 )
@@ -60,7 +63,7 @@ FUNCTION_WORDS = frozenset(
         "likely likelihood chance odds how percent percentage fraction portion group grouped "
         "broken broke excluding exclude except without besides other only each every among "
         "within across between split view report give show tell list far ever alltime came "
-        "come comes coming"
+        "come comes coming pls plz thanks thank thx kindly asap"
     )
 )
 # Words of the router's own that must never be "repaired" into vocabulary words.

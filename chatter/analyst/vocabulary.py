@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chatter.analyst.level_aliases import aliases
-from chatter.analyst.words import STOPWORDS, phrase, tokens
+from chatter.analyst.words import STOPWORDS, phrase, singular, tokens
 from chatter.semantic.model import SemanticModel
 from chatter.semantic.warehouse import Warehouse
 from chatter.workflow.template import StepSpec, Template
@@ -52,6 +52,9 @@ class Vocabulary:
     naming_words: set[str] = field(default_factory=set)
     dates: set[str] = field(default_factory=set)  # the date and timestamp dimensions
     row_counts: set[str] = field(default_factory=set)  # counts of a table's rows ("users")
+    counts: set[str] = field(default_factory=set)  # every count, distinct ones included
+    # Per table, the words naming its rows ("users", "accounts", "customers"), singular.
+    row_nouns: list[frozenset[str]] = field(default_factory=list)
 
     def of_kind(self, kind: str) -> list[Entry]:
         return [e for e in self.entries if e.kind == kind]
@@ -84,6 +87,11 @@ def build_vocabulary(
         vocab.row_counts |= {
             m.name for m in table.measures.values() if m.agg == "count" and not m.filters
         }
+        vocab.counts |= {
+            m.name for m in table.measures.values() if m.agg in ("count", "count_distinct")
+        }
+        nouns = [tokens(text) for text in (table.name, *table.synonyms)]
+        vocab.row_nouns.append(frozenset(singular(n[0]) for n in nouns if len(n) == 1))
         for d in table.dimensions.values():
             qualified = (
                 d.name if len(model.dimension_candidates(d.name)) == 1 else f"{table.name}.{d.name}"

@@ -181,6 +181,11 @@ def stem(word: str) -> str:
     return word
 
 
+def singular(word: str) -> str:
+    """A plural's last "s" dropped, nothing cleverer: "accounts" -> "account"."""
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") and len(word) > 3 else word
+
+
 def tokens(text: str) -> list[str]:
     return _WORD.findall(normalise(text))
 
