@@ -14,7 +14,7 @@ from typing import Any
 from chatter.analyst import measure_intent
 from chatter.analyst.parse import Match, ParsedQuestion
 from chatter.analyst.time_window import TimeWindow
-from chatter.analyst.vocabulary import Vocabulary
+from chatter.analyst.vocabulary import Entry, Vocabulary
 from chatter.analyst.words import phrase
 from chatter.semantic.model import SemanticModel
 from chatter.semantic.query import SemanticQuery
@@ -30,6 +30,9 @@ def build_query(parsed: ParsedQuestion, model: SemanticModel, vocab: Vocabulary)
     dims = [own_table(d, measures, model) for d in parsed.dimension_names]
     dims = [d for d in dims if d not in filtered]
     times = [d for d in dims if is_time(d, model)]
+    if parsed.window is None and not parsed.grain and not times:
+        # "how many paying accounts do we have": those of the last period, as MRR is
+        measures = [measure_intent.latest_of(model, m) or m for m in measures]
     if parsed.grain or times:
         grain = parsed.grain or "month"  # a date split by day is rarely what is meant
         dims = [d for d in dims if not is_time(d, model)]
@@ -114,6 +117,12 @@ def measures_asked(parsed: ParsedQuestion, model: SemanticModel) -> list[str]:
     "signups") only qualifies another measure ("revenue of enterprise accounts", "conversion
     per signup cohort") unless the question counts ("how many customers")."""
     chosen: list[Match] = list(parsed.measures)
+    if len(chosen) == 1:  # "how many paying customers": those billed, not those converted
+        m = chosen[0]
+        said = (parsed.words.raw, m.start, m.end, m.entry.name, parsed.text)
+        ongoing = measure_intent.ongoing_count(model, *said) if m.entry.words else None
+        if ongoing is not None:
+            chosen = [Match(Entry(m.entry.words, m.entry.raw, "measure", ongoing), m.start, m.end)]
     both = measure_intent.ratio_asked(model, [m.entry.name for m in chosen], parsed.text)
     if both is not None:  # "events per active user": the ratio of the two
         return [both]

@@ -111,9 +111,12 @@ def _names_index() -> dict[tuple[str, ...], str]:
     return index
 
 
-def countries_in(raw: tuple[str, ...], original: tuple[str, ...]) -> list[tuple[int, int, str]]:
+def countries_in(
+    raw: tuple[str, ...], original: tuple[str, ...], any_case: frozenset[int] = frozenset()
+) -> list[tuple[int, int, str]]:
     """Countries a question names, as (start, end, ISO code): names of several words in any
-    case ("united states"), one-word names capitalised ("Japan", not "chad"), and codes in
+    case ("united states"), one-word names capitalised ("Japan", not "chad") or in any case at
+    the positions ``any_case`` (where only a place can stand: "in australia"), and codes in
     capitals ("JP")."""
     index = _names_index()
     found: list[tuple[int, int, str]] = []
@@ -121,7 +124,7 @@ def countries_in(raw: tuple[str, ...], original: tuple[str, ...]) -> list[tuple[
     while i < len(raw):
         for n in (4, 3, 2, 1):
             code = index.get(tuple(raw[i : i + n]))
-            cased = n > 1 or (i < len(original) and original[i][:1].isupper())
+            cased = n > 1 or i in any_case or (i < len(original) and original[i][:1].isupper())
             if code and cased and i + n <= len(raw):
                 found.append((i, i + n, code))
                 i += n

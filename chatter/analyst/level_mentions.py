@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from chatter.analyst.level_bands import unknown_bands
 from chatter.analyst.level_names import (
     UnknownLevel,
     a_word,
@@ -21,7 +22,7 @@ from chatter.analyst.level_shapes import (
     before_rows,
     comparative,
     level_of_another_field,
-    unknown_bands,
+    speaks_of_all,
     unknown_countries,
     unknown_identifiers,
     verb_like,
@@ -47,6 +48,8 @@ _DETERMINERS = frozenset(
     ["the", "our", "a", "an", "their", "my", "for", "on", "in", "only", "of", "among", "from"]
 )
 _GROUPING = frozenset(["by", "per", "with", "at", "to", "under", "vs", "versus"])
+# Words of quantity before the rows counted: "how many kayak plan signups".
+_QUANTITY = frozenset(["many", "much", "number", "count", "total", "all"])
 
 
 _ARTICLES = frozenset(["the", "our", "a", "an", "their", "my"])
@@ -161,12 +164,11 @@ def unmatched_levels(
         ):
             continue
         # "the pro plan": an unknown word just before a categorical field's name.
-        after = " ".join(raw[i + 1 : i + 3])
-        dimension = None
+        dimension, field_end = None, i + 2
         if i + 1 not in counted:  # "product events": a count, not the field "event"
-            dimension = dimension_named(vocab, raw[i + 1] if i + 1 < len(raw) else "") or (
-                dimension_named(vocab, after) if i + 2 < len(raw) else None
-            )
+            dimension = dimension_named(vocab, raw[i + 1] if i + 1 < len(raw) else "")
+            if dimension is None and i + 2 < len(raw):
+                dimension, field_end = dimension_named(vocab, " ".join(raw[i + 1 : i + 3])), i + 3
         # "the kanban_board feature", "real estate customers": the unknown word and the
         # unplaced words just before it name one value.
         first = i
@@ -179,8 +181,15 @@ def unmatched_levels(
         # "signups choir plan", "conversion by choir plan": after a grouping, or a measure or
         # field read (not a level: "the partner program channel" may name the level partner).
         read = first - 1 in used and first - 1 not in levels_at
-        led = before in _DETERMINERS or (
-            (before in _GROUPING or read) and word in unknown and not verb_like(word)
+        # "how many kayak plan signups", "kayak plan customers": after a word of quantity, or
+        # a word known for nothing at all when the rows counted follow the field (not "wich
+        # features keep ...", nor "the country code": a word for all the values follows).
+        plain = not verb_like(word) and not speaks_of_all(raw, field_end)
+        rows_after = field_end < len(raw) and names_rows(vocab, raw[field_end], fields=False)
+        led = (
+            before in _DETERMINERS
+            or ((before in _GROUPING or read) and word in unknown and not verb_like(word))
+            or (plain and (before in _QUANTITY or (word in unknown and rows_after)))
         )
         if dimension is not None and led and not compares:
             said = "_".join(raw[first : i + 1]) if first < i else word

@@ -1,6 +1,8 @@
 """Shapes of a sentence in which a word can only be a value, used to catch values the data
-lacks: a number band before a field ("the 5000+ size band"), a word set against a level ("retail
-vs education"), and a word just before the rows counted ("Healthcare customers' churn")."""
+lacks: a word set against a level ("retail vs education"), a word just before the rows counted
+("Healthcare customers' churn"), a word just after a field's name ("plan choir"), a country the
+data lacks ("in australia") and a name written as an identifier ("gantt_view"). Number bands
+are in ``chatter.analyst.level_bands``."""
 
 from __future__ import annotations
 
@@ -19,77 +21,7 @@ from chatter.analyst.structure_cues import EXCLUDE_CUES, FILTER_CUES
 from chatter.analyst.vocabulary import Vocabulary
 from chatter.analyst.words import tokens
 
-# "5000+", "1,000-5,000", "50 to 200", followed by the field's name ("size", "employees").
-_BAND = re.compile(
-    r"(?<![\w.])(\d[\d,]*\s*\+|\d[\d,]*\s*(?:-|\u2013|to)\s*\d[\d,]*\+?)\s+([a-z_]+)(?:\s+([a-z_]+))?",
-    re.IGNORECASE,
-)
 _AGAINST = frozenset(["vs", "versus", "or", "and"])
-
-
-def _band_key(text: str) -> str:
-    return re.sub(r"\s+|,", "", text.lower().replace("\u2013", "-")).replace("to", "-")
-
-
-def _is_band(level: str) -> bool:
-    return bool(re.fullmatch(r"\d[\d,]*\s*(\+|-\s*\d[\d,]*)", level.strip()))
-
-
-def unknown_bands(asked: str, vocab: Vocabulary) -> list[UnknownLevel]:
-    """Number bands said of a field none of whose levels they are: "the 5000+ size band" when
-    the sizes are 1-10 ... 1001+, "company size 10000+", "for 10000+". A band the field has is
-    a level and is read as one."""
-    banded = [d for d, values in vocab.levels.items() if any(_is_band(v) for v in values)]
-    said: list[tuple[str, str]] = []  # (band, dimension)
-    for m in _BAND.finditer(asked):
-        band, first, second = m.group(1), m.group(2), m.group(3)
-        dimension = dimension_named(vocab, first) or (
-            dimension_named(vocab, f"{first} {second}") if second else None
-        )
-        if dimension is None and names_rows(vocab, first, fields=False) and len(banded) == 1:
-            dimension = banded[0]  # "5000+ companies": the one field of bands
-        if dimension is not None:
-            said.append((band, dimension))
-    for m in _LONE_BAND.finditer(asked):
-        before = tokens(asked[: m.start()])[-4:]
-        dimension = _field_ending(vocab, before)  # "company size 10000+", "size is 50-200"
-        if dimension is None and m.group(0).endswith("+") and len(banded) == 1:
-            # "conversion for 10000+": a count band after a filter cue, the one field of bands
-            dimension = banded[0] if before and before[-1] in _BAND_CUES else None
-        if dimension is not None:
-            said.append((m.group(0), dimension))
-    found: list[UnknownLevel] = []
-    for band, dimension in said:
-        levels = vocab.levels[dimension]
-        if not any(any(ch.isdigit() for ch in level) for level in levels):
-            continue  # not a field of bands: "3 to 5 plans" counts plans
-        known = {_band_key(level) for level in levels}
-        if _band_key(band) not in known and all(f.said != band.strip() for f in found):
-            found.append(of_field(vocab, band.strip(), dimension))
-    return found
-
-
-# A band standing alone: "10000+", "50-200" (not a date's "2024-01-15", nor "Q1-2").
-_LONE_BAND = re.compile(
-    r"(?<![\w.+\-\u2013/])\d[\d,]*(?:\s*\+|\s*(?:-|\u2013)\s*\d[\d,]*\+?)(?![\w\-\u2013/])"
-)
-_BAND_CUES = frozenset(["for", "only", "in", "among", "with", "at", "from", "of"])
-# Words between a field's name and its value: "size is 50-200", "size band 10000+".
-_BETWEEN = frozenset(["is", "of", "equals", "band", "bands", "in", "the", "a"])
-
-
-def _field_ending(vocab: Vocabulary, words: list[str]) -> str | None:
-    """The categorical field the last words name ("company size", "size band"), if any."""
-    while words:
-        for n in (3, 2, 1):
-            if len(words) >= n:
-                dimension = dimension_named(vocab, " ".join(words[-n:]))
-                if dimension is not None:
-                    return dimension
-        if words[-1] not in _BETWEEN:
-            return None
-        words = words[:-1]
-    return None
 
 
 def against_level(
@@ -206,6 +138,14 @@ _FIELD_NOUNS = frozenset(
         "showing displayed having"
     )
 )
+
+
+def speaks_of_all(raw: tuple[str, ...], at: int) -> bool:
+    """Whether the word at ``at``, just after a field's name, speaks of its values as a whole
+    or how they are shown ("country code", "plan mix"), not of one."""
+    return at < len(raw) and raw[at] in _FIELD_NOUNS
+
+
 # Words before a field that make it a clause's subject: "which plan brings in the most".
 _ASKING = frozenset(["which", "what", "whose", "each", "every", "any"])
 _ARTICLES = frozenset(["the", "a", "an", "our", "their", "my", "this", "that", "its"])
@@ -263,6 +203,27 @@ def _country_fields(vocab: Vocabulary) -> list[str]:
     return [d for d, values in vocab.levels.items() if aliases(values)]
 
 
+# Words after which a word in lower case may be a place: "in australia", "excluding chile".
+_PLACE_CUES = frozenset(
+    tokens(
+        "in from for only excluding except without among within outside vs versus or and "
+        "across based located"
+    )
+)
+
+
+def _place_said(parsed: ParsedQuestion, vocab: Vocabulary, i: int) -> bool:
+    """Whether the word at ``i``, a word the analyst does not know, stands where a place does:
+    after a filter cue (an article between), or before the rows counted ("kenya accounts")."""
+    raw = parsed.words.raw
+    if raw[i] in vocab.known_words or not parsed.outside_window(i):
+        return False
+    lead = i - 1
+    while lead >= 0 and raw[lead] in _ARTICLES:
+        lead -= 1
+    return (lead >= 0 and raw[lead] in _PLACE_CUES) or before_rows(parsed, vocab, i)
+
+
 def unknown_countries(
     parsed: ParsedQuestion, vocab: Vocabulary, found: list[UnknownLevel]
 ) -> list[UnknownLevel]:
@@ -274,7 +235,9 @@ def unknown_countries(
     levels_at = {i for m, _ in parsed.levels for i in range(m.start, m.end)}
     said_before = {f.said.lower() for f in found}
     out = []
-    for start, end, code in countries_in(parsed.words.raw, parsed.words.original):
+    raw = parsed.words.raw
+    places = frozenset(i for i in range(len(raw)) if _place_said(parsed, vocab, i))
+    for start, end, code in countries_in(raw, parsed.words.original, places):
         if levels_at & set(range(start, end)):
             continue  # a level of the data, read as one
         field = fields[0]

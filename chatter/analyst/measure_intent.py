@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from chatter.analyst.words import singular, tokens
 from chatter.semantic.model import SemanticModel
 
 _RATE = re.compile(
@@ -162,6 +163,68 @@ def counted_among(model: SemanticModel, measure: str, fields: list[str]) -> str 
             if found is not None:
                 return found
     return None
+
+
+def latest_of(model: SemanticModel, measure: str) -> str | None:
+    """The twin of a count over a table of periods ("paying accounts", distinct accounts
+    billed) that counts only the last period (a non-additive measure of the same table,
+    aggregation, column and filters): the count asked with no window and no split by time is
+    the latest one, as MRR's is."""
+    ref = model.measure(measure)
+    m = ref.measure
+    if m.non_additive is not None or m.agg not in ("count", "count_distinct"):
+        return None
+    for twin in model.tables[ref.table].measures.values():
+        if (
+            twin.non_additive is not None
+            and (twin.agg, twin.column, twin.filters) == (m.agg, m.column, m.filters)
+            and twin.name != m.name
+        ):
+            return twin.name
+    return None
+
+
+# Words before an outcome's rows that make them what the rows became: "became paying customers".
+_BECOMING = frozenset(tokens("become became becomes becoming turn turned turns turning into"))
+# Words asking for the rows as they are at a time: "how many paying customers do we have".
+_HELD = re.compile(
+    r"\b(?:we(?: currently| still)? (?:have|had|got)|have we(?: got)?|had we|are there|were there"
+    r"|currently|right now|at the moment|today)\b"
+)
+
+
+def ongoing_count(
+    model: SemanticModel, raw: tuple[str, ...], start: int, end: int, measure: str, text: str
+) -> str | None:
+    """A count of rows named by what they are doing, asked as held at a time ("how many paying
+    customers do we have"), when the model gives those words, with another word for the same
+    rows, to a count of the rows among another table's ("paying accounts": those billed): that
+    count, of the rows doing it in the period, not of those that ever became so ("became
+    paying customers", "paying customers by channel", or a rate of them keep ``measure``)."""
+    said = raw[start:end]
+    if len(said) != 2 or not said[0].endswith("ing") or intent(text) not in ("count", None):
+        return None
+    if _BECOMING & set(raw[max(0, start - 2) : start]) or not _HELD.search(text.lower()):
+        return None
+    ref = model.measure(measure)
+    if ref.measure.agg != "count" or not ref.measure.filters:
+        return None
+    own = model.tables[ref.table]
+    nouns = {singular(t) for text in (own.name, *own.synonyms) for t in tokens(text)}
+    if singular(said[1]) not in nouns:
+        return None
+    found = {
+        m.name
+        for table in model.tables.values()
+        if table.name != ref.table
+        for m in table.measures.values()
+        if _distinct_of(model, ref.table, table.name) == m.name
+        and any(
+            len(words) == 2 and words[0] == said[0] and singular(words[1]) in nouns
+            for words in (tokens(t) for t in (m.name, *m.synonyms))
+        )
+    }
+    return found.pop() if len(found) == 1 else None
 
 
 def _distinct_of(model: SemanticModel, counted: str, activity: str) -> str | None:

@@ -5,18 +5,18 @@ spelling, ``chatter.analyst.spelling``; the cue words are in ``chatter.analyst.s
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from chatter.analyst.groupings import read_groupings
+from chatter.analyst.ordering import order_and_limit
 from chatter.analyst.spelling import repair_spelling
 from chatter.analyst.structure_cues import (
-    ASCENDING,
-    DESCENDING,
     DISTINCT_CUES,
     EXCLUDE_CUES,
     FILTER_CUES,
     GRAINS,
+    NEW_CUES,
     OVER_TIME,
     PROTECTED,
     RATE_WORDS,
@@ -24,15 +24,6 @@ from chatter.analyst.structure_cues import (
 from chatter.analyst.time_window import TimeWindow, find_window
 from chatter.analyst.vocabulary import Entry, Vocabulary
 from chatter.analyst.words import STOPWORDS, Words, plus_marked, singular, stem
-from chatter.errors import suggest
-
-_LIMIT = re.compile(
-    r"\b(top|bottom|first|last|best|worst|highest|lowest|show|limit)\s+(\d{1,6})\b"
-    r"|\b(\d{1,6})\s+(most|least|highest|lowest|top|best|worst|biggest|largest)\b"
-)
-
-
-_THE_N = re.compile(r"\b(?:the|which|what)\s+(\d{1,3})\s+[a-z]")
 
 
 @dataclass
@@ -269,24 +260,23 @@ def parse_question(text: str, vocab: Vocabulary, today: dt.date | None = None) -
         and not _placed(words, r, everything)
     ]
     _grain(parsed, text)
-    _order_and_limit(parsed, text)
-    _unknown_groupings(parsed, vocab, taken)
+    parsed.limit, parsed.descending = order_and_limit(words, text)
+    _groupings(parsed, vocab, taken)
     return parsed
 
 
-_FROM_TO = re.compile(
-    r"\b(least|most|lowest|highest|smallest|largest|fewest|worst|best|biggest)"
-    r" (?:\w+ )?to (?:the )?(least|most|lowest|highest|smallest|largest|fewest|worst|best|biggest)\b"
-)
 _AFTER_NOT = frozenset(["counting", "including", "incl", "considering"])
 
 
 def _counts_once(parsed: ParsedQuestion, vocab: Vocabulary, i: int) -> bool:
     """ "distinct users", "unique active accounts": a word saying each row counts once, just
-    before a count (a word may stand between), is part of that count."""
-    return parsed.words.raw[i] in DISTINCT_CUES and any(
-        0 < m.start - i <= 2 and m.entry.name in vocab.counts for m in parsed.measures
+    before a count (a word may stand between), is part of that count; so is "new" before a
+    count of a table's rows ("new signups", "new customers": each row is new on its date)."""
+    word = parsed.words.raw[i]
+    counts = (
+        vocab.counts if word in DISTINCT_CUES else vocab.row_counts if word in NEW_CUES else set()
     )
+    return any(0 < m.start - i <= 2 and m.entry.name in counts for m in parsed.measures)
 
 
 def _grain_after(words: Words, i: int) -> bool:
@@ -352,42 +342,12 @@ def _grain(parsed: ParsedQuestion, text: str) -> None:
         parsed.grain = "month"
 
 
-def _order_and_limit(parsed: ParsedQuestion, text: str) -> None:
-    match = _LIMIT.search(text.lower())
-    ranked = any(w in DESCENDING or w in ASCENDING for w in parsed.words.raw)
-    counted = _THE_N.search(text.lower()) if ranked and not match else None
-    if counted:  # "the 3 industries with the lowest churn rate"
-        parsed.limit = int(counted.group(1))
-    if match:
-        word = match.group(1) or match.group(4)
-        number = int(match.group(2) or match.group(3))
-        if 0 < number <= 100_000:
-            parsed.limit = number
-            if word in ASCENDING or word == "last":
-                parsed.descending = False
-            elif word not in ("show", "limit", "first"):
-                parsed.descending = True
-    span = _FROM_TO.search(text.lower())  # "from least to most used": the first word leads
-    if span and parsed.descending is None:
-        parsed.descending = span.group(1) in DESCENDING
-    if parsed.descending is None:
-        if any(w in DESCENDING for w in parsed.words.raw):
-            parsed.descending = True
-        elif any(w in ASCENDING for w in parsed.words.raw):
-            parsed.descending = False
-        elif any(w in ("rank", "ranked", "ranking") for w in parsed.words.raw):
-            parsed.descending = True  # "rank channels by revenue": the largest first
-
-
-def _unknown_groupings(parsed: ParsedQuestion, vocab: Vocabulary, taken: set[int]) -> None:
-    """A word after "by"/"per" that names nothing we know: remember it with suggestions."""
-    names = sorted({" ".join(e.words) for e in vocab.of_kind("dimension")})
-    for i, raw in enumerate(parsed.words.raw[:-1]):
-        if raw not in ("by", "per") or i + 1 in taken:
-            continue
-        nxt = parsed.words.raw[i + 1]
-        if nxt in STOPWORDS or nxt in GRAINS or nxt.rstrip("s") in GRAINS or nxt.isdigit():
-            continue
-        close = suggest(parsed.words.stems[i + 1], names)
-        dims = sorted({e.name for e in vocab.of_kind("dimension") if " ".join(e.words) in close})
-        parsed.unknown_after_by.append((nxt, dims))
+def _groupings(parsed: ParsedQuestion, vocab: Vocabulary, taken: set[int]) -> None:
+    """A word after "by"/"per" no phrase matched: a field said by its last word ("events by
+    type"), else a word naming nothing we know, remembered with suggestions."""
+    counted = [m.entry for m in parsed.measures]
+    fields, parsed.unknown_after_by = read_groupings(parsed.words, vocab, taken, counted)
+    for entry, at in fields:
+        parsed.dimensions.append(Match(entry, at, at + 1))
+        taken.add(at)
+    parsed.dimensions.sort(key=lambda m: m.start)

@@ -50,6 +50,9 @@ ASCENDING = frozenset(
 # Words that say each row is counted once ("distinct users", "unique accounts"): part of a
 # count of a table's rows, which counts each row once already.
 DISTINCT_CUES = frozenset(["distinct", "unique", "different", "individual", "separate"])
+# Words that say the rows counted are new ("new signups", "new customers"): part of a count of
+# a table's rows, each of which is new on its own date (the one a window filters).
+NEW_CUES = frozenset(["new"])
 RATE_WORDS = frozenset(
     ["share", "rate", "rates", "percent", "percentage", "ratio", "proportion", "fraction"]
 )
