@@ -120,7 +120,8 @@ def measures_asked(parsed: ParsedQuestion, model: SemanticModel) -> list[str]:
     if len(chosen) == 1:  # "how many paying customers": those billed, not those converted
         m = chosen[0]
         said = (parsed.words.raw, m.start, m.end, m.entry.name, parsed.text)
-        ongoing = measure_intent.ongoing_count(model, *said) if m.entry.words else None
+        split = bool(parsed.dimensions or parsed.grain)
+        ongoing = measure_intent.ongoing_count(model, *said, split=split) if m.entry.words else None
         if ongoing is not None:
             chosen = [Match(Entry(m.entry.words, m.entry.raw, "measure", ongoing), m.start, m.end)]
     both = measure_intent.ratio_asked(model, [m.entry.name for m in chosen], parsed.text)
@@ -239,9 +240,11 @@ def window_field(
     window = parsed.window
     if window is None:
         return None
-    measure_words = {
-        i for m in parsed.measures if m.entry.words for i in range(m.start, m.end)
-    }  # a measure's own words ("churn rate") name what is measured, not a date
+    # a measure's own words ("churn rate") name what is measured, and a level's
+    # ("contract_signed events") a value, not a date
+    measure_words = {i for m in parsed.measures if m.entry.words for i in range(m.start, m.end)} | {
+        i for m, _ in parsed.levels for i in range(m.start, m.end)
+    }
     before = [
         (window.span[0] - i, parsed.words.stems[i])
         for i in range(max(0, window.span[0] - 4), window.span[0])

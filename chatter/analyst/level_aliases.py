@@ -117,7 +117,7 @@ def countries_in(
     """Countries a question names, as (start, end, ISO code): names of several words in any
     case ("united states"), one-word names capitalised ("Japan", not "chad") or in any case at
     the positions ``any_case`` (where only a place can stand: "in australia"), and codes in
-    capitals ("JP")."""
+    capitals ("JP") or, at those positions, in lower case ("from jp")."""
     index = _names_index()
     found: list[tuple[int, int, str]] = []
     i = 0
@@ -131,9 +131,11 @@ def countries_in(
                 break
         else:
             written = original[i] if i < len(original) else ""
-            code_like = len(written) == 2 and written.isupper() and written not in _CODE_WORDS
-            if code_like and pycountry.countries.get(alpha_2=written) is not None:
-                found.append((i, i + 1, written))
+            # a code in capitals, or in lower case where only a place can stand ("from jp")
+            cased = written.isupper() or (i in any_case and written.islower())
+            code_like = len(written) == 2 and cased and written.upper() not in _CODE_WORDS
+            if code_like and pycountry.countries.get(alpha_2=written.upper()) is not None:
+                found.append((i, i + 1, written.upper()))
             i += 1
     return found
 

@@ -120,6 +120,11 @@ def _field_ending(vocab: Vocabulary, words: list[str]) -> str | None:
                 dimension = dimension_named(vocab, " ".join(words[-n:]))
                 if dimension is not None:
                     return dimension
+        if words[-1].endswith("ed"):  # "companies sized 51-200": the field's name as a verb
+            for base in (words[-1][:-1], words[-1][:-2]):
+                dimension = dimension_named(vocab, base)
+                if dimension is not None:
+                    return dimension
         if words[-1] not in _BETWEEN:
             return None
         words = words[:-1]

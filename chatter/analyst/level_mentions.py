@@ -42,7 +42,7 @@ _COMPARISON = re.compile(
 )
 # Cues after which a word can only be a level.
 _STRONG_CUES = frozenset(["only", "excluding", "except", "without", "exclude"])
-_WEAK_CUES = frozenset(["for", "in", "from", "among", "within", "at"])
+_WEAK_CUES = frozenset(["for", "in", "from", "among", "within", "at", "through", "via"])
 # Words before "<name> plan" that make the name a level's: "the pro plan", "on our pro plan".
 _DETERMINERS = frozenset(
     ["the", "our", "a", "an", "their", "my", "for", "on", "in", "only", "of", "among", "from"]
@@ -186,10 +186,13 @@ def unmatched_levels(
         # features keep ...", nor "the country code": a word for all the values follows).
         plain = not verb_like(word) and not speaks_of_all(raw, field_end)
         rows_after = field_end < len(raw) and names_rows(vocab, raw[field_end], fields=False)
+        # "podcast channel conversion": a word known for nothing, leading the question, before
+        # the field and a measure read after it
+        measured = first == 0 and field_end in counted
         led = (
             before in _DETERMINERS
             or ((before in _GROUPING or read) and word in unknown and not verb_like(word))
-            or (plain and (before in _QUANTITY or (word in unknown and rows_after)))
+            or (plain and (before in _QUANTITY or (word in unknown and (rows_after or measured))))
         )
         if dimension is not None and led and not compares:
             said = "_".join(raw[first : i + 1]) if first < i else word
@@ -202,11 +205,18 @@ def unmatched_levels(
             continue
         proper = written[:1].isupper() or f"'{word}'" in asked.lower()
         # "churn rate for fintech", "conversion for referral signups": where a value goes.
-        rest = [w for w in raw[i + 1 :] if w not in STOPWORDS]
+        # (the window's words are no value: "active users in logistics last month")
+        rest = [
+            w
+            for j, w in enumerate(raw[i + 1 :], i + 1)
+            if w not in STOPWORDS and parsed.outside_window(j)
+        ]
         placed = not rest or names_rows(vocab, rest[0])
+        end = _value_end(parsed, vocab, i, used) if word in unknown else i
+        written = " ".join(original[first : end + 1]) if end > i else written
         # "Healthcare customers' conversion", "the solar companies": whom the number is about.
         qualifies_rows = (
-            before_rows(parsed, vocab, i)
+            before_rows(parsed, vocab, end)
             and not compares
             and (
                 first == 0
@@ -220,12 +230,24 @@ def unmatched_levels(
         after_cue = before in _STRONG_CUES or (before in _WEAK_CUES and (proper or placed))
         if after_cue and not explicit_only:
             found.append(of_no_field(vocab, written))
-        elif qualifies_rows and (used - {i + 1} or parsed.window):
+        elif qualifies_rows and (used - {end + 1} or parsed.window):
             # something else was read ("<x> customers' churn"): not a line of noise
             found.append(of_no_field(vocab, written, certain=proper))
     # "plan choir", "industry biotech": an unplaced word just after a field's name.
     found += after_field(parsed, vocab, candidates - _DESCRIBING, used, names_only=explicit_only)
     return found
+
+
+def _value_end(parsed: ParsedQuestion, vocab: Vocabulary, i: int, used: set[int]) -> int:
+    """The last word of a value of several words that an unknown word at ``i`` begins, when
+    unplaced words go on from it to the rows counted ("facebook ads signups"), else ``i``."""
+    raw = parsed.words.raw
+    last = i
+    while last + 1 < len(raw) and last - i < 2 and _unplaced(raw[last + 1], last + 1, used):
+        last += 1
+        if before_rows(parsed, vocab, last):
+            return last
+    return i
 
 
 def _used(parsed: ParsedQuestion) -> set[int]:

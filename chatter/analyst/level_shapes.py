@@ -19,7 +19,7 @@ from chatter.analyst.level_names import (
 from chatter.analyst.parse import ParsedQuestion
 from chatter.analyst.structure_cues import EXCLUDE_CUES, FILTER_CUES
 from chatter.analyst.vocabulary import Vocabulary
-from chatter.analyst.words import tokens
+from chatter.analyst.words import STOPWORDS, tokens
 
 _AGAINST = frozenset(["vs", "versus", "or", "and"])
 
@@ -30,11 +30,23 @@ def against_level(
     """``said`` (the words ``first..last``) set against a level ("retail vs education",
     "telecom or retail"): another value of that level's field, asked back as one."""
     raw = parsed.words.raw
+    placed = {
+        i
+        for m in [*parsed.measures, *parsed.dimensions, *(m for m, _ in parsed.levels)]
+        for i in range(m.start, m.end)
+    }
+    # "trade show vs meetup": an unplaced word more may end the value set against the level
+    more = last + 1 < len(raw) and raw[last + 1].isalpha() and last + 1 not in placed
+    more = more and raw[last + 1] not in _AGAINST | _ARTICLES
     for match, _ in parsed.levels:
-        beside = (match.end + 1 == first and raw[match.end] in _AGAINST) or (
+        if match.entry.name not in vocab.levels:
+            continue
+        if (match.end + 1 == first and raw[match.end] in _AGAINST) or (
             last + 2 == match.start and raw[last + 1] in _AGAINST
-        )
-        if beside and match.entry.name in vocab.levels:
+        ):
+            return of_field(vocab, said, match.entry.name)
+        if more and last + 3 == match.start and raw[last + 2] in _AGAINST:
+            said = " ".join(parsed.words.original[first : last + 2])
             return of_field(vocab, said, match.entry.name)
     return None
 
@@ -216,8 +228,8 @@ def _place_said(parsed: ParsedQuestion, vocab: Vocabulary, i: int) -> bool:
     """Whether the word at ``i``, a word the analyst does not know, stands where a place does:
     after a filter cue (an article between), or before the rows counted ("kenya accounts")."""
     raw = parsed.words.raw
-    if raw[i] in vocab.known_words or not parsed.outside_window(i):
-        return False
+    if raw[i] in vocab.known_words or raw[i] in STOPWORDS or not parsed.outside_window(i):
+        return False  # "for us", "from me": words, not places
     lead = i - 1
     while lead >= 0 and raw[lead] in _ARTICLES:
         lead -= 1

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from chatter.analyst.structure_cues import ASCENDING, DESCENDING, FREQUENCY_WORDS
 from chatter.analyst.words import singular, tokens
 from chatter.semantic.model import SemanticModel
 
@@ -82,14 +83,39 @@ def average_of(model: SemanticModel, measure: str) -> str | None:
 
 
 def _ratio_of_both(model: SemanticModel, measures: list[str]) -> str | None:
-    """The ratio of two measures the question names together ("events per active user")."""
+    """The ratio of two measures the question names together ("events per active user"), or
+    of their kin ("average MRR per paying account": MRR over the accounts billed, ARPU)."""
     short = {m.split(".")[-1] for m in measures}
     for table in model.tables.values():
         for m in table.measures.values():
             parts = {(m.numerator or "").split(".")[-1], (m.denominator or "").split(".")[-1]}
             if m.agg == "ratio" and parts <= short:
                 return m.name
+    first, second = (_kin(model, m) for m in measures)
+    for table in model.tables.values():
+        for m in table.measures.values():
+            if m.agg != "ratio":
+                continue
+            top, bottom = ((x or "").split(".")[-1] for x in (m.numerator, m.denominator))
+            if (top in first and bottom in second) or (top in second and bottom in first):
+                return m.name
     return None
+
+
+def _kin(model: SemanticModel, measure: str) -> set[str]:
+    """``measure`` and the measures of its table over the same rows and column that differ only
+    in how periods combine (paying accounts and subscribers, revenue and MRR), an average's
+    being the sums of its column: each may stand for another in "X per Y"."""
+    ref = model.measure(measure)
+    m = ref.measure
+    agg = "sum" if m.agg == "avg" else m.agg
+    if agg not in ("sum", "count", "count_distinct"):
+        return {m.name}
+    return {m.name} | {
+        twin.name
+        for twin in model.tables[ref.table].measures.values()
+        if (twin.agg, twin.column, twin.filters) == (agg, m.column, m.filters)
+    }
 
 
 def ratio_asked(model: SemanticModel, measures: list[str], text: str) -> str | None:
@@ -123,8 +149,46 @@ def fit(
 def rows_counted(model: SemanticModel, dimension: str, text: str) -> str | None:
     """The count of the rows a level is a value of, when the question counts that level and
     names no measure: "how many API calls last month" counts events of that type."""
-    if intent(text) != "count":
+    return _rows_of(model, dimension) if intent(text) == "count" else None
+
+
+def rows_by_frequency(model: SemanticModel, dimension: str, raw: tuple[str, ...]) -> str | None:
+    """The count of the rows a field splits, when the question ranks its values by how often
+    they occur and names no measure: "which event type is the most common"."""
+    ranked = any(w in DESCENDING or w in ASCENDING for w in raw)
+    return _rows_of(model, dimension) if ranked and FREQUENCY_WORDS & set(raw) else None
+
+
+_HOW_MUCH = re.compile(r"\bhow much (?:did|do|does|have|has|had|will) (?:we|they|you|i)\b")
+
+
+def amount_done(
+    model: SemanticModel,
+    names: list[tuple[str, tuple[str, ...]]],
+    text: str,
+    stems: tuple[str, ...],
+) -> tuple[str, int] | None:
+    """ "how much did we bill": the one summed measure whose name, or a synonym, holds the verb
+    said after "how much did we" (``names``: each measure's name and the stems of a phrase
+    naming it), with the verb's position; None when no word or several measures fit."""
+    said = _HOW_MUCH.search(text.lower())
+    if said is None:
         return None
+    at = len(tokens(text[: said.end()]))
+    if at >= len(stems):
+        return None
+    found = {
+        name
+        for name, words in names
+        if stems[at] in words
+        and model.measure(name).measure.agg == "sum"
+        and model.measure(name).measure.non_additive is None
+    }
+    return (found.pop(), at) if len(found) == 1 else None
+
+
+def _rows_of(model: SemanticModel, dimension: str) -> str | None:
+    """The one plain count of the rows of the table ``dimension`` belongs to."""
     candidates = model.dimension_candidates(dimension)
     if len(candidates) != 1:
         return None
@@ -191,20 +255,32 @@ _HELD = re.compile(
     r"\b(?:we(?: currently| still)? (?:have|had|got)|have we(?: got)?|had we|are there|were there"
     r"|currently|right now|at the moment|today)\b"
 )
+_HOW_MANY = re.compile(r"\bhow many\b")
 
 
 def ongoing_count(
-    model: SemanticModel, raw: tuple[str, ...], start: int, end: int, measure: str, text: str
+    model: SemanticModel,
+    raw: tuple[str, ...],
+    start: int,
+    end: int,
+    measure: str,
+    text: str,
+    *,
+    split: bool = True,
 ) -> str | None:
     """A count of rows named by what they are doing, asked as held at a time ("how many paying
     customers do we have"), when the model gives those words, with another word for the same
     rows, to a count of the rows among another table's ("paying accounts": those billed): that
     count, of the rows doing it in the period, not of those that ever became so ("became
-    paying customers", "paying customers by channel", or a rate of them keep ``measure``)."""
+    paying customers", "paying customers by channel", or a rate of them keep ``measure``).
+    Unless the count is ``split`` by a field, "how many" asks for them as held too: "how many
+    paying customers in PK"."""
     said = raw[start:end]
     if len(said) != 2 or not said[0].endswith("ing") or intent(text) not in ("count", None):
         return None
-    if _BECOMING & set(raw[max(0, start - 2) : start]) or not _HELD.search(text.lower()):
+    lowered = text.lower()
+    held = _HELD.search(lowered) or (not split and _HOW_MANY.search(lowered))
+    if _BECOMING & set(raw[max(0, start - 2) : start]) or not held:
         return None
     ref = model.measure(measure)
     if ref.measure.agg != "count" or not ref.measure.filters:

@@ -1,6 +1,7 @@
 """A question's structure: which measures, dimensions, levels (filters), time grain, order and
 limit it names, found by matching the vocabulary against its words (after repairing slips of
-spelling, ``chatter.analyst.spelling``; the cue words are in ``chatter.analyst.structure_cues``)."""
+spelling, ``chatter.analyst.spelling``; the cue words are in ``chatter.analyst.structure_cues``,
+the phrase matching in ``chatter.analyst.phrase_matches``)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chatter.analyst.groupings import read_groupings
+from chatter.analyst.level_aliases import country_names
 from chatter.analyst.ordering import order_and_limit
-from chatter.analyst.spelling import repair_spelling
+from chatter.analyst.phrase_matches import Match, find_matches
+from chatter.analyst.spelling import expand_acronyms, repair_spelling
 from chatter.analyst.structure_cues import (
     DISTINCT_CUES,
     EXCLUDE_CUES,
@@ -24,13 +27,6 @@ from chatter.analyst.structure_cues import (
 from chatter.analyst.time_window import TimeWindow, find_window
 from chatter.analyst.vocabulary import Entry, Vocabulary
 from chatter.analyst.words import STOPWORDS, Words, plus_marked, singular, stem
-
-
-@dataclass
-class Match:
-    entry: Entry
-    start: int
-    end: int  # exclusive
 
 
 @dataclass
@@ -75,97 +71,24 @@ class ParsedQuestion:
         return out
 
 
-def _matches(
-    words: Words,
-    entries: list[Entry],
-    taken: set[int],
-    prefer_ratio: bool = False,
-    row_nouns: list[frozenset[str]] | None = None,
-) -> list[Match]:
-    """Longest-first, non-overlapping matches of the entries' phrases in the question; at equal
-    length a phrase written exactly as in the vocabulary wins over one met through stems
-    ("conversions" names converted users before it names the conversion rate), and a ratio
-    wins when the question asks for a share or a rate (``row_nouns``: the words naming each
-    table's rows, any of which may stand for another in "users were active")."""
-    found: list[Match] = []
-    ordered = sorted(entries, key=lambda e: (-len(e.words), not (prefer_ratio and e.ratio)))
-    singulars = tuple(singular(w) for w in words.raw)
-    # First the phrases as written, longest first, each exactly before with plurals loosened
-    # ("event counts" is the measure "event count" before "event" is a field); then through
-    # stems, which change a word's kind ("trials converted" is not "trial conversion").
-    lengths = sorted({len(e.words) for e in ordered}, reverse=True)
-    passes = [(n, x) for n in lengths for x in ("exact", "plural")]
-    # "users were active" spans three words: matched before the two-word phrases.
-    at = next((i for i, (n, _) in enumerate(passes) if n < 3), len(passes))
-    passes[at:at] = [(2, "predicate")]
-    passes.append((0, "stems"))
-    for n_words, how in passes:
-        if how == "predicate":
-            found += _predicates(words, ordered, taken, row_nouns or [])
-            continue
-        for entry in (e for e in ordered if how == "stems" or len(e.words) == n_words):
-            if how == "stems":
-                target, haystack = entry.words, words.stems
-            elif how == "plural":
-                target, haystack = tuple(singular(w) for w in entry.raw), singulars
-            else:
-                target, haystack = entry.raw, words.raw
-            n = len(target)
-            for start in range(len(haystack) - n + 1 if n else 0):
-                if haystack[start : start + n] != target:
-                    continue
-                span = set(range(start, start + n))
-                if not span & taken:
-                    found.append(Match(entry, start, start + n))
-                    taken |= span
-    return sorted(found, key=lambda m: m.start)
-
-
-_BE = frozenset(["is", "are", "was", "were", "been", "being"])
-_RELATIVE = frozenset(["who", "that", "which"])
-
-
-def _predicates(
-    words: Words, entries: list[Entry], taken: set[int], row_nouns: list[frozenset[str]]
-) -> list[Match]:
-    """A measure named by a describing word and a noun ("active users", "billed accounts"),
-    said as the noun, or another word for the same rows, and a predicate: "users were
-    active", "customers that were billed"."""
-    found: list[Match] = []
-    raw = words.raw
-    for entry in entries:
-        if entry.kind != "measure" or len(entry.raw) != 2:
-            continue
-        describing, noun = entry.raw
-        nouns = {singular(noun)}.union(*(n for n in row_nouns if singular(noun) in n))
-        for start in range(len(raw) - 2):
-            at = start + 1 + (raw[start + 1] in _RELATIVE)
-            if (
-                singular(raw[start]) not in nouns
-                or at + 1 >= len(raw)
-                or raw[at] not in _BE
-                or raw[at + 1] != describing
-            ):
-                continue
-            span = set(range(start, at + 2))
-            if not span & taken:
-                found.append(Match(entry, start, at + 2))
-                taken |= span
-    return found
-
-
 def _level_allowed(words: Words, match: Match, generic: set[str]) -> bool:
     """A level counts when a cue introduces it ("for fintech", "only enterprise"), or when its
     word means nothing else to us; short codes ("US") must be written in capitals."""
     said = " ".join(match.entry.raw)  # the level, or the alias matched ("USA" for "US")
-    if len(match.entry.raw) > 1 and words.raw[match.start : match.end] == match.entry.raw:
-        return True  # "automation_run", "paid search": a phrase of its own, written out
+    written = tuple(singular(w) for w in words.raw[match.start : match.end])
+    if len(match.entry.raw) > 1 and written == tuple(singular(w) for w in match.entry.raw):
+        return True  # "automation_run", "paid search", "trade shows": a phrase of its own
     original = words.original[match.start] if match.start < len(words.original) else ""
+    before = words.stems[match.start - 1] if match.start > 0 else ""
+    if len(said) <= 3 and original.lower() == said.lower() and country_names(said.upper()):
+        # "in pk": a country's code in lower case after a filter cue (not "for us")
+        return original.isupper() or (
+            (before in FILTER_CUES or before == "from") and said.lower() not in STOPWORDS
+        )
     if len(said) <= 3 and not (original.isupper() and original.lower() == said.lower()):
         return False
     if len(said) <= 3:
         return True  # a code written in capitals, as the data has it
-    before = words.stems[match.start - 1] if match.start > 0 else ""
     if before in FILTER_CUES or before in EXCLUDE_CUES:
         return True
     return not any(s in generic or s in STOPWORDS for s in match.entry.words)
@@ -173,6 +96,12 @@ def _level_allowed(words: Words, match: Match, generic: set[str]) -> bool:
 
 def parse_question(text: str, vocab: Vocabulary, today: dt.date | None = None) -> ParsedQuestion:
     """The structure of ``text``; relative time windows count back from ``today``."""
+    counts: dict[str, list[tuple[str, ...]]] = {}
+    for e in vocab.entries:  # each count's names, its own name first
+        if e.kind == "measure" and e.name in vocab.counts:
+            names = counts.setdefault(e.name, [])
+            names.insert(0 if e.raw == tuple(e.name.split("_")) else len(names), e.raw)
+    text, acronyms = expand_acronyms(text, vocab.known_words, counts)  # "MAU"
     words = Words.of(text)
     bands = plus_marked(text)  # before spelling repair, which rewrites the text as tokens
     if vocab.known_words:
@@ -182,13 +111,14 @@ def parse_question(text: str, vocab: Vocabulary, today: dt.date | None = None) -
             text = repaired
     else:
         fixes = []
+    fixes = [*acronyms, *fixes]
     window = find_window(words, today or dt.date.today(), bands)
     parsed = ParsedQuestion(words, repairs=fixes, window=window, text=text)
     # The window's words name a period, not a measure, a field, a grain or a limit.
     taken: set[int] = set(range(*window.span)) if window else set()
     text = " ".join(r for i, r in enumerate(words.raw) if parsed.outside_window(i))
     prefer_ratio = bool(RATE_WORDS & set(words.raw))
-    everything = _matches(words, vocab.entries, taken, prefer_ratio, vocab.row_nouns)
+    everything = find_matches(words, vocab.entries, taken, prefer_ratio, vocab.row_nouns)
     parsed.measures = [m for m in everything if m.entry.kind == "measure"]
     named = [m for m in everything if m.entry.kind != "measure" and not _grain_word(words, m)]
     # "by signup month": a grain word just after a date names that date's grain.
@@ -202,7 +132,9 @@ def parse_question(text: str, vocab: Vocabulary, today: dt.date | None = None) -
         if d.entry.name in vocab.dates and _grain_after(words, d.end) and parsed.grain is None:
             parsed.grain = GRAINS[words.raw[d.end]]
     generic = vocab.generic_words
-    dimensions = [m for m in named if m.entry.kind == "dimension"]
+    dimensions = [
+        m for m in named if m.entry.kind == "dimension" and not _row_noun(words, vocab, m)
+    ]
     # "how many of them converted": a yes/no dimension not grouped by is the count of yeses.
     for match in list(dimensions):
         flag = vocab.flag_measures.get(match.entry.name.split(".")[-1])
@@ -277,6 +209,20 @@ def _counts_once(parsed: ParsedQuestion, vocab: Vocabulary, i: int) -> bool:
         vocab.counts if word in DISTINCT_CUES else vocab.row_counts if word in NEW_CUES else set()
     )
     return any(0 < m.start - i <= 2 and m.entry.name in counts for m in parsed.measures)
+
+
+_SPLITTING = frozenset(["by", "per", "each", "every", "over", "across", "which", "what"])
+
+
+def _row_noun(words: Words, vocab: Vocabulary, match: Match) -> bool:
+    """ "How likely is a meetup signup to convert": a date said by one word that also names a
+    row ("signup"), with no word splitting by it before and no grain after, is the row."""
+    if match.end - match.start != 1 or match.entry.name not in vocab.dates:
+        return False
+    before = words.raw[match.start - 1] if match.start else ""
+    said = singular(words.raw[match.start])
+    rows = any(said in nouns for nouns in vocab.row_nouns)
+    return rows and before not in _SPLITTING and not _grain_after(words, match.end)
 
 
 def _grain_after(words: Words, i: int) -> bool:

@@ -29,6 +29,7 @@ from chatter.analyst.words import STOPWORDS, Words
 from chatter.analyst.workflow_window import WindowedSteps, window_steps
 from chatter.errors import ChatterError
 from chatter.result import Route
+from chatter.semantic.compiler import compile_query
 from chatter.semantic.model import SemanticModel
 from chatter.semantic.query import resolve
 
@@ -114,6 +115,18 @@ class Router:
             counted = measure_intent.rows_counted(self.model, level.entry.name, parsed.text)
             if counted is not None:
                 parsed.measures = [Match(Entry((), (), "measure", counted), level.start, level.end)]
+        if not parsed.measures:  # "how much did we bill": the summed measure of that verb
+            names = [(e.name, e.words) for e in self.vocab.of_kind("measure")]
+            done = measure_intent.amount_done(self.model, names, parsed.text, parsed.words.stems)
+            if done is not None:
+                parsed.measures = [Match(Entry((), (), "measure", done[0]), done[1], done[1] + 1)]
+        if not parsed.measures and parsed.dimensions:  # "which event type is the most common"
+            split = parsed.dimensions[0]
+            counted = measure_intent.rows_by_frequency(
+                self.model, split.entry.name, parsed.words.raw
+            )
+            if counted is not None:
+                parsed.measures = [Match(Entry((), (), "measure", counted), split.start, split.end)]
         if parsed.measures:
             return self._query_decision(parsed, asks_numbers, cues)
         if best and scores[best] >= 4:
@@ -228,8 +241,8 @@ class Router:
 
     def _query_decision(self, parsed: ParsedQuestion, numbers: int, cues: int) -> RouteDecision:
         query = build_query(parsed, self.model, self.vocab)
-        try:
-            resolve(query, self.model)
+        try:  # compiled too: measures that cannot be combined are asked back, never raised
+            compile_query(resolve(query, self.model), self.model)
         except ChatterError as err:
             return self.ask_back(err.message, confidence=0.3, parsed=parsed)
         structure = bool(parsed.dimensions or parsed.grain or parsed.levels or parsed.limit)

@@ -3,10 +3,12 @@ away from a word we know, is read as that word."""
 
 from __future__ import annotations
 
+import re
+
 from chatter.analyst.level_aliases import country_words
 from chatter.analyst.structure_cues import ASCENDING, DESCENDING, GRAINS, PROTECTED
 from chatter.analyst.time_window import WINDOW_WORDS
-from chatter.analyst.words import STOPWORDS, tokens
+from chatter.analyst.words import STOPWORDS, singular, tokens
 
 # The parser's own words of time and order a slip may hide: "by quartr", "monthy", "lowset".
 _OWN_WORDS = frozenset(
@@ -20,13 +22,16 @@ def repair_spelling(
     """Replace words we do not know by a known word one slip away: a swapped, missing, extra
     or wrong letter ("chrun" -> "churn", "converison" -> "conversion", "quartr" -> "quarter").
     A short word is repaired only into a known pair with the word before it (``pairs``:
-    "company sise" -> "company size"), since alone it is too often another real word."""
+    "company sise" -> "company size"), since alone it is too often another real word; a word
+    cut short is read whole only in a known pair with the word after it ("conv rate")."""
     out: list[str] = []
     fixes = []
     targets = sorted(known | _OWN_WORDS)
-    for token in tokens(text):
+    said = tokens(text)
+    for at, token in enumerate(said):
         unknown = (
             token not in known
+            and singular(token) not in known  # "sizes": a plural, not a slip of "sites"
             and token not in STOPWORDS
             and token not in PROTECTED
             and token not in country_words()
@@ -38,10 +43,55 @@ def repair_spelling(
             fix = next((k for k in targets if _one_slip(token, k)), None)
         elif unknown and out:
             fix = next((b for a, b in sorted(pairs) if a == out[-1] and _one_slip(token, b)), None)
+        if unknown and fix is None and at + 1 < len(said):
+            fix = _shortened(token, said[at + 1], pairs)
         out.append(fix or token)
         if fix:
             fixes.append((token, fix))
     return " ".join(out), fixes
+
+
+_PERIOD_LETTERS = {"d": "daily", "w": "weekly", "m": "monthly", "q": "quarterly", "y": "yearly"}
+
+
+def expand_acronyms(
+    text: str, known: set[str], counts: dict[str, list[tuple[str, ...]]]
+) -> tuple[str, list[tuple[str, str]]]:
+    """An unknown word that is the initials of a count's name of several words, after the
+    letter of a period ("MAU": monthly active users, "DAU"), is read as those words (a count
+    per period; not "ARR", which is no count of anything). ``counts``: each count's names, the
+    first said first.
+
+    >>> expand_acronyms("MAU by plan", set(), {"active_users": [("active", "users")]})
+    ('monthly active users by plan', [('mau', 'monthly active users')])
+    >>> expand_acronyms("ARR by plan", set(), {"users": [("accounts",)]})
+    ('ARR by plan', [])
+    """
+    fixes = []
+    for token in dict.fromkeys(tokens(text)):
+        found: dict[str, str] = {}
+        period = _PERIOD_LETTERS.get(token[:1])
+        if period and 3 <= len(token) <= 5 and token.isalpha() and token not in known:
+            for name, names in counts.items():
+                for words in names:
+                    if len(words) > 1 and "".join(w[0] for w in words) == token[1:]:
+                        found.setdefault(name, " ".join((period, *words)))
+        if len(found) == 1 and token not in STOPWORDS:
+            read = next(iter(found.values()))
+            text = re.sub(rf"(?<!\w){token}(?!\w)", read, text, flags=re.IGNORECASE)
+            fixes.append((token, read))
+    return text, fixes
+
+
+def _shortened(token: str, after: str, pairs: frozenset[tuple[str, str]]) -> str | None:
+    """The known word ``token`` begins, cut short before ``after`` in a known pair ("conv
+    rate": "conversion rate"), the longest when several words fit.
+
+    >>> _shortened("conv", "rate", frozenset([("conversion", "rate"), ("churn", "rate")]))
+    'conversion'
+    """
+    whole = [a for a, b in pairs if b == after and a.startswith(token) and len(a) > len(token)]
+    return max(whole, key=lambda w: (len(w), w)) if whole else None
 
 
 def _one_slip(a: str, b: str) -> bool:

@@ -53,6 +53,8 @@ DISTINCT_CUES = frozenset(["distinct", "unique", "different", "individual", "sep
 # Words that say the rows counted are new ("new signups", "new customers"): part of a count of
 # a table's rows, each of which is new on its own date (the one a window filters).
 NEW_CUES = frozenset(["new"])
+# Words ranking a field's values by how often they occur: "the most common event type".
+FREQUENCY_WORDS = frozenset(["common", "frequent", "popular", "usual", "prevalent"])
 RATE_WORDS = frozenset(
     ["share", "rate", "rates", "percent", "percentage", "ratio", "proportion", "fraction"]
 )
@@ -66,7 +68,8 @@ FUNCTION_WORDS = frozenset(
         "likely likelihood chance odds how percent percentage fraction portion group grouped "
         "broken broke excluding exclude except without besides other only each every among "
         "within across between split view report give show tell list far ever alltime came "
-        "come comes coming pls plz thanks thank thx kindly asap"
+        "come comes coming bring brings brought bringing via during throughout pls plz thanks "
+        "thank thx kindly asap"
     )
 )
 # Words of the router's own that must never be "repaired" into vocabulary words.
@@ -77,6 +80,7 @@ PROTECTED = frozenset(
         *DESCENDING,
         *ASCENDING,
         *RATE_WORDS,
+        *FREQUENCY_WORDS,
         *WINDOW_WORDS,
         "first",
         "last",
