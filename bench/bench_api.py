@@ -32,12 +32,21 @@ and wall time; then checks nothing was lost: each client's session holds exactly
 messages (same ids), the audit log has a ``tool.run`` row (or a refusal) for every answer, and
 ``GET /api/v1/audit/verify`` is ok. Deadlock guard: every request has a 300 s limit (a stream
 too, keep-alives or not); timeouts are reported. Asserts nothing.
-Run as ``python bench/bench_api.py [USERS]``.
+
+Run as ``python bench/bench_api.py [USERS] [--workers N] [--state-url URL] [--clients C]``.
+``--workers N`` serves with N worker processes (``chatter serve --workers N``); they need
+``--state-url postgresql://...``, the shared state. With a PostgreSQL URL the bench makes a
+fresh database on that server for the run and drops it after (or, without the right to create
+one, uses the URL's database as it is); without one the state is SQLite under the fresh
+CHATTER_HOME. The last line sums it up: requests/s, p50, p95 and errors, to compare runs.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
+import secrets
 import sys
 import tempfile
 import threading
@@ -45,9 +54,11 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from _data import bench_database
@@ -58,7 +69,9 @@ import api_server  # tests/api_server.py: a real `chatter serve` on loopback
 CLIENTS = 50
 TIMEOUT_S = 300.0
 # A fourth key, an analyst, next to the test keys (written to the server's key file).
-api_server.KEYS.setdefault("carol-key-0123456789a", {"user": "carol", "role": "analyst"})
+api_server.KEYS.setdefault(
+    "chk_IX64YNVcHHpCCBbCh7CUO6g2EDo5DU-Qkf_JJYVQMSQ", {"user": "carol", "role": "analyst"}
+)
 USERS = ["alice", "bob", "carol", "root"]
 # Conversations: a question, then its follow-ups; (text, streamed?).
 CONVERSATIONS: list[list[tuple[str, bool]]] = [
@@ -226,7 +239,8 @@ def verify(server: api_server.Server, reports: list[ClientReport]) -> None:
         elif given.get("error"):
             refused += 1
             missing += denied[user] == 0
-        elif given["result"]["run_id"] in runs:
+        # An answer is its run's document (run_id at the top; older answers nested it).
+        elif (given.get("run_id") or (given.get("result") or {}).get("run_id")) in runs:
             covered += 1
         else:
             missing += 1
@@ -247,26 +261,120 @@ def verify(server: api_server.Server, reports: list[ClientReport]) -> None:
     )
 
 
-def main(users: int) -> None:
+@contextmanager
+def state_database(url: str | None) -> Iterator[str | None]:
+    """A fresh database for the run on the server of a PostgreSQL ``url``, dropped after
+    (``url``'s own database when creating one is not allowed); None: SQLite."""
+    if not url:
+        yield None
+        return
+    import psycopg
+
+    name = f"chatter_bench_{secrets.token_hex(4)}"
+    try:
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.errors.InsufficientPrivilege:
+        print("(no right to create a database: the state goes to the URL's own database)")
+        yield url
+        return
+    try:
+        yield urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+    finally:
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def state_size(url: str | None, home: Path) -> str:
+    """How much the state takes: the data directory, and the database on PostgreSQL."""
+    files = {f.name: f.stat().st_size for f in home.rglob("*") if f.is_file()}
+    chat = sum(n for name, n in files.items() if name.startswith("chat.sqlite"))
+    text = (
+        f"  server data dir: {sum(files.values()) / 1e6:,.1f} MB, of which the chat "
+        f"checkpoints (chat.sqlite*) {chat / 1e6:,.1f} MB"
+    )
+    if url:
+        import psycopg
+
+        with psycopg.connect(url) as con:
+            row = con.execute("SELECT pg_database_size(current_database())").fetchone()
+        text += f"; state database {(row[0] if row else 0) / 1e6:,.1f} MB"
+    return text
+
+
+def cpu_seconds(root: int) -> float:
+    """User plus system CPU time of process ``root`` and its descendants (the workers), from
+    /proc (0 where there is none)."""
+    children: dict[int, list[int]] = {}
+    times: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(entry.name)
+        children.setdefault(int(fields[1]), []).append(pid)
+        times[pid] = (int(fields[11]) + int(fields[12])) / tick
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        total += times.get(pid, 0.0)
+        todo += children.get(pid, [])
+    return total
+
+
+def postmaster(url: str | None) -> int | None:
+    """The pid of the PostgreSQL server at ``url`` when it runs on this machine (its backends'
+    parent), to count its CPU too; None for SQLite or a server elsewhere."""
+    if not url:
+        return None
+    import psycopg
+
+    with psycopg.connect(url) as con:  # read while the backend lives
+        row = con.execute("SELECT pg_backend_pid()").fetchone()
+        try:
+            stat = Path(f"/proc/{row[0] if row else 0}/stat").read_text()
+        except OSError:
+            return None
+    return int(stat.rsplit(")", 1)[1].split()[1])
+
+
+def main(
+    users: int, workers: int = 1, state_url: str | None = None, clients: int = CLIENTS
+) -> None:
     db = bench_database(users)
+    backend = "PostgreSQL" if state_url else "SQLite"
     with (
         tempfile.TemporaryDirectory() as tmp,
-        api_server.running_server(Path(tmp) / "home", db) as server,
+        state_database(state_url) as url,
+        api_server.running_server(
+            Path(tmp) / "home",
+            db,
+            extra_env={"CHATTER_SERVE_WORKERS": str(workers), "CHATTER_STATE_URL": url or ""},
+        ) as server,
     ):
-        start = threading.Barrier(CLIENTS + 1)
-        with ThreadPoolExecutor(CLIENTS) as pool:
-            futures = [pool.submit(run_client, server.url, i, start) for i in range(CLIENTS)]
+        start = threading.Barrier(clients + 1)
+        with ThreadPoolExecutor(clients) as pool:
+            futures = [pool.submit(run_client, server.url, i, start) for i in range(clients)]
             start.wait()
-            began = time.perf_counter()
+            began, cpu_before = time.perf_counter(), cpu_seconds(server.process.pid)
+            database = postmaster(url)
+            db_before = cpu_seconds(database) if database else 0.0
+            load_before, client_before = os.getloadavg()[0], time.process_time()
             reports = [f.result() for f in futures]
             wall = time.perf_counter() - began
+            server_cpu = cpu_seconds(server.process.pid) - cpu_before
+            db_cpu = cpu_seconds(database) - db_before if database else 0.0
+            load_after, client_cpu = os.getloadavg()[0], time.process_time() - client_before
 
         latencies = [s for r in reports for _, s in r.latencies]
         errors = Counter(e for r in reports for e in r.errors)
         timeouts = sum(r.timeouts for r in reports)
         print(
-            f"chat API on {users:,} users: {CLIENTS} clients x {QUESTIONS} questions, "
-            f"{len(USERS)} API keys"
+            f"chat API on {users:,} users: {clients} clients x {QUESTIONS} questions, "
+            f"{len(USERS)} API keys; {workers} worker process{'es' if workers > 1 else ''}, "
+            f"state in {backend}"
         )
         print(f"  requests: {len(latencies):,}   errors: {sum(errors.values())} (goal 0)")
         for what, count in errors.most_common():
@@ -286,19 +394,41 @@ def main(users: int) -> None:
                 f"p95 {percentile(some, 95):,.0f}  max {max(some):,.0f}"
             )
         print(f"  throughput: {len(latencies) / wall:,.1f} req/s   wall time: {wall:,.1f} s")
+        print(
+            f"  server CPU: {server_cpu:,.1f} s ({server_cpu / wall:,.2f} of {os.cpu_count()} "
+            f"cores, {server_cpu / max(len(latencies), 1) * 1000:,.1f} ms per request); "
+            f"machine load average {load_before:.1f} -> {load_after:.1f}"
+        )
+        print(
+            f"  other CPU on this machine: the clients {client_cpu:,.1f} s"
+            + (f", the PostgreSQL server {db_cpu:,.1f} s" if database else "")
+        )
         print("no lost rows:")
         verify(server, reports)
-        files = {f.name: f.stat().st_size for f in server.home.rglob("*") if f.is_file()}
-        chat = sum(n for name, n in files.items() if name.startswith("chat.sqlite"))
-        print(
-            f"  server data dir: {sum(files.values()) / 1e6:,.1f} MB, of which the chat "
-            f"checkpoints (chat.sqlite*) {chat / 1e6:,.1f} MB"
-        )
+        print(state_size(url, server.home))
         logged = [line for line in server.stderr if '"level": "error"' in line]
         print(f"  server error log lines: {len(logged)}")
         for line in logged[:3]:
             print(f"    {line.strip()[:300]}")
+        print(
+            f"summary: workers={workers} state={backend} "
+            f"requests/s={len(latencies) / wall:.1f} p50_ms={percentile(ms, 50):.0f} "
+            f"p95_ms={percentile(ms, 95):.0f} errors={sum(errors.values())} "
+            f"server_cpu_ms_per_request={server_cpu / max(len(latencies), 1) * 1000:.1f}"
+        )
+
+
+def arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("users", nargs="?", type=int, default=1_000_000, help="demo size")
+    parser.add_argument("--workers", type=int, default=1, help="chatter serve --workers N")
+    parser.add_argument(
+        "--state-url", default=None, help="postgresql://... for shared state (default: SQLite)"
+    )
+    parser.add_argument("--clients", type=int, default=CLIENTS, help="concurrent clients")
+    return parser.parse_args()
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000)
+    options = arguments()
+    main(options.users, options.workers, options.state_url, options.clients)

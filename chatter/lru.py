@@ -11,6 +11,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 
@@ -77,3 +78,26 @@ class LruCache(Generic[V]):
     def clear(self) -> None:
         with self._lock:
             self._values.clear()
+
+
+class LruDict(OrderedDict[K, V]):
+    """A dict of at most ``size`` entries: the one set last is the newest, and setting one past
+    the cap drops the oldest. Not locked: its owner guards it, as it would a plain dict.
+
+    >>> last = LruDict[str, int](2)
+    >>> last["a"], last["b"], last["c"] = 1, 2, 3
+    >>> list(last.items())
+    [('b', 2), ('c', 3)]
+    """
+
+    def __init__(self, size: int) -> None:
+        if size < 1:
+            raise ValueError(f"an LruDict holds at least one entry, not {size}")
+        super().__init__()
+        self.size = size
+
+    def __setitem__(self, key: K, value: V) -> None:
+        super().__setitem__(key, value)
+        self.move_to_end(key)
+        while len(self) > self.size:
+            self.popitem(last=False)

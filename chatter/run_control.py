@@ -1,10 +1,18 @@
-"""What lets a running workflow be stopped: a cancellation flag per run, and the threads
-running its steps (whose queries a cancel interrupts)."""
+"""What lets a running workflow be stopped: a cancellation flag per run, the threads running
+its steps (whose queries a cancel interrupts), and the services-wide ``stopping`` flag of a
+graceful stop (steps not yet started wait for the next server instead)."""
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+
+
+class ServerStopping(BaseException):
+    """Raised by a step that would start, or was interrupted, during a graceful stop: not an
+    error of the step, so nothing records it as failed, and the run's checkpoint keeps the
+    steps that finished; the next server resumes the run. A BaseException so that no
+    ``except Exception`` of a tool swallows it."""
 
 
 @dataclass
@@ -19,6 +27,11 @@ class RunControls:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._runs: dict[str, RunControl] = {}
+        #: Set once by a graceful stop: no step starts after it.
+        self.stopping = threading.Event()
+        #: Set when the stop's grace is over: steps still going on are given up (their
+        #: threads left behind; the next server runs those steps again).
+        self.abandon = threading.Event()
 
     def get(self, run_id: str) -> RunControl:
         """The run's control, made on first use."""
@@ -43,3 +56,14 @@ class RunControls:
         """The run is over: nothing is left to cancel."""
         with self._lock:
             self._runs.pop(run_id, None)
+
+    def active(self) -> list[str]:
+        """The runs going on here now."""
+        with self._lock:
+            return list(self._runs)
+
+    def threads(self) -> set[int]:
+        """Every thread running a step of any run here (a stop past its grace interrupts
+        their queries)."""
+        with self._lock:
+            return set().union(*(ctl.threads for ctl in self._runs.values()))

@@ -1,7 +1,9 @@
 """Find secrets in tool parameters by their value, and redact them from anything we log.
 
-What is caught: well-known public token formats (AWS access key ids, GitHub, OpenAI, Anthropic,
-Slack, Stripe and Google API keys, JWTs, PEM private keys, ``Bearer`` tokens, URLs with a password,
+What is caught: this process's own API keys, exactly, wherever they appear (see
+:func:`remember_secrets`), and chatter's key format (``chk_`` and 43 URL-safe characters);
+well-known public token formats (AWS access key ids, GitHub, OpenAI, Anthropic, Slack, Stripe and
+Google API keys, JWTs, PEM private keys, ``Bearer`` tokens, URLs with a password,
 ``password=...``-style assignments inside a string) and random-looking tokens (``high_entropy``:
 at least 24 characters, >= 4.0 bits/char, >= 3 of lower/upper/digit/symbol, not mostly words).
 
@@ -28,8 +30,9 @@ import functools
 import json
 import math
 import re
+import threading
 from collections import Counter
-from collections.abc import Mapping, MutableMapping, Sequence
+from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, fields, is_dataclass
 from typing import Any, TypeVar, cast
 
@@ -50,6 +53,7 @@ _NOT_REDACTED = r"(?![\"']?\[REDACTED:)"  # so scanning already-redacted text fi
 # literal anchors the match at a token start, so "task-management" is not "sk-…" and a run like
 # "eyJeyJeyJ…" stays linear instead of quadratic.
 _TABLE = (
+    ("api_key", "a chatter API key", r"chk_(?<![A-Za-z0-9_-]chk_)[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])"),
     ("private_key", "a private key", r"-----BEGIN [A-Z ]*PRIVATE KEY-----(?:[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----|[\s\S]*)"),
     ("aws_access_key", "an AWS access key id", r"(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}"),
     ("github_token", "a GitHub token", r"gh[pousr]_[A-Za-z0-9]{36,}"),
@@ -83,6 +87,57 @@ _PUBLIC_ID = re.compile(
     r"(?:cus|sub|si|pi|ch|in|ii|il|prod|price|evt|acct|txn|po|re|seti|src|card|pm|cs|py|tr)"
     r"_[A-Za-z0-9]{8,40}"
 )
+
+
+class _KnownSecrets:
+    """The exact secrets this process holds (its API keys): found wherever they appear, whatever
+    their shape (a hex key looks like a hash to every pattern above)."""
+
+    def __init__(self) -> None:
+        self._values: tuple[str, ...] = ()
+        self._lock = threading.Lock()
+
+    def add(self, values: Iterable[str]) -> None:
+        # Each also as JSON writes it inside a string (a key with a quote or a backslash), since
+        # parameters are often redacted as JSON text.
+        values = [w for v in values if len(v) >= MIN_KNOWN for w in (v, json.dumps(v)[1:-1])]
+        with self._lock:
+            new = set(values) - set(self._values)
+            if new:  # longest first, so a key that contains another is redacted whole
+                self._values = tuple(sorted({*self._values, *new}, key=lambda v: (-len(v), v)))
+                _find_short.cache_clear()  # what was clean may hold a key now
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        found = []
+        for value in self._values:  # str.find: a fast substring search, no regex to build
+            start = text.find(value)
+            while start >= 0:
+                found.append((start, start + len(value)))
+                start = text.find(value, start + len(value))
+        return found
+
+
+#: Shorter strings are not remembered: refusing every text that holds them would refuse words.
+MIN_KNOWN = 16
+# Process-wide, like the log configuration that redacts with it: an error body, a log line or
+# an audit copy is redacted by code that has no services object to ask. It only grows, and each
+# entry is a strong key, so screening a key of another data directory in this process is right.
+_KNOWN = _KnownSecrets()
+
+
+def remember_secrets(values: Iterable[str]) -> None:
+    """Treat each of ``values`` (16 characters or more) as a secret from now on, in this
+    process: scanned for, refused and redacted like a known token format (kind ``api_key``).
+
+    >>> import secrets
+    >>> key = secrets.token_hex(16)  # hex: no pattern knows it
+    >>> scan(f"by plan {key}")
+    []
+    >>> remember_secrets([key])
+    >>> redact_text(f"by plan {key}")
+    'by plan [REDACTED:api_key]'
+    """
+    _KNOWN.add(values)
 
 
 @dataclass(frozen=True)
@@ -126,6 +181,9 @@ def _find_all(text: str) -> list[tuple[int, int, str, str]]:
         i = bisect.bisect_left(hits, (start,))
         return not (i and hits[i - 1][1] > start) and not (i < len(hits) and hits[i][0] < end)
 
+    for start, end in _KNOWN.spans(text):  # first: no preview, the key's start is secret too
+        if free(start, end):
+            bisect.insort(hits, (start, end, "api_key", "…"))
     lower = text.lower()
     for kind, rx in _PATTERNS:
         if not any(hint in lower for hint in _HINTS.get(kind, ("",))):

@@ -5,6 +5,11 @@ The CLI and the HTTP API make their own and pass it down; graphs close over the 
 compiled them; nothing below keeps mutable state of its own. The Python API and LangGraph
 Studio, which have no place to keep one, use ``shared_services()``: the process's object for
 the current data directory (a new one when CHATTER_HOME or the settings change).
+
+Where the shared state lives follows ``CHATTER_STATE_URL`` (chatter.stores.state): SQLite
+files under CHATTER_HOME by default, or one PostgreSQL database that several worker processes
+share; both backends' stores have the same methods, so nothing past this module tells them
+apart.
 """
 
 from __future__ import annotations
@@ -14,9 +19,9 @@ import datetime as dt
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from langgraph.checkpoint.sqlite import SqliteSaver
+from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from chatter.context import Context
 from chatter.governance.admin import Admin
@@ -24,6 +29,12 @@ from chatter.governance.audit import AuditLog
 from chatter.governance.grants import PermissionStore
 from chatter.governance.guard import Guard
 from chatter.governance.metrics import Metrics
+from chatter.governance.postgres import (
+    PostgresAuditLog,
+    PostgresLimiter,
+    PostgresMetrics,
+    PostgresPermissionStore,
+)
 from chatter.governance.ratelimit import SlidingWindowLimiter
 from chatter.llm import make_llm
 from chatter.lru import LruCache
@@ -34,21 +45,34 @@ from chatter.semantic.pool import PoolLimits, WarehousePool
 from chatter.semantic.warehouse import Warehouse
 from chatter.settings import Settings, get_settings
 from chatter.stores.checkpoints import sqlite_checkpointer
+from chatter.stores.postgres import PostgresRunStore, PostgresSessionStore, postgres_checkpointer
 from chatter.stores.runs import RunStore
 from chatter.stores.sessions import SessionStore
+from chatter.stores.state import StateBackend, probe, state_backend, unavailable
 
 T = TypeVar("T")
+
+#: Either backend's store; each pair has the same methods (tests/integration/test_state_backends.py).
+Runs = RunStore | PostgresRunStore
+Sessions = SessionStore | PostgresSessionStore
+MetricsStore = Metrics | PostgresMetrics
+Limiter = SlidingWindowLimiter | PostgresLimiter
 
 
 class Services:
     """What one data directory's runs share. Parts are opened on first use, so a command
-    that needs no store creates no file."""
+    that needs no store creates no file (nor, on PostgreSQL, a connection)."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.home = settings.home
-        self.metrics = Metrics()
-        self.limiter = SlidingWindowLimiter()
+        #: Where sessions, runs, audit, grants, rate limits, metrics and checkpoints live
+        #: (a bad CHATTER_STATE_URL fails here, naming the variable).
+        self.state: StateBackend = state_backend(settings)
+        # In memory on SQLite (one process's worth, as before); made on first use on PostgreSQL.
+        self._metrics = Metrics() if self.state.kind == "sqlite" else None
+        self._limiter = SlidingWindowLimiter() if self.state.kind == "sqlite" else None
+        self._probed = False
         self.controls = RunControls()
         self.step_slots = threading.BoundedSemaphore(settings.max_parallel_steps)
         self.warehouses = WarehousePool(
@@ -89,18 +113,69 @@ class Services:
             value: T = self._opened[name]
             return value
 
+    def _postgres(self, make: Callable[[str, int], T]) -> T:
+        """A PostgreSQL store made by ``make(url, max_connections)``; the first one checks the
+        server answers, and a failure names CHATTER_STATE_URL (without its password)."""
+        import psycopg
+        import psycopg_pool
+
+        url = self.state.url or ""
+        try:
+            if not self._probed:
+                probe(self.state, timeout_s=self.settings.state_connect_timeout_s)
+                self._probed = True
+            return make(url, self.settings.state_pool_size)
+        except (psycopg.Error, psycopg_pool.PoolTimeout, TimeoutError) as err:
+            raise unavailable(self.state, err) from None
+
+    @property
+    def metrics(self) -> MetricsStore:
+        """Operational metrics: this process's on SQLite, every worker's on PostgreSQL."""
+        if self._metrics is not None:
+            return self._metrics
+        return self._once(
+            "metrics",
+            lambda: self._postgres(lambda url, size: PostgresMetrics(url, max_connections=size)),
+        )
+
+    @property
+    def limiter(self) -> Limiter:
+        """Rate limits: this process's on SQLite, exact across workers on PostgreSQL."""
+        if self._limiter is not None:
+            return self._limiter
+        return self._once(
+            "limiter",
+            lambda: self._postgres(lambda url, size: PostgresLimiter(url, max_connections=size)),
+        )
+
     # ---- stores and the guard --------------------------------------------------------------
 
     @property
     def guard(self) -> Guard:
-        return self._once(
-            "guard",
-            lambda: Guard(
-                permissions=PermissionStore(self.home / "permissions.sqlite"),
-                limiter=self.limiter,
-                audit=AuditLog(self.home / "audit.sqlite"),
-                metrics=self.metrics,
-            ),
+        return self._once("guard", self._make_guard)
+
+    def _make_guard(self) -> Guard:
+        limiter, metrics = self.limiter, self.metrics  # first: they are closed on their own
+        if self.state.kind == "postgres":
+            permissions: Any = self._postgres(
+                lambda url, size: PostgresPermissionStore(url, max_connections=size)
+            )
+            try:
+                audit: Any = self._postgres(
+                    lambda url, size: PostgresAuditLog(url, max_connections=size)
+                )
+            except BaseException:
+                permissions.close()  # not the guard's yet: nobody else would close it
+                raise
+        else:
+            permissions = PermissionStore(self.home / "permissions.sqlite")
+            audit = AuditLog(self.home / "audit.sqlite")
+        # Guard's fields name the SQLite classes; the PostgreSQL ones have the same methods.
+        return Guard(
+            permissions=cast(PermissionStore, permissions),
+            limiter=cast(SlidingWindowLimiter, limiter),
+            audit=cast(AuditLog, audit),
+            metrics=cast(Metrics, metrics),
         )
 
     @property
@@ -109,26 +184,43 @@ class Services:
         return Admin(self.guard, lambda by: self.model(by.semantic_model))
 
     @property
-    def runs(self) -> RunStore:
-        return self._once("runs", lambda: RunStore(self.home / "runs.sqlite"))
+    def runs(self) -> Runs:
+        def make() -> Runs:
+            if self.state.kind == "postgres":
+                return self._postgres(lambda url, size: PostgresRunStore(url, max_connections=size))
+            return RunStore(self.home / "runs.sqlite")
+
+        return self._once("runs", make)
 
     @property
-    def sessions(self) -> SessionStore:
-        return self._once("sessions", lambda: SessionStore(self.home / "sessions.sqlite"))
+    def sessions(self) -> Sessions:
+        def make() -> Sessions:
+            if self.state.kind == "postgres":
+                return self._postgres(
+                    lambda url, size: PostgresSessionStore(url, max_connections=size)
+                )
+            return SessionStore(self.home / "sessions.sqlite")
+
+        return self._once("sessions", make)
+
+    def _checkpointer(self, sqlite_file: str) -> BaseCheckpointSaver[Any]:
+        # On PostgreSQL runs and chats share the checkpoint tables (their thread ids differ:
+        # run ids and session ids), each saver with its own pool.
+        if self.state.kind == "postgres":
+            return self._postgres(
+                lambda url, size: postgres_checkpointer(url, max_connections=size)
+            )
+        return sqlite_checkpointer(self.home / sqlite_file)
 
     @property
-    def run_checkpoints(self) -> SqliteSaver:
+    def run_checkpoints(self) -> BaseCheckpointSaver[Any]:
         """Where durable workflow runs checkpoint (a killed run resumes from here)."""
-        return self._once(
-            "run_checkpoints", lambda: sqlite_checkpointer(self.home / "checkpoints.sqlite")
-        )
+        return self._once("run_checkpoints", lambda: self._checkpointer("checkpoints.sqlite"))
 
     @property
-    def chat_checkpoints(self) -> SqliteSaver:
+    def chat_checkpoints(self) -> BaseCheckpointSaver[Any]:
         """Where chat threads live (one per session)."""
-        return self._once(
-            "chat_checkpoints", lambda: sqlite_checkpointer(self.home / "chat.sqlite")
-        )
+        return self._once("chat_checkpoints", lambda: self._checkpointer("chat.sqlite"))
 
     @property
     def llm(self) -> Any | None:
@@ -190,9 +282,13 @@ class Services:
             self._closed = True
             opened, self._opened = self._opened, {}
         self.warehouses.close()
-        for name, part in opened.items():
+        # The metrics last (on PostgreSQL closing flushes them), so nothing recorded is lost.
+        last = opened.pop("metrics", None)
+        for name, part in [*opened.items(), ("metrics", last)]:
+            if part is None:
+                continue
             if name in ("run_checkpoints", "chat_checkpoints"):
-                part.conn.close()
+                part.conn.close()  # a SQLite connection, or a PostgreSQL pool
             elif hasattr(part, "close"):
                 part.close()
 

@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import platformdirs
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -63,7 +63,60 @@ class Settings(BaseSettings):
     session_ttl_s: float = Field(default=86_400.0, gt=0, description="Idle chat session expiry.")
     api_max_body_bytes: int = Field(default=1024 * 1024, ge=1024, description="Request cap.")
     api_result_rows: int = Field(default=1000, ge=1, description="Rows a chat answer carries.")
+    api_shutdown_grace_s: float = Field(
+        default=20.0,
+        ge=0,
+        le=3600,
+        description="At a graceful stop, how long steps going on may take to finish; then "
+        "their queries are interrupted and unfinished runs resume at the next start.",
+    )
     api_workers: int = Field(default=4, ge=1, description="Workflow runs at once in the API.")
+    serve_workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Worker processes of `chatter serve` (default of --workers); more than one "
+        "needs state_url=postgresql://..., so rate limits, metrics and runs are shared.",
+    )
+    http_keep_alive_s: int = Field(
+        default=5, ge=1, le=3600, description="An idle keep-alive connection is closed after this."
+    )
+    http_header_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        le=3600,
+        description="A request's line and headers must arrive within this of the connection "
+        "opening (or of the previous response); a slower client is disconnected.",
+    )
+    http_max_header_bytes: int = Field(
+        default=16 * 1024,
+        ge=1024,
+        le=1024 * 1024,
+        description="Most bytes of a request line and headers buffered while they arrive "
+        "(a head growing past this is refused with 400).",
+    )
+    http_max_connections: int | None = Field(
+        default=None,
+        ge=1,
+        description="Open connections (and requests in flight) per worker; more get 503 "
+        "(default: half the open-file limit, at most 1000).",
+    )
+    state_pool_size: int = Field(
+        default=4,
+        ge=1,
+        le=100,
+        description="Most connections each PostgreSQL store keeps per worker process (about "
+        "eight stores: mind the server's max_connections times the workers).",
+    )
+    state_connect_timeout_s: int = Field(
+        default=5, ge=1, le=300, description="How long to wait for the PostgreSQL state server."
+    )
+    state_url: SecretStr | None = Field(
+        default=None,
+        description="Where sessions, runs, audit, grants, rate limits, metrics and checkpoints "
+        "live: unset for SQLite under home, or postgresql://... shared by several workers "
+        "(secret: it may hold a password).",
+    )
 
     @property
     def cache_dir(self) -> Path:

@@ -3,9 +3,11 @@ database and API keys, stopped when done."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 import threading
@@ -17,11 +19,16 @@ from pathlib import Path
 
 import httpx
 
+# Strong keys (`chatter serve` refuses weak ones): `chatter keys create`'s shape, and for vera a
+# hex key (`openssl rand -hex 32`), which no secret pattern knows: only its being configured does.
 KEYS = {
-    "alice-key-0123456789": {"user": "alice", "role": "analyst"},
-    "bob-key-0123456789ab": {"user": "bob", "role": "analyst"},
-    "vera-key-0123456789a": {"user": "vera", "role": "viewer"},
-    "root-key-0123456789a": {"user": "root", "role": "admin"},
+    "chk_2GXJSNX3FxE7YtZwC6hViJqJ_wCQzqc1EdfP5nKolAg": {"user": "alice", "role": "analyst"},
+    "chk_3RCbY_TEAs-QsQKQkhgk8zbe-16nl8_sh1Kf4pp8oCY": {"user": "bob", "role": "analyst"},
+    "84d85a3b2a7a2520c373967351136fbd393c5611f9ff70b278f7a4e9c270cb95": {
+        "user": "vera",
+        "role": "viewer",
+    },
+    "chk_TcoronyGHwPNq5o1cA6T1MEoUSihWY7r1mkWKsuwECs": {"user": "root", "role": "admin"},
 }
 
 
@@ -44,8 +51,13 @@ def key_of(user: str) -> str:
 
 @contextmanager
 def running_server(
-    home: Path, database: Path, *, extra_env: dict[str, str] | None = None
+    home: Path,
+    database: Path,
+    *,
+    extra_env: dict[str, str] | None = None,
+    open_files: int | None = None,
 ) -> Iterator[Server]:
+    """``open_files``: the server's limit on open files (``ulimit -n``), from its start."""
     home.mkdir(parents=True, exist_ok=True)
     keys = home.parent / f"{home.name}-keys.json"
     keys.write_text(json.dumps(KEYS))
@@ -57,12 +69,19 @@ def running_server(
         **(extra_env or {}),
     }
     env.pop("OPENAI_API_KEY", None)
+    # Set in the child before it runs the server (and so inherited by nothing else).
+    limit = (
+        functools.partial(resource.setrlimit, resource.RLIMIT_NOFILE, (open_files, open_files))
+        if open_files is not None
+        else None
+    )
     process = subprocess.Popen(
         [sys.executable, "-m", "chatter.cli", "serve", "--port", "0"],
         env=env,
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         text=True,
+        preexec_fn=limit,
     )
     try:
         lines: list[str] = []

@@ -9,6 +9,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from postgres_fixture import postgres_url  # noqa: F401  (a fresh PostgreSQL database per module)
 
 from chatter.demo import generate_demo
 from chatter.services import Services, close_shared_services

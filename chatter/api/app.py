@@ -3,16 +3,19 @@ the app (the data directory's services, API keys, conversations, the background-
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from chatter.api.background import Sweeper, stop_gracefully, sweep
 from chatter.api.conversation import Conversations
 from chatter.api.deps import ApiState
 from chatter.api.errors import BodyLimit, install_error_handlers
 from chatter.api.keys import KeyRing, load_keys
+from chatter.api.openapi import install_openapi
 from chatter.api.routes import admin, chat, health, sessions, workflows
 from chatter.services import Services
 from chatter.settings import Settings, get_settings
@@ -44,13 +47,14 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        api.conversations.expire_idle(app.state.services, force=True)
+        running: Services = app.state.services
+        api.conversations.expire_idle(running, force=True)
+        # Runs a stopped or killed server left: ended, or resumed here.
+        await asyncio.to_thread(sweep, running, api)
+        sweeper = Sweeper(running, api)
         yield
-        # Runs still queued never start: they are marked interrupted (a resume continues
-        # them); runs going on finish before the stores they write to are closed.
-        for run_id in api.stop_queued_runs():
-            app.state.services.runs.set_status(run_id, "interrupted")
-        api.executor.shutdown(wait=True)
+        sweeper.stop()
+        await asyncio.to_thread(stop_gracefully, running, api, settings.api_shutdown_grace_s)
         if owned:
             services.close()
 
@@ -58,6 +62,7 @@ def create_app(
     app.state.services = services
     app.state.api = api
     install_error_handlers(app)
+    install_openapi(app)
     app.add_middleware(BodyLimit, limit=settings.api_max_body_bytes)
     for module in (health, chat, sessions, workflows, admin):
         app.include_router(module.router)

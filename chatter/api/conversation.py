@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 from chatter.analyst.graph import durable_analyst
@@ -20,6 +22,7 @@ from chatter.result import Answer, StepResult
 from chatter.semantic.query import SemanticQuery
 from chatter.sensitive import redact_text
 from chatter.services import Services
+from chatter.stores.sessions import new_session_id
 
 Progress = Callable[[dict[str, Any]], None]
 _NOT_WORKFLOWS = ("query", "clarify", "refused")
@@ -29,22 +32,46 @@ def context_of(principal: Principal) -> Context:
     return Context(user=principal.user, role=principal.role)
 
 
+@dataclass
+class _TurnLock:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    #: Turns holding or waiting for it; at 0 it is dropped.
+    turns: int = 0
+
+
 class Conversations:
-    """What the API keeps about chat between requests: one lock per session (turns of one
-    session are serialized) and when idle sessions were last expired. The stores are the
-    services', passed in with each call (a test may override the services dependency)."""
+    """What the API keeps about chat between requests: a lock for each session with a turn
+    going on or waiting (turns of one session are serialized; the table holds no session
+    longer than its turns, so it never grows with the sessions served) and when idle sessions
+    were last expired. The stores are the services', passed in with each call (a test may
+    override the services dependency)."""
 
     def __init__(self) -> None:
-        self._locks: dict[str, threading.Lock] = {}
+        self._locks: dict[str, _TurnLock] = {}
         self._locks_guard = threading.Lock()
         self._last_expiry = 0.0
 
     # ---- housekeeping --------------------------------------------------------------------
 
-    def _turn_lock(self, session_id: str) -> threading.Lock:
+    @contextmanager
+    def _turn_lock(self, session_id: str) -> Iterator[None]:
         """One turn at a time per session: two turns at once would race on its thread."""
         with self._locks_guard:
-            return self._locks.setdefault(session_id, threading.Lock())
+            entry = self._locks.setdefault(session_id, _TurnLock())
+            entry.turns += 1
+        try:
+            with entry.lock:
+                yield
+        finally:
+            with self._locks_guard:
+                entry.turns -= 1
+                if entry.turns == 0:
+                    del self._locks[session_id]
+
+    def turns_going_on(self) -> int:
+        """Sessions with a turn going on or waiting (the size of the lock table)."""
+        with self._locks_guard:
+            return len(self._locks)
 
     @staticmethod
     def _session(services: Services, principal: Principal, session_id: str) -> ChatSession:
@@ -58,11 +85,7 @@ class Conversations:
         if not force and now - self._last_expiry < min(60.0, ttl / 4):
             return []
         self._last_expiry = now
-        gone = services.sessions.expire(ttl, lambda sid: _forget_thread(services, sid))
-        with self._locks_guard:
-            for session_id in gone:
-                self._locks.pop(session_id, None)
-        return gone
+        return services.sessions.expire(ttl, lambda sid: _forget_thread(services, sid))
 
     def owned(self, services: Services, principal: Principal, session_id: str) -> dict[str, Any]:
         """The caller's session (expired and other users' sessions are unknown)."""
@@ -85,12 +108,15 @@ class Conversations:
     ) -> ChatResponse:
         question = redact_text(body.message)  # what is stored: never a secret
         store = services.sessions
+        new = not body.session_id
         if body.session_id:
             session_id = self.owned(services, principal, body.session_id)["session_id"]
         else:
-            session_id = store.create(principal.user, question)["session_id"]
+            session_id = new_session_id()
         with self._turn_lock(session_id):
             reply = self._session(services, principal, session_id).say(body.message, progress)
+            if new:  # recorded with its first answer: a turn that never ends leaves no session
+                store.create(principal.user, question, session_id=session_id)
             message_id = store.add_message(session_id, question, reply.model_dump(mode="json"))
         return to_response(session_id, message_id, reply, services.settings.api_result_rows)
 

@@ -4,13 +4,17 @@ typo or a hostile body is a 422 naming the field, never a surprise downstream.""
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
 SessionId = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
 _INT64 = 2**63
 _MAX_DEPTH = 64
+#: A free-form value (refinement params, customizations, filters) as the OpenAPI document
+#: describes it: any JSON whose numbers fit in 64 bits, the part of ``_storable`` a schema can
+#: say. ``chatter.api.openapi`` adds the component.
+JsonValue = Annotated[Any, WithJsonSchema({"$ref": "#/components/schemas/JsonValue"})]
 
 
 def _storable(value: Any) -> None:
@@ -60,7 +64,7 @@ class Refine(Request):
     #: The answer to refine; default the session's latest answer that has a query.
     message_id: str | None = SessionId
     type: Literal["add_filter", "change_limit", "add_columns", "change_sort", "simplify"]
-    params: dict[str, Any] = Field(default_factory=dict, max_length=10)
+    params: dict[str, JsonValue] = Field(default_factory=dict, max_length=10)
 
 
 class Feedback(Request):
@@ -72,7 +76,7 @@ class Feedback(Request):
 
 class WorkflowCreate(Request):
     template: str = Field(min_length=1, max_length=200)
-    customizations: dict[str, Any] | None = None
+    customizations: dict[str, JsonValue] | None = None
 
 
 class GrantRequest(Request):
@@ -85,7 +89,7 @@ class GrantRequest(Request):
 
 
 class ScopeRequest(Request):
-    filters: list[dict[str, Any]] = Field(max_length=20)
+    filters: list[dict[str, JsonValue]] = Field(max_length=20)
 
 
 class Table(BaseModel):

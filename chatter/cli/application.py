@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -64,11 +64,29 @@ def _main(
 
 
 def fail(err: ChatterError, as_json: bool) -> NoReturn:
-    """Report ``err`` (on stderr, and as the JSON document with --json) and exit with its code."""
+    """Report ``err`` (on stderr, and as the JSON document with --json) and exit with its code.
+    A message may quote the input: secrets in it (the data directory's API keys too) are
+    redacted first."""
+    from chatter.sensitive import redact
+
+    screen_keys()
+    document = redact(err.to_dict())
     if as_json:
-        sys.stdout.write(json.dumps(err.to_dict()) + "\n")
-    stderr_console().print(f"[bold red]Error:[/] {escape_markup(err.message)}", soft_wrap=True)
+        sys.stdout.write(json.dumps(document) + "\n")
+    message = document["error"]["message"]
+    stderr_console().print(f"[bold red]Error:[/] {escape_markup(message)}", soft_wrap=True)
     raise typer.Exit(err.exit_code)
+
+
+def screen_keys() -> None:
+    """Make the data directory's API keys known secrets of this process (a question holding
+    one is refused, an error quoting one is redacted), whatever the command."""
+    from chatter.api.keys import screen_configured_keys
+    from chatter.settings import get_settings
+
+    # Settings that cannot be read are the command's to report, not this screening's.
+    with suppress(Exception):
+        screen_configured_keys(get_settings())
 
 
 def guarded(as_json: bool, action: Callable[[], Any]) -> Any:
@@ -95,6 +113,7 @@ def open_services() -> Iterator[Any]:
     from chatter.services import Services
     from chatter.settings import get_settings
 
+    screen_keys()  # before anything reads the input
     services = Services(get_settings())
     try:
         yield services

@@ -46,6 +46,10 @@ class SampleSeries:
         while samples and samples[0][0] < cutoff:
             samples.popleft()
 
+    def items(self) -> list[tuple[float, float]]:
+        """Every (timestamp, value) held, oldest first."""
+        return list(self._samples)
+
     def values_since(self, cutoff: float) -> list[float]:
         """The values strictly newer than ``cutoff`` (a full scan, so a clock that steps back
         cannot hide samples)."""

@@ -17,17 +17,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import secrets
 import sqlite3
 import threading
 import time
-import weakref
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypedDict, TypeVar, Unpack
+
+from chatter.governance._sqlite_pool import SqlitePool
 
 GENESIS = "0" * 64
 DECISIONS = frozenset({"allowed", "denied", "error", "info"})
@@ -140,57 +140,33 @@ INSERT OR IGNORE INTO audit_head (id, count, last_hash) VALUES (1, 0, '{GENESIS}
 """
 
 
-class _Connection(sqlite3.Connection):
-    """Plain connections cannot be weakly referenced; a subclass can (see ``AuditLog.close``)."""
+def _full_sync(con: sqlite3.Connection) -> None:
+    """synchronous=FULL: a committed audit row must survive a power cut."""
+    con.execute("PRAGMA synchronous = FULL")
 
 
 class AuditLog:
-    """The audit table of one SQLite file; safe to share between threads and processes."""
+    """The audit table of one SQLite file; safe to share between threads and processes. Its
+    few pooled connections serve every thread (autocommit: each transaction is explicit)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, connections: int = 4) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        self._reset()
+        self._pool = SqlitePool(self.path, size=connections, setup=_full_sync, autocommit=True)
         self._retry(lambda con: con.executescript(f"BEGIN IMMEDIATE;{_SCHEMA}COMMIT;"))
-
-    def _reset(self) -> None:
-        self._pid = os.getpid()
-        self._local = threading.local()
-        # Weak, so a finished thread's connection is closed when its thread-local goes away.
-        self._all: weakref.WeakSet[_Connection] = weakref.WeakSet()
-
-    def _con(self) -> sqlite3.Connection:
-        if self._pid != os.getpid():  # forked: SQLite connections must not cross a fork
-            self._reset()
-        con: _Connection | None = getattr(self._local, "con", None)
-        if con is None:
-            # Each thread uses only its own connection; check_same_thread=False only lets
-            # close() shut them all from whichever thread calls it.
-            con = sqlite3.connect(
-                self.path, isolation_level=None, check_same_thread=False, factory=_Connection
-            )
-            try:  # synchronous=FULL: a committed audit row must survive a power cut
-                for pragma in ("busy_timeout = 30000", "journal_mode = WAL", "synchronous = FULL"):
-                    con.execute(f"PRAGMA {pragma}")
-            except sqlite3.Error:
-                con.close()
-                raise
-            self._local.con = con
-            with self._lock:
-                self._all.add(con)
-        return con
 
     def _retry(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
         """busy_timeout waits for most locks; this covers the few SQLite reports without waiting."""
         for attempt in range(6):
-            con = None
             try:
-                con = self._con()
-                return work(con)
+                with self._pool.connection() as con:
+                    try:
+                        return work(con)
+                    except sqlite3.OperationalError:
+                        if con.in_transaction:
+                            con.rollback()
+                        raise
             except sqlite3.OperationalError as exc:
-                if con is not None and con.in_transaction:
-                    con.rollback()
                 if attempt == 5 or not ("locked" in str(exc) or "busy" in str(exc)):
                     raise
                 time.sleep(0.05 * 2**attempt)
@@ -227,6 +203,8 @@ class AuditLog:
             con.execute("COMMIT")
             return AuditRecord(seq=int(cur.lastrowid or 0), **row)
 
+        # No lock of this process's own around it: its threads would hand the write on to one
+        # another and starve other processes' writers, who wait in SQLite's busy handler.
         return self._retry(write)
 
     @staticmethod
@@ -306,9 +284,5 @@ class AuditLog:
         return VerifyReport(ok=not problems, rows=rows, problems=problems, head_hash=prev_hash)
 
     def close(self) -> None:
-        """Close every thread's connection; the log reopens on next use."""
-        with self._lock:
-            connections = list(self._all)
-            self._reset()
-        for con in connections:
-            con.close()
+        """Close the pool's connections; the log reopens on next use."""
+        self._pool.close()

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
-import threading
 from pathlib import Path
 
+from chatter.governance._sqlite_pool import SqlitePool
 from chatter.governance.permissions import Grant, Level
 from chatter.governance.ratelimit import RateLimit
 from chatter.semantic.query import Filter
@@ -24,37 +23,32 @@ CREATE TABLE IF NOT EXISTS scopes (
 
 
 class PermissionStore:
-    def __init__(self, path: Path) -> None:
+    """Grants and scopes of one SQLite file; its few pooled connections serve every thread."""
+
+    def __init__(self, path: Path, *, connections: int = 4) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
-        self._opened: list[sqlite3.Connection] = []  # every thread's, so close() can close all
-        self._lock = threading.Lock()
-        with self._connect() as db:
+        self._pool = SqlitePool(path, size=connections)
+        with self._pool.connection() as db, db:
             db.executescript(_SCHEMA)
 
-    def _connect(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self.path, timeout=30.0, check_same_thread=False)
-            db.execute("PRAGMA journal_mode=WAL")
-            self._local.db = db
-            with self._lock:
-                self._opened.append(db)
-        return db
+    def _read(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+        with self._pool.connection() as db:
+            return db.execute(sql, args).fetchall()
+
+    def _write(self, sql: str, args: tuple[object, ...]) -> int:
+        """Run one statement in its own transaction; the rows it changed."""
+        with self._pool.connection() as db, db:
+            return db.execute(sql, args).rowcount
 
     def close(self) -> None:
-        """Close every thread's connection (the store is not used afterwards)."""
-        with self._lock:
-            opened, self._opened = self._opened, []
-        for db in opened:
-            db.close()
-        self._local = threading.local()
+        """Close the pool's connections (reopened if the store is used again)."""
+        self._pool.close()
 
     # ---- grants --------------------------------------------------------------------------
 
     def grants(self) -> dict[tuple[str, str], Grant]:
-        rows = self._connect().execute("SELECT * FROM grants").fetchall()
+        rows = self._read("SELECT * FROM grants")
         return {(g.subject, g.resource): g for g in map(_grant_from_row, rows)}
 
     def list_grants(self, subject: str | None = None) -> list[Grant]:
@@ -63,57 +57,52 @@ class PermissionStore:
 
     def put(self, grant: Grant) -> None:
         limit = grant.rate_limit
-        with self._connect() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO grants VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    grant.subject,
-                    grant.resource,
-                    int(grant.level),
-                    json.dumps(sorted(grant.methods)) if grant.methods is not None else None,
-                    limit.calls if limit else None,
-                    limit.window_s if limit else None,
-                    grant.expires_at.isoformat() if grant.expires_at else None,
-                    grant.granted_by,
-                    grant.granted_at.isoformat(),
-                ),
-            )
+        self._write(
+            "INSERT OR REPLACE INTO grants VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                grant.subject,
+                grant.resource,
+                int(grant.level),
+                json.dumps(sorted(grant.methods)) if grant.methods is not None else None,
+                limit.calls if limit else None,
+                limit.window_s if limit else None,
+                grant.expires_at.isoformat() if grant.expires_at else None,
+                grant.granted_by,
+                grant.granted_at.isoformat(),
+            ),
+        )
 
     def delete(self, subject: str, resource: str) -> bool:
-        with self._connect() as db:
-            cursor = db.execute(
-                "DELETE FROM grants WHERE subject = ? AND resource = ?", (subject, resource)
-            )
-        return cursor.rowcount > 0
+        changed = self._write(
+            "DELETE FROM grants WHERE subject = ? AND resource = ?", (subject, resource)
+        )
+        return changed > 0
 
     # ---- data scopes ---------------------------------------------------------------------
 
     def scope(self, subject: str) -> tuple[Filter, ...]:
-        row = (
-            self._connect()
-            .execute("SELECT filters FROM scopes WHERE subject = ?", (subject,))
-            .fetchone()
-        )
-        return tuple(Filter.model_validate(f) for f in json.loads(row[0])) if row else ()
+        rows = self._read("SELECT filters FROM scopes WHERE subject = ?", (subject,))
+        return tuple(Filter.model_validate(f) for f in json.loads(str(rows[0][0]))) if rows else ()
 
     def scopes(self) -> dict[str, tuple[Filter, ...]]:
-        rows = self._connect().execute("SELECT subject, filters FROM scopes").fetchall()
-        return {s: tuple(Filter.model_validate(f) for f in json.loads(f)) for s, f in rows}
+        rows = self._read("SELECT subject, filters FROM scopes")
+        return {
+            str(s): tuple(Filter.model_validate(f) for f in json.loads(str(f))) for s, f in rows
+        }
 
     def set_scope(self, subject: str, filters: tuple[Filter, ...], set_by: str) -> None:
-        with self._connect() as db:
-            if not filters:
-                db.execute("DELETE FROM scopes WHERE subject = ?", (subject,))
-                return
-            db.execute(
-                "INSERT OR REPLACE INTO scopes VALUES (?, ?, ?, ?)",
-                (
-                    subject,
-                    json.dumps([f.model_dump(mode="json") for f in filters]),
-                    set_by,
-                    dt.datetime.now(dt.UTC).isoformat(),
-                ),
-            )
+        if not filters:
+            self._write("DELETE FROM scopes WHERE subject = ?", (subject,))
+            return
+        self._write(
+            "INSERT OR REPLACE INTO scopes VALUES (?, ?, ?, ?)",
+            (
+                subject,
+                json.dumps([f.model_dump(mode="json") for f in filters]),
+                set_by,
+                dt.datetime.now(dt.UTC).isoformat(),
+            ),
+        )
 
     def scope_for(self, user: str, role: str) -> tuple[Filter, ...]:
         """Every mandatory filter on this user: the role's, then the user's own (all apply)."""

@@ -2,7 +2,8 @@
 
 Everything lives in this process's memory behind one lock, so recording never waits on a
 network and a broken metrics backend can never break an analysis. The price is that numbers
-are per process and gone on restart; the audit log is the durable record. See docs/metrics.md
+are per process and gone on restart; the audit log is the durable record (with shared state in
+PostgreSQL, governance/postgres/metrics.py adds every worker's numbers up). See docs/metrics.md
 for what each number means and how the health score is computed.
 """
 
@@ -12,6 +13,7 @@ import threading
 import time
 from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from chatter.governance._metrics_window import (
@@ -39,6 +41,19 @@ SNAPSHOT_RUNS = 20  # of those, how many a snapshot shows
 PROMETHEUS_WINDOW_S = 3_600.0
 
 
+@dataclass
+class MetricsDelta:
+    """Numbers as plain data: what ``Metrics.drain`` hands over and ``Metrics.absorb`` adds."""
+
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)  # family -> label -> n
+    tokens_by_model: dict[str, dict[str, int]] = field(default_factory=dict)  # model -> kind
+    samples: dict[str, list[tuple[float, float]]] = field(default_factory=dict)  # oldest first
+    run_steps: list[tuple[str, dict[str, float]]] = field(default_factory=list)  # oldest first
+
+    def __bool__(self) -> bool:
+        return bool(self.counts or self.tokens_by_model or self.samples or self.run_steps)
+
+
 class Metrics:
     """Counters and timestamped latency samples, safe to record from any thread.
 
@@ -57,11 +72,47 @@ class Metrics:
     def reset(self) -> None:
         """Forget everything (clock and bounds stay)."""
         with self._lock:
-            # One Counter per family of COUNTER_FAMILIES (plus "step_types"), keyed by label.
-            self._counts: defaultdict[str, Counter[str]] = defaultdict(Counter)
-            self._tokens_by_model: defaultdict[str, Counter[str]] = defaultdict(Counter)
-            self._series: dict[str, SampleSeries] = {}
-            self._run_steps: OrderedDict[str, dict[str, float]] = OrderedDict()
+            self._clear_locked()
+
+    def _clear_locked(self) -> None:
+        # One Counter per family of COUNTER_FAMILIES (plus "step_types"), keyed by label.
+        self._counts: defaultdict[str, Counter[str]] = defaultdict(Counter)
+        self._tokens_by_model: defaultdict[str, Counter[str]] = defaultdict(Counter)
+        self._series: dict[str, SampleSeries] = {}
+        self._run_steps: OrderedDict[str, dict[str, float]] = OrderedDict()
+
+    # -- moving numbers between processes (a shared backend, governance/postgres) ----------
+
+    def drain(self) -> MetricsDelta:
+        """Everything recorded since the last drain, forgotten here in the same instant."""
+        with self._lock:
+            delta = MetricsDelta(
+                counts={f: dict(c) for f, c in self._counts.items() if c},
+                tokens_by_model={m: dict(c) for m, c in self._tokens_by_model.items() if c},
+                samples={n: s.items() for n, s in self._series.items() if s.items()},
+                run_steps=[(run_id, dict(steps)) for run_id, steps in self._run_steps.items()],
+            )
+            self._clear_locked()
+        return delta
+
+    def absorb(self, delta: MetricsDelta) -> None:
+        """Add ``delta`` in, as if it had been recorded here (samples and runs in its order,
+        under the same bounds)."""
+        with self._lock:
+            for family, labels in delta.counts.items():
+                self._counts[family].update(labels)
+            for model, kinds in delta.tokens_by_model.items():
+                self._tokens_by_model[model].update(kinds)
+            for name, samples in delta.samples.items():
+                for ts, value in samples:
+                    self._sample(name, ts, value)
+            for run_id, steps in delta.run_steps:
+                kept = self._run_steps.setdefault(run_id, {})
+                for step, ms in steps.items():
+                    kept[step] = kept.get(step, 0.0) + ms
+                self._run_steps.move_to_end(run_id)
+                while len(self._run_steps) > MAX_RUNS_KEPT:
+                    self._run_steps.popitem(last=False)
 
     # -- recording -------------------------------------------------------------------------
 

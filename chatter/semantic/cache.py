@@ -7,13 +7,17 @@ Never by question text: two phrasings of one query share an entry, two literals 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 import pickle
 import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import diskcache
 
@@ -23,6 +27,7 @@ log = get_logger(__name__)
 
 #: Bump when the cached value's shape changes, so old entries are never read back.
 FORMAT = 1
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -67,7 +72,12 @@ def result_key(
 
 
 class ResultCache:
-    """Query results with a time to live, a size cap per entry and hit/miss counters."""
+    """Query results with a time to live, a size cap per entry and hit/miss counters.
+
+    diskcache opens one SQLite connection per thread that uses it, closed only when the garbage
+    collector finds it; so every read and write runs on one thread the cache owns, and the cache
+    holds one connection however many threads (the API's, workflow steps') come and go.
+    Pickling stays on the caller's thread."""
 
     def __init__(
         self,
@@ -83,15 +93,37 @@ class ResultCache:
         self.entry_max_bytes = entry_max_bytes
         self.stats = CacheStats()
         directory.mkdir(parents=True, exist_ok=True)
-        self._disk = diskcache.Cache(
-            str(directory), size_limit=size_limit, eviction_policy="least-recently-used"
+        self._io: ThreadPoolExecutor | None = None
+        self._io_pid = os.getpid()
+        self._io_lock = threading.Lock()
+        self._disk: diskcache.Cache = self._on_io(
+            lambda: diskcache.Cache(
+                str(directory), size_limit=size_limit, eviction_policy="least-recently-used"
+            )
         )
 
+    def _on_io(self, work: Callable[[], _T]) -> _T:
+        """``work()`` on the cache's own thread (started on first use, and anew after a fork
+        or a close)."""
+        with self._io_lock:
+            if self._io is None or self._io_pid != os.getpid():
+                self._io = ThreadPoolExecutor(1, thread_name_prefix="chatter-cache")
+                self._io_pid = os.getpid()
+            io = self._io
+        return io.submit(work).result()
+
     def close(self) -> None:
-        self._disk.close()
+        """Close the connection and stop the thread; the cache reopens on next use."""
+        with self._io_lock:
+            io, self._io = self._io, None
+        if io is not None and self._io_pid == os.getpid():
+            # RuntimeError: the interpreter is exiting and takes no new work; it closes the file.
+            with contextlib.suppress(RuntimeError):
+                io.submit(self._disk.close).result()
+            io.shutdown(wait=True)
 
     def get(self, key: str) -> Any | None:
-        blob = self._disk.get(key)
+        blob = self._on_io(lambda: self._disk.get(key))
         if blob is None:
             self.stats.count("misses")
             return None
@@ -105,19 +137,20 @@ class ResultCache:
             self.stats.count("oversize")
             log.info("cache_entry_too_large", bytes=len(blob), cap=self.entry_max_bytes)
             return False
-        self._disk.set(key, blob, expire=self.ttl_s)
+        self._on_io(lambda: self._disk.set(key, blob, expire=self.ttl_s))
         self.stats.count("stores")
         return True
 
     def get_schema(self, database: str, version: str) -> dict[str, dict[str, str]] | None:
-        value = self._disk.get(_schema_key(database, version))
+        value = self._on_io(lambda: self._disk.get(_schema_key(database, version)))
         return None if value is None else dict(value)
 
     def set_schema(self, database: str, version: str, schema: dict[str, dict[str, str]]) -> None:
-        self._disk.set(_schema_key(database, version), schema, expire=self.schema_ttl_s)
+        key = _schema_key(database, version)
+        self._on_io(lambda: self._disk.set(key, schema, expire=self.schema_ttl_s))
 
     def clear(self) -> None:
-        self._disk.clear()
+        self._on_io(self._disk.clear)
 
 
 def _schema_key(database: str, version: str) -> str:

@@ -180,8 +180,12 @@ class Engine:
             ) from None
         finally:
             timer.cancel()
-            with self._lock:
-                self._active.get(threading.get_ident(), set()).discard(cursor)
+            with self._lock:  # a thread with no query left has no entry: threads come and go
+                ident = threading.get_ident()
+                cursors = self._active.get(ident, set())
+                cursors.discard(cursor)
+                if not cursors:
+                    self._active.pop(ident, None)
             cursor.close()
 
     def execute(

@@ -43,6 +43,10 @@ class UnknownMessageError(BadInputError):
     http_status = 404
 
 
+def new_session_id() -> str:
+    return uuid.uuid4().hex
+
+
 class SessionStore:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -51,10 +55,11 @@ class SessionStore:
         self._con.executescript(_SCHEMA)
         self._lock = threading.Lock()
 
-    def create(self, user: str, title: str) -> dict[str, Any]:
+    def create(self, user: str, title: str, *, session_id: str | None = None) -> dict[str, Any]:
+        """A new session of ``user`` (``session_id``: one picked beforehand, new_session_id)."""
         now = time.time()
         session = {
-            "session_id": uuid.uuid4().hex,
+            "session_id": session_id or new_session_id(),
             "user": user,
             "title": title[:120],
             "created_at": now,

@@ -19,7 +19,7 @@ from chatter.errors import ChatterError
 from chatter.governance.guard import mark_guarded
 from chatter.logs import get_logger
 from chatter.result import StepResult
-from chatter.run_control import RunControl
+from chatter.run_control import RunControl, ServerStopping
 from chatter.services import Services
 from chatter.tools.protocol import ToolCall, ToolOutput, ToolSpec
 from chatter.workflow.correction import corrected_findings, recorded_steps
@@ -60,7 +60,11 @@ def _run_with_timeout(
 
     worker = threading.Thread(target=target, daemon=True, name="chatter-step")
     worker.start()
-    worker.join(seconds)
+    deadline = time.monotonic() + seconds
+    while worker.is_alive() and time.monotonic() < deadline:
+        worker.join(min(0.2, max(deadline - time.monotonic(), 0.0)))
+        if worker.is_alive() and services.controls.abandon.is_set():
+            raise ServerStopping  # the stop's grace is over: left for the next server
     if worker.is_alive():
         if worker.ident:
             services.warehouses.interrupt({worker.ident})
@@ -77,6 +81,8 @@ def _with_slot(services: Services, ctl: RunControl, func: Callable[[], Any]) -> 
     while not slots.acquire(timeout=0.1):
         if ctl.cancelled.is_set():
             raise StepCancelledError("the run was cancelled")
+        if services.controls.stopping.is_set():
+            raise ServerStopping
     try:
         return func()
     finally:
@@ -145,6 +151,8 @@ def make_step_node(
         ctx = runtime.context or Context()
         run_id = state.get("run_id", "")
         ctl = services.controls.get(run_id)
+        if services.controls.stopping.is_set() and not ctl.cancelled.is_set():
+            raise ServerStopping  # the next server runs this step (the checkpoint has the rest)
         base: dict[str, Any] = {"id": step.id, "type": step.type, "tool": step.tool}
         reason = _skip_reason(step, state, ctl)
         if reason is not None:
@@ -176,6 +184,9 @@ def make_step_node(
             if tool.reads != "run":
                 findings = [f.model_dump(mode="json") for f in output.findings]
         except (ChatterError, StepTimeoutError, StepCancelledError) as err:
+            if services.controls.stopping.is_set() and not ctl.cancelled.is_set():
+                # Interrupted by the stop, not failed: the next server runs it again.
+                raise ServerStopping from err
             message = err.message if isinstance(err, ChatterError) else str(err)
             record = _failed(base, started, message)
         except Exception as err:  # a bug: the run goes on, the step says what broke

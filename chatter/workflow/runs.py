@@ -1,5 +1,5 @@
-"""Running workflows: build and cache graphs, run them durably (SQLite checkpoints), stream
-progress, resume an interrupted run, cancel a running one."""
+"""Running workflows: build and cache graphs, run them durably (checkpoints), stream progress,
+resume an interrupted run, cancel a running one (from any process)."""
 
 from __future__ import annotations
 
@@ -10,18 +10,23 @@ from pathlib import Path
 from typing import Any
 
 from chatter.context import Context, context_from_dict, context_to_dict
-from chatter.errors import InvalidValueError, RunStateError, UnknownRunError
+from chatter.errors import ChatterError, InvalidValueError, RunStateError, UnknownRunError
 from chatter.governance.permissions import workflow_resources
 from chatter.logs import get_logger
 from chatter.result import Route, WorkflowResult
+from chatter.run_control import ServerStopping
 from chatter.semantic.model import SemanticModel
 from chatter.services import Services
+from chatter.stores.runs import ENDED
 from chatter.version import __version__
 from chatter.workflow.compiler import build_state_graph
 from chatter.workflow.composite import component_names
+from chatter.workflow.run_owner import is_orphan, keep_alive, process_owner
 from chatter.workflow.template import Template, customize, get_template, validate
 
 log = get_logger(__name__)
+#: Why a run whose server stopped ended without a result.
+STOPPED = "interrupted by a server stop"
 Progress = Callable[[dict[str, Any]], None]
 
 
@@ -118,35 +123,70 @@ def execute_run(
     progress: Progress | None = None,
     route: Route | None = None,
     claimed: bool = False,
+    as_ctx: Context | None = None,
 ) -> WorkflowResult:
     """Run a created run to the end (the API's execute; run_workflow is create + execute).
-    ``claimed``: the caller already moved it from created to running (see RunStore.claim)."""
+    ``claimed``: the caller already queued it (RunStore.claim with background=True).
+    ``as_ctx``: who runs it now (their current role): checked again here, and used for every
+    step instead of the context the run was created with."""
     record = services.runs.get(run_id)
     if record is None:
         raise UnknownRunError(f"No run {run_id!r} is recorded under {services.home}.")
-    if not claimed and not services.runs.claim(run_id):
+    ctx = as_ctx or context_from_dict(record["context"])
+    template = Template.model_validate(record["template"])
+    if as_ctx is not None and not claimed:  # a claimed run was checked by who queued it
+        authorize_workflow(services, ctx, template.name, run_id, None, action="workflow.execute")
+    owner = process_owner()
+    if claimed:
+        if not services.runs.start(run_id, owner):
+            raise RunStateError(f"Run {run_id} was cancelled before it started.")
+    elif not services.runs.claim(run_id, owner):
         raise RunStateError(
             f"Run {run_id} is {record['status']}; only a created run can be executed."
         )
-    ctx = context_from_dict(record["context"])
     model = services.model(ctx.semantic_model)
-    template = Template.model_validate(record["template"])
     initial = {"run_id": run_id, "started_at": time.time()}
     return _execute(services, template, model, ctx, run_id, initial, progress, route)
 
 
-def resume_run(services: Services, run_id: str, progress: Progress | None = None) -> WorkflowResult:
-    """Continue a run that was interrupted (process killed): finished steps are not redone."""
+def resume_run(
+    services: Services,
+    run_id: str,
+    progress: Progress | None = None,
+    *,
+    as_ctx: Context | None = None,
+    held: bool = False,
+) -> WorkflowResult:
+    """Continue a run that was interrupted (its process killed or stopped): finished steps are
+    not redone; a run that never started starts from the beginning. A run held by a live
+    process is not touched. ``held``: this process took the run over already (recovery)."""
     record = services.runs.get(run_id)
     if record is None:
         raise UnknownRunError(f"No run {run_id!r} is recorded under {services.home}.")
     if record["result"] is not None:
         return WorkflowResult.model_validate(record["result"])
-    ctx = context_from_dict(record["context"])
+    if record["status"] in ENDED:
+        raise RunStateError(
+            f"Run {run_id} ended {record['status']} ({record['reason'] or 'no result'}); "
+            "it cannot be resumed."
+        )
+    owner = process_owner()
+    if not held:
+        if record["status"] == "created":
+            raise RunStateError(f"Run {run_id} has not started; execute it instead.")
+        if not is_orphan(record) or not services.runs.take_over(run_id, record["owner"], owner):
+            raise RunStateError(f"Run {run_id} is {record['status']} in another process.")
+    ctx = as_ctx or context_from_dict(record["context"])
     model = services.model(ctx.semantic_model)
     template = Template.model_validate(record["template"])
-    authorize_workflow(services, ctx, template.name, run_id, None, action="workflow.resume")
-    return _execute(services, template, model, ctx, run_id, None, progress, None)
+    if not held:  # recovery checked it already, as the user's current role
+        authorize_workflow(services, ctx, template.name, run_id, None, action="workflow.resume")
+    if not services.runs.start(run_id, owner):
+        raise RunStateError(f"Run {run_id} was cancelled.")
+    graph = compiled_graph(services, template, model, durable=True)
+    started = graph.get_state({"configurable": {"thread_id": run_id}})
+    initial = None if started.values else {"run_id": run_id, "started_at": time.time()}
+    return _execute(services, template, model, ctx, run_id, initial, progress, None)
 
 
 def authorize_workflow(
@@ -173,19 +213,29 @@ def authorize_workflow(
 
 
 def cancel_run(services: Services, run_id: str) -> bool:
-    """Stop a run: a running one skips its pending steps and has its queries interrupted; one
-    not started yet is marked cancelled and will not start. False when it had already ended
-    (or is running in another process)."""
-    if services.runs.cancel_if_created(run_id):
+    """Stop a run; it ends ``cancelled``. One not started yet ends so at once; one running
+    here skips its pending steps and has its queries interrupted; one running in another
+    process is flagged for it (its heartbeat picks the flag up); one whose process is gone is
+    ended here. False when it had already ended."""
+    prior = services.runs.request_cancel(run_id)
+    if prior is None:
+        return False
+    if prior != "running":
+        return True
+    threads = services.controls.cancel(run_id)
+    if threads is not None:
+        services.warehouses.interrupt(threads)
         return True
     record = services.runs.get(run_id)
-    # A run that is running, or claimed and waiting for a worker, finds the flag set when it
-    # starts (the control is created here if it has not started yet).
-    running = record is not None and record["status"] == "running"
-    threads = services.controls.cancel(run_id, create=running)
-    if threads is None:
-        return False
-    services.warehouses.interrupt(threads)
+    if (
+        record is not None
+        and record["status"] == "running"
+        and is_orphan(record)
+        and services.runs.take_over(run_id, record["owner"], process_owner())
+    ):
+        services.runs.set_status(
+            run_id, "cancelled", reason="cancelled after its server had stopped"
+        )
     return True
 
 
@@ -199,10 +249,14 @@ def _execute(
     progress: Progress | None,
     route: Route | None,
 ) -> WorkflowResult:
+    """Stream the graph of a run this process holds (status running) to its end."""
     config: dict[str, Any] = {"configurable": {"thread_id": run_id}}
-    services.controls.get(run_id)
+    control = services.controls.get(run_id)
+    keep_alive(services)
     store = services.runs
-    store.set_status(run_id, "running")
+    record = store.get(run_id) or {}
+    if record.get("cancel_requested"):  # asked between the claim and now
+        control.cancelled.set()
     total = len(template.steps)
     finished = 0
     final: dict[str, Any] = {}
@@ -225,15 +279,19 @@ def _execute(
                         "percent": round(100 * finished / total, 1),
                     }
                 )
+        if "result" not in final:  # it had finished before a crash: nothing left to stream
+            final = graph.get_state(config).values
         result = WorkflowResult.model_validate(final["result"])
-        result = result.model_copy(
-            update={
-                "route": route
-                or Route(
-                    workflow=template.name, confidence=1.0, reason="Template requested explicitly."
-                )
-            }
-        )
+        update: dict[str, Any] = {
+            "route": route
+            or Route(
+                workflow=template.name, confidence=1.0, reason="Template requested explicitly."
+            )
+        }
+        after = store.get(run_id) or {}
+        if after.get("cancel_requested") or control.cancelled.is_set():
+            update["status"] = "cancelled"  # a cancel asked for is a cancel, even a late one
+        result = result.model_copy(update=update)
         store.set_status(run_id, result.status, result.model_dump(mode="json"))
         services.metrics.record_run(
             template=template.name,
@@ -242,8 +300,23 @@ def _execute(
             status=result.status,
         )
         return result
-    except BaseException:
-        store.set_status(run_id, "interrupted")
+    except ServerStopping:
+        if record.get("background"):  # left for the next server to resume
+            store.release(run_id, process_owner())
+            raise
+        # Someone was waiting on it and will not read it now: it ends here.
+        store.set_status(run_id, "failed", reason=STOPPED)
+        raise RunStateError(f"Run {run_id} was {STOPPED}; ask again.") from None
+    except KeyboardInterrupt:
+        store.release(run_id, process_owner())  # resumable: `resume_run` continues it
+        raise
+    except BaseException as err:
+        store.set_status(run_id, "failed", reason=_reason(err))
         raise
     finally:
         services.controls.forget(run_id)
+
+
+def _reason(err: BaseException) -> str:
+    message = err.message if isinstance(err, ChatterError) else str(err)
+    return f"{type(err).__name__}: {message}"[:500]

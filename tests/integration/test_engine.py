@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -132,3 +133,12 @@ def test_missing_tables_and_columns_are_named(tmp_path: Path) -> None:
             wh.query({"measures": ["events"]})
         assert "table 'events' is missing" in info.value.message
         assert info.value.exit_code == 2
+
+
+def test_threads_that_ran_queries_leave_no_entry_behind(tiny_db: Path) -> None:
+    with Engine(tiny_db) as engine:
+        for _ in range(50):  # short-lived threads, as the API's and workflow steps' are
+            thread = threading.Thread(target=engine.execute, args=("SELECT 1",))
+            thread.start()
+            thread.join()
+        assert engine._active == {} and not engine.busy()

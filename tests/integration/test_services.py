@@ -5,6 +5,7 @@ bounded, and the API takes its services as a dependency that a test may override
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -127,23 +128,30 @@ def test_the_api_takes_its_services_as_a_dependency(
         assert elsewhere.runs.get(created.json()["run_id"]) is not None
         assert asked.status_code == 200, asked.text
         assert elsewhere.sessions.for_user("ana")[0]["session_id"] == asked.json()["session_id"]
-        # The app's own data directory got nothing (its startup only expired idle sessions).
-        for name in ("runs.sqlite", "chat.sqlite"):
-            assert not (chatter_home / name).exists(), name
+        # The app's own data directory got nothing (its startup only expired idle sessions
+        # and looked for runs left behind).
+        assert not (chatter_home / "chat.sqlite").exists()
         assert own_sessions == []
+        own = Services(Settings(home=chatter_home))
+        try:
+            assert own.runs.list() == []
+        finally:
+            own.close()
     finally:
         elsewhere.close()
 
 
-def test_stopping_the_api_lets_running_runs_finish_and_marks_queued_ones_interrupted(
+def test_stopping_the_api_lets_steps_finish_and_the_next_start_resume_the_runs(
     tmp_path: Path, demo_db: Path
 ) -> None:
-    """Its services close only after the background runs that write to them have ended."""
+    """Its services close only after the background runs that write to them have stopped:
+    the steps going on finish, the rest is left ``interrupted``, and the next start of the app
+    finishes every run."""
     settings = Settings(home=tmp_path / "home", database=demo_db, api_workers=1)
-    app = create_app(settings, KeyRing({"k" * 24: Principal("ana", "analyst")}))
+    keys = KeyRing({"k" * 24: Principal("ana", "analyst")})
     headers = {"Authorization": "Bearer " + "k" * 24}
     runs = []
-    with TestClient(app) as client:
+    with TestClient(create_app(settings, keys)) as client:
         for _ in range(3):
             # Whole runs (about a second each): the later ones are still queued at shutdown.
             made = client.post(
@@ -154,7 +162,16 @@ def test_stopping_the_api_lets_running_runs_finish_and_marks_queued_ones_interru
     after = Services(settings)
     try:
         statuses = [after.runs.get(run_id)["status"] for run_id in runs]  # type: ignore[index]
+        owners = {after.runs.get(run_id)["owner"] for run_id in runs}  # type: ignore[index]
     finally:
         after.close()
-    assert statuses[0] == "completed"
-    assert "interrupted" in statuses[1:] and set(statuses[1:]) <= {"completed", "interrupted"}
+    assert "interrupted" in statuses and set(statuses) <= {"completed", "interrupted"}
+    assert owners == {None}  # let go of: any server may resume them
+    with TestClient(create_app(settings, keys)) as client:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            now = [client.get(f"/api/v1/workflows/{r}", headers=headers).json() for r in runs]
+            if all(d["status"] == "completed" for d in now):
+                break
+            time.sleep(0.2)
+    assert [d["status"] for d in now] == ["completed"] * 3

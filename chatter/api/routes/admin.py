@@ -11,15 +11,16 @@ from fastapi.responses import PlainTextResponse, Response
 
 from chatter.api.conversation import context_of
 from chatter.api.deps import Caller, ServicesDep
+from chatter.api.openapi import METRICS, errors
 from chatter.api.schemas import GrantRequest, ScopeRequest
 from chatter.errors import InvalidValueError
 from chatter.governance.permissions import admin_resources
 
-router = APIRouter(prefix="/api/v1", tags=["admin"])
+router = APIRouter(prefix="/api/v1", tags=["admin"], responses=errors(401, 403, 429))
 Subject = Annotated[str, Path(min_length=3, max_length=140)]
 
 
-@router.get("/metrics", response_model=None)
+@router.get("/metrics", response_model=None, responses={**METRICS, **errors(422)})
 def get_metrics(
     caller: Caller,
     services: ServicesDep,
@@ -47,7 +48,7 @@ def _when(value: str | None, item: str) -> dt.datetime | None:
         raise InvalidValueError(item, value, "an ISO 8601 time like 2026-01-31T12:00:00Z") from None
 
 
-@router.get("/audit")
+@router.get("/audit", responses=errors(400, 422))
 def get_audit(
     caller: Caller,
     services: ServicesDep,
@@ -102,7 +103,7 @@ def verify_audit(caller: Caller, services: ServicesDep) -> dict[str, Any]:
     }
 
 
-@router.get("/admin/permissions")
+@router.get("/admin/permissions", responses=errors(422))
 def list_grants(
     caller: Caller,
     services: ServicesDep,
@@ -112,7 +113,7 @@ def list_grants(
     return {"grants": [g.model_dump(mode="json") for g in grants]}
 
 
-@router.post("/admin/permissions", status_code=201)
+@router.post("/admin/permissions", status_code=201, responses=errors(400, 413, 422))
 def grant(body: GrantRequest, caller: Caller, services: ServicesDep) -> dict[str, Any]:
     made = services.admin.grant(
         context_of(caller),
@@ -126,7 +127,7 @@ def grant(body: GrantRequest, caller: Caller, services: ServicesDep) -> dict[str
     return made.model_dump(mode="json")
 
 
-@router.delete("/admin/permissions")
+@router.delete("/admin/permissions", responses=errors(422))
 def revoke(
     caller: Caller,
     services: ServicesDep,
@@ -136,13 +137,13 @@ def revoke(
     return {"revoked": services.admin.revoke(context_of(caller), subject, resource)}
 
 
-@router.get("/admin/scopes/{subject}")
+@router.get("/admin/scopes/{subject}", responses=errors(422))
 def get_scope(subject: Subject, caller: Caller, services: ServicesDep) -> dict[str, Any]:
     scope = services.admin.get_scope(context_of(caller), subject)
     return {"subject": subject, "filters": [f.model_dump(mode="json") for f in scope]}
 
 
-@router.put("/admin/scopes/{subject}")
+@router.put("/admin/scopes/{subject}", responses=errors(400, 413, 422))
 def set_scope(
     subject: Subject, body: ScopeRequest, caller: Caller, services: ServicesDep
 ) -> dict[str, Any]:

@@ -13,11 +13,12 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from chatter.api.deps import ApiDep, Caller, ServicesDep
 from chatter.api.errors import error_body, retry_after
+from chatter.api.openapi import STREAM, errors
 from chatter.api.schemas import ChatQuery, ChatResponse, Feedback, Refine
 from chatter.errors import ChatterError
 from chatter.logs import get_logger
 
-router = APIRouter(prefix="/api/v1/chat", tags=["chat"])
+router = APIRouter(prefix="/api/v1/chat", tags=["chat"], responses=errors(401))
 log = get_logger(__name__)
 _REFUSAL_STATUS = {"permission_denied": 403, "rate_limited": 429, "sensitive_content": 422}
 
@@ -38,7 +39,7 @@ def _sse(event: str, data: Any) -> str:
 @router.post(
     "/query",
     response_model=ChatResponse,
-    responses={200: {"content": {"text/event-stream": {}}}},
+    responses={**STREAM, **errors(400, 403, 404, 409, 413, 422, 429, refusals=True)},
 )
 def chat_query(
     body: ChatQuery, caller: Caller, api: ApiDep, services: ServicesDep, request: Request
@@ -84,14 +85,18 @@ def chat_query(
     )
 
 
-@router.post("/refine", response_model=ChatResponse)
+@router.post(
+    "/refine",
+    response_model=ChatResponse,
+    responses=errors(400, 403, 404, 409, 413, 422, 429, refusals=True),
+)
 def chat_refine(body: Refine, caller: Caller, api: ApiDep, services: ServicesDep) -> Any:
     """Edit the structure of an answer's query (add_filter, change_limit, add_columns,
     change_sort, simplify) and answer again; the SQL is rebuilt from the edited query."""
     return _reply(api.conversations.refine(services, caller, body))
 
 
-@router.post("/feedback")
+@router.post("/feedback", responses=errors(400, 404, 413, 422))
 def chat_feedback(
     body: Feedback, caller: Caller, api: ApiDep, services: ServicesDep
 ) -> dict[str, Any]:

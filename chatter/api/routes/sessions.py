@@ -9,8 +9,9 @@ from fastapi.responses import Response
 
 from chatter.api.deps import ApiDep, Caller, ServicesDep
 from chatter.api.exports import MEDIA, ExportFormat, export, table_of
+from chatter.api.openapi import EXPORT, errors
 
-router = APIRouter(prefix="/api/v1/chat/sessions", tags=["sessions"])
+router = APIRouter(prefix="/api/v1/chat/sessions", tags=["sessions"], responses=errors(401, 422))
 Id = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
@@ -27,7 +28,7 @@ def list_sessions(
     return {"sessions": services.sessions.for_user(caller.user, limit=limit, offset=offset)}
 
 
-@router.get("/{session_id}")
+@router.get("/{session_id}", responses=errors(404))
 def get_session(
     session_id: Id, caller: Caller, api: ApiDep, services: ServicesDep
 ) -> dict[str, Any]:
@@ -36,7 +37,7 @@ def get_session(
     return {**session, "messages": store.messages(session_id)}
 
 
-@router.delete("/{session_id}")
+@router.delete("/{session_id}", responses=errors(404))
 def delete_session(
     session_id: Id, caller: Caller, api: ApiDep, services: ServicesDep
 ) -> dict[str, Any]:
@@ -44,7 +45,11 @@ def delete_session(
     return {"session_id": session_id, "deleted": True}
 
 
-@router.get("/{session_id}/messages/{message_id}/export")
+@router.get(
+    "/{session_id}/messages/{message_id}/export",
+    response_class=Response,
+    responses={**EXPORT, **errors(400, 404)},
+)
 def export_message(
     session_id: Id,
     message_id: Id,

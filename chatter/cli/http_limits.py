@@ -1,0 +1,67 @@
+"""Limits on slow clients that uvicorn lacks: a header read timeout.
+
+uvicorn closes a connection idle between requests (``timeout_keep_alive``) and caps how many
+connections it serves (``limit_concurrency``) and how big a request head may be
+(``h11_max_incomplete_event_size``), but a client that connects and then sends its request
+line and headers slowly, or never, holds a connection and a file for ever (slowloris).
+``HeaderTimeoutProtocol`` is uvicorn's h11 protocol plus one timer: a request's line and
+headers must arrive within ``http_header_timeout_s`` of the connection opening, or of the
+previous response, else the connection is closed. ``chatter serve`` names it by import
+string (``HTTP_PROTOCOL``), so every worker process loads it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import h11
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from chatter.settings import get_settings
+
+HTTP_PROTOCOL = "chatter.cli.http_limits:HeaderTimeoutProtocol"
+
+
+class HeaderTimeoutProtocol(H11Protocol):
+    """uvicorn's h11 protocol that disconnects a client slower than the header timeout."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.header_timeout_s = get_settings().http_header_timeout_s
+        self._header_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self.conn.their_state is not h11.IDLE:  # the whole head is in: a request began
+            self._disarm()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._arm()  # the next request's head has as long again
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._header_timer = self.loop.call_later(self.header_timeout_s, self._too_slow)
+
+    def _disarm(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def _too_slow(self) -> None:
+        self._header_timer = None
+        # Still waiting for (the rest of) a request head; a request being answered, or a
+        # response streaming, is never cut.
+        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            self.logger.debug("Request headers not received in time: connection closed.")
+            self.transport.close()

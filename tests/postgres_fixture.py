@@ -1,0 +1,55 @@
+"""A real PostgreSQL for the state-backend tests: ``postgres_url`` is a fresh database per
+test module on the server CHATTER_TEST_POSTGRES_URL names (``.ci/run`` starts one).
+
+Without that variable a developer's run skips these tests, saying why; under CI (CI=true)
+they fail instead, so CI never skips them silently.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+
+import pytest
+
+ENV = "CHATTER_TEST_POSTGRES_URL"
+
+
+def server_url() -> str:
+    """The test server's URL, or skip (fail under CI) when there is none."""
+    url = os.environ.get(ENV, "").strip()
+    if url:
+        return url
+    why = (
+        f"{ENV} is not set: no PostgreSQL to test the shared state backend against "
+        f"(.ci/run starts one; or run initdb/pg_ctl yourself and export {ENV}=postgresql://...)"
+    )
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"CI must run the PostgreSQL tests: {why}", pytrace=False)
+    pytest.skip(why)
+
+
+def with_database(url: str, name: str) -> str:
+    """``url`` pointing at database ``name`` instead (other parameters kept)."""
+    import psycopg.conninfo
+
+    params = psycopg.conninfo.conninfo_to_dict(url)
+    params["dbname"] = name
+    return psycopg.conninfo.make_conninfo("", **params)
+
+
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[str]:
+    """A database made for this test module, dropped after it (connections and all)."""
+    import psycopg
+
+    url = server_url()
+    name = f"chatter_test_{secrets.token_hex(6)}"
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield with_database(url, name)
+    finally:
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
