@@ -53,3 +53,20 @@ def postgres_url() -> Iterator[str]:
     finally:
         with psycopg.connect(url, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def as_url(conninfo: str) -> str:
+    """A ``postgresql://`` URL for a libpq connection string (what CHATTER_STATE_URL takes)."""
+    from urllib.parse import quote
+
+    import psycopg.conninfo
+
+    params = psycopg.conninfo.conninfo_to_dict(conninfo)
+    user = quote(str(params.pop("user", "")), safe="")
+    password = params.pop("password", None)
+    login = f"{user}:{quote(str(password), safe='')}@" if password else f"{user}@" if user else ""
+    host, port = params.pop("host", "localhost"), params.pop("port", None)
+    where = f"{host}:{port}" if port else str(host)
+    query = "&".join(f"{k}={quote(str(v), safe='')}" for k, v in params.items() if k != "dbname")
+    url = f"postgresql://{login}{where}/{params.get('dbname', '')}"
+    return f"{url}?{query}" if query else url

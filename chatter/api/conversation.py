@@ -113,7 +113,7 @@ class Conversations:
             session_id = self.owned(services, principal, body.session_id)["session_id"]
         else:
             session_id = new_session_id()
-        with self._turn_lock(session_id):
+        with self._turn_lock(session_id), store.turn_lock(session_id):
             reply = self._session(services, principal, session_id).say(body.message, progress)
             if new:  # recorded with its first answer: a turn that never ends leaves no session
                 store.create(principal.user, question, session_id=session_id)
@@ -127,7 +127,7 @@ class Conversations:
         refined = refine(query, body.type, **body.params)
         asked = redact_text(f"refine {body.type} {json.dumps(body.params, default=str)}")
         reason = f"Refinement {body.type} of message {source['message_id']}."
-        with self._turn_lock(session_id):
+        with self._turn_lock(session_id), services.sessions.turn_lock(session_id):
             # A turn of the session: follow-ups in words ("now by country") build on it.
             session = self._session(services, principal, session_id)
             reply = session.refine(refined, asked, reason)

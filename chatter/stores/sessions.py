@@ -9,7 +9,8 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,16 @@ class UnknownMessageError(BadInputError):
     http_status = 404
 
 
+#: Longest a turn may hold its session in a shared store before another may take it (a worker
+#: that died mid-turn); longer than any turn's time limits.
+TURN_LEASE_S = 900.0
+
+
+class SessionBusyError(BadInputError):
+    code = "session_busy"
+    http_status = 409
+
+
 def new_session_id() -> str:
     return uuid.uuid4().hex
 
@@ -54,6 +65,12 @@ class SessionStore:
         self._con.execute("PRAGMA journal_mode=WAL")
         self._con.executescript(_SCHEMA)
         self._lock = threading.Lock()
+
+    @contextmanager
+    def turn_lock(self, session_id: str) -> Iterator[None]:
+        """One turn at a time per session across processes: nothing to do here, since one
+        process serves a SQLite data directory (the conversation's own lock is enough)."""
+        yield
 
     def create(self, user: str, title: str, *, session_id: str | None = None) -> dict[str, Any]:
         """A new session of ``user`` (``session_id``: one picked beforehand, new_session_id)."""

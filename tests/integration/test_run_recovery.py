@@ -92,6 +92,34 @@ def names(prefix: str) -> dict[str, Any]:
 
 @pytest.fixture
 def setup(tmp_path: Path, demo_db: Path) -> dict[str, Any]:
+    """The scripts, the calls log and the block files of one test, on SQLite state."""
+    return _setup(tmp_path, demo_db, {})
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def any_setup(request: pytest.FixtureRequest, tmp_path: Path, demo_db: Path) -> dict[str, Any]:
+    """``setup`` on each state backend (PostgreSQL: a database of its own)."""
+    if request.param == "sqlite":
+        return _setup(tmp_path, demo_db, {})
+    import psycopg
+    from postgres_fixture import as_url, with_database
+
+    base: str = request.getfixturevalue("postgres_url")
+    name = f"recovery_{os.getpid()}_{time.monotonic_ns()}"
+    with psycopg.connect(base, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    request.addfinalizer(lambda: _drop(base, name))
+    return _setup(tmp_path, demo_db, {"CHATTER_STATE_URL": as_url(with_database(base, name))})
+
+
+def _drop(base: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(base, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _setup(tmp_path: Path, demo_db: Path, state: dict[str, str]) -> dict[str, Any]:
     (tmp_path / "server.py").write_text(SERVER)
     (tmp_path / "foreground.py").write_text(SETUP + NAMES + FOREGROUND[len(SETUP) :])
     calls, blocks = tmp_path / "calls.log", tmp_path / "blocks"
@@ -101,7 +129,7 @@ def setup(tmp_path: Path, demo_db: Path) -> dict[str, Any]:
         "dir": tmp_path,
         "home": tmp_path / "home",
         "db": demo_db,
-        "env": {"CALLS_LOG": str(calls), "BLOCK_DIR": str(blocks)},
+        "env": {"CALLS_LOG": str(calls), "BLOCK_DIR": str(blocks), **state},
         "calls": calls,
         "blocks": blocks,
     }
@@ -192,13 +220,22 @@ def wait_until_ended(srv: Server, run_ids: list[str], timeout: float = 90) -> di
     return ended
 
 
-def stored(home: Path) -> dict[str, tuple[str, str | None]]:
-    with sqlite3.connect(home / "runs.sqlite") as db:
-        rows = db.execute("SELECT run_id, status, owner FROM runs").fetchall()
+def stored(setup: dict[str, Any]) -> dict[str, tuple[str, str | None]]:
+    """Each run's (status, owner), read from the state itself, not through the server."""
+    url = setup["env"].get("CHATTER_STATE_URL")
+    if url:
+        import psycopg
+
+        with psycopg.connect(url) as db:
+            rows = db.execute("SELECT run_id, status, owner FROM runs").fetchall()
+    else:
+        with sqlite3.connect(setup["home"] / "runs.sqlite") as db:
+            rows = db.execute("SELECT run_id, status, owner FROM runs").fetchall()
     return {run_id: (status, owner) for run_id, status, owner in rows}
 
 
-def test_after_kill_9_every_run_resumes_or_ends_saying_why(setup: dict[str, Any]) -> None:
+def test_after_kill_9_every_run_resumes_or_ends_saying_why(any_setup: dict[str, Any]) -> None:
+    setup = any_setup
     calls: Path = setup["calls"]
     block(setup, "r0", "r1", "fg")
     with server(setup) as first:
@@ -206,7 +243,7 @@ def test_after_kill_9_every_run_resumes_or_ends_saying_why(setup: dict[str, Any]
         ids = start_runs(first, "alice", ["r0", "r1", "r2", "r3"])
         bobs = start_runs(first, "bob", ["bob"])
         wait_for_calls(calls, {"r0-b", "r1-b"})
-        assert {stored(first.home)[i][0] for i in ids[:2]} == {"running"}
+        assert {stored(setup)[i][0] for i in ids[:2]} == {"running"}
         first.process.send_signal(signal.SIGKILL)
         first.process.wait(30)
     # A CLI run on the same data directory, killed in step b: nobody is left to read it.
@@ -218,7 +255,7 @@ def test_after_kill_9_every_run_resumes_or_ends_saying_why(setup: dict[str, Any]
     wait_for_calls(calls, {"fg-b"})
     fg.kill()
     fg.wait(30)
-    assert stored(setup["home"])["fg-run"][0] == "running"  # stuck, until a server recovers it
+    assert stored(setup)["fg-run"][0] == "running"  # stuck, until a server recovers it
 
     unblock(setup, "r0", "r1", "fg")
     without_bob = {k: v for k, v in KEYS.items() if v["user"] != "bob"}
@@ -237,7 +274,7 @@ def test_after_kill_9_every_run_resumes_or_ends_saying_why(setup: dict[str, Any]
     for prefix in ("r2", "r3"):  # never started before the kill: started afresh, once
         assert [c for c in seen if c.startswith(prefix)] == [f"{prefix}-{s}" for s in "abc"]
     assert not any(c.startswith("bob") for c in seen)
-    assert all(owner is None for _, owner in stored(setup["home"]).values())
+    assert all(owner is None for _, owner in stored(setup).values())
 
 
 def test_a_graceful_stop_leaves_runs_to_resume(setup: dict[str, Any]) -> None:
@@ -250,7 +287,7 @@ def test_a_graceful_stop_leaves_runs_to_resume(setup: dict[str, Any]) -> None:
         # Within the grace and a little more; uvicorn re-raises the signal once it has shut
         # down gracefully, so the exit is by SIGTERM either way: the store tells the stop was.
         assert first.process.wait(60) in (0, -signal.SIGTERM)
-    after = stored(setup["home"])
+    after = stored(setup)
     assert {after[i] for i in ids} == {("interrupted", None)}, after
 
     unblock(setup, "s0", "s1", "s2")
@@ -289,9 +326,9 @@ def test_cancel_ends_cancelled_wherever_the_run_is(setup: dict[str, Any]) -> Non
             ]
             first.process.send_signal(signal.SIGKILL)
             first.process.wait(30)
-            assert stored(setup["home"])[dead][0] == "running"  # its server is gone
+            assert stored(setup)[dead][0] == "running"  # its server is gone
             assert cancel_run(elsewhere, dead)
-            assert stored(setup["home"])[dead] == ("cancelled", None)  # at once
+            assert stored(setup)[dead] == ("cancelled", None)  # at once
         finally:
             elsewhere.close()
             unblock(setup, "dead")
@@ -317,7 +354,7 @@ def test_execute_checks_the_role_of_now(setup: dict[str, Any]) -> None:
             denied = http.get("/api/v1/audit", params={"user": "alice", "decision": "denied"})
             actions = {r["action"] for r in denied.json()["records"]}
         assert "workflow.execute" in actions
-        assert stored(setup["home"])[run_id][0] == "created"  # nothing started
+        assert stored(setup)[run_id][0] == "created"  # nothing started
 
 
 def test_no_key_no_run(setup: dict[str, Any]) -> None:

@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 import pytest
 from api_server import Server, key_of, running_server
+from postgres_fixture import as_url
 
 pytestmark = pytest.mark.integration
 
@@ -37,23 +38,6 @@ QUESTIONS = [
     "churn rate by industry",
     "users by acquisition channel",
 ]
-
-
-def as_url(conninfo: str) -> str:
-    """A ``postgresql://`` URL for a libpq connection string (what CHATTER_STATE_URL takes)."""
-    from urllib.parse import quote
-
-    import psycopg.conninfo
-
-    params = psycopg.conninfo.conninfo_to_dict(conninfo)
-    user = quote(str(params.pop("user", "")), safe="")
-    password = params.pop("password", None)
-    login = f"{user}:{quote(str(password), safe='')}@" if password else f"{user}@" if user else ""
-    host, port = params.pop("host", "localhost"), params.pop("port", None)
-    where = f"{host}:{port}" if port else str(host)
-    query = "&".join(f"{k}={quote(str(v), safe='')}" for k, v in params.items() if k != "dbname")
-    url = f"postgresql://{login}{where}/{params.get('dbname', '')}"
-    return f"{url}?{query}" if query else url
 
 
 @pytest.fixture(scope="module")

@@ -760,3 +760,44 @@ def test_checkpoints_round_trip_through_a_graph(state: State) -> None:
     saver.delete_thread("run-1")
     assert saver.get_tuple(config) is None
     assert small_graph(state.checkpointer()).get_state(other).values["n"] == 2
+
+
+def test_one_turn_at_a_time_per_session_across_workers(postgres_url: str) -> None:
+    """Two workers' session stores: a turn of one session waits for the other's to end; a
+    lease left by a worker that died is taken once it runs out; another session never waits."""
+    first, second = PostgresSessionStore(postgres_url), PostgresSessionStore(postgres_url)
+    try:
+        inside: list[str] = []
+        overlaps: list[int] = []
+
+        def turn(store: PostgresSessionStore, name: str) -> None:
+            for _ in range(5):
+                with store.turn_lock("s1"):
+                    inside.append(name)
+                    overlaps.append(len(inside))
+                    time.sleep(0.02)
+                    inside.remove(name)
+
+        workers = [
+            threading.Thread(target=turn, args=(store, name))
+            for store, name in ((first, "a"), (second, "b"), (first, "c"))
+        ]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join(60)
+        assert len(overlaps) == 15 and max(overlaps) == 1
+        # A holder that never gave its lease back (its worker died): taken after the lease.
+        held = first.turn_lock("s2", lease_s=0.3)
+        held.__enter__()
+        started = time.monotonic()
+        with second.turn_lock("s2", lease_s=0.3):
+            assert time.monotonic() - started >= 0.25
+            with first.turn_lock("s3"):  # another session: no wait
+                pass
+        held.__exit__(None, None, None)  # its late release lets go of nothing: not its lease
+        with first.turn_lock("s2", lease_s=0.3):
+            pass
+    finally:
+        first.close()
+        second.close()

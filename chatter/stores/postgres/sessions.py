@@ -6,11 +6,18 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from chatter.stores.postgres.pool import OwnedPool
-from chatter.stores.sessions import _SESSION_KEYS, UnknownMessageError, UnknownSessionError
+from chatter.stores.sessions import (
+    _SESSION_KEYS,
+    TURN_LEASE_S,
+    SessionBusyError,
+    UnknownMessageError,
+    UnknownSessionError,
+)
 
 # "user" is a reserved word in PostgreSQL, so it is quoted wherever it is a column.
 _SCHEMA = (
@@ -38,6 +45,10 @@ CREATE TABLE IF NOT EXISTS feedback (
     created_at DOUBLE PRECISION NOT NULL)
 """,
 )
+_TURNS = """
+CREATE TABLE IF NOT EXISTS session_turns (
+    session_id TEXT PRIMARY KEY, holder TEXT NOT NULL, until DOUBLE PRECISION NOT NULL)
+"""
 _SESSION = 'SELECT session_id, "user", title, created_at, updated_at, messages FROM sessions'
 
 
@@ -46,7 +57,40 @@ class PostgresSessionStore:
 
     def __init__(self, url: str, *, max_connections: int = 8) -> None:
         self._pool = OwnedPool(url, name="chatter-sessions", max_size=max_connections)
-        self._pool.setup(_SCHEMA)
+        self._pool.setup((*_SCHEMA, _TURNS))
+
+    @contextmanager
+    def turn_lock(self, session_id: str, *, lease_s: float = TURN_LEASE_S) -> Iterator[None]:
+        """One turn at a time per session across every worker: a lease row, taken when free or
+        when its holder's lease ran out (a worker that died mid-turn), given back at the end.
+        No connection is held while the turn goes on (a pool would run dry under load)."""
+        holder = uuid.uuid4().hex
+        deadline = time.monotonic() + lease_s
+        while True:
+            now = time.time()
+            with self._pool.connection() as con:
+                taken = con.execute(
+                    "INSERT INTO session_turns (session_id, holder, until) VALUES (%s, %s, %s) "
+                    "ON CONFLICT (session_id) DO UPDATE SET holder = EXCLUDED.holder, "
+                    "until = EXCLUDED.until WHERE session_turns.until < %s",
+                    (session_id, holder, now + lease_s, now),
+                ).rowcount
+            if taken:
+                break
+            if time.monotonic() > deadline:
+                raise SessionBusyError(
+                    f"Session {session_id[:64]!r} has had a turn going on for {lease_s:g} s; "
+                    "try again when it has answered."
+                )
+            time.sleep(0.05)
+        try:
+            yield
+        finally:
+            with self._pool.connection() as con:
+                con.execute(
+                    "DELETE FROM session_turns WHERE session_id = %s AND holder = %s",
+                    (session_id, holder),
+                )
 
     def create(self, user: str, title: str, *, session_id: str | None = None) -> dict[str, Any]:
         """A new session of ``user`` (``session_id``: one picked beforehand, new_session_id)."""
