@@ -6,11 +6,9 @@ The questions live in ``bench/answers/<set>.yaml`` (tuning, holdout, holdout_fre
 holdout_fourth, holdout_fifth, holdout_sixth, holdout_seventh, holdout_eighth: a set may name
 its own dataset generator and today); each has a ``question``, a ``category`` and either
 ``gold_sql`` (DuckDB SQL over the raw tables; ``ordered: true`` when the row order is part of the
-answer) or
-``expect: clarify`` (the question names a level the data does not have, so the analyst should ask
-back). The data is the bench's own dataset
-(``bench/answers/dataset.py``, levels unlike the demo's), built once per seed into a temporary
-directory. ``CHATTER_TODAY`` is fixed at 2025-01-15 so relative windows are reproducible, and
+answer) or ``expect: clarify`` (the question names a level the data does not have, so the analyst
+should ask back). The data is the bench's own dataset (``bench/answers/dataset.py``, levels unlike
+the demo's), built once per seed into a temporary directory. ``CHATTER_TODAY`` is fixed at 2025-01-15 so relative windows are reproducible, and
 ``CHATTER_HOME`` is a fresh temporary directory (no cache from earlier runs).
 
 An answer is correct when its table (the first step with rows or columns) holds the gold result:

@@ -47,6 +47,8 @@ def run_in_background(
     def note(event: dict[str, Any]) -> None:
         with api.progress_lock:
             api.progress[run_id] = event
+        if event.get("event") in ("step_finished", "step_skipped"):  # for the other workers
+            services.runs.set_progress(run_id, event)
 
     def work() -> None:
         try:

@@ -40,13 +40,14 @@ _ADDED = (
     ("attempts", "INTEGER NOT NULL DEFAULT 0"),  # takeovers after its process stopped
     ("background", "INTEGER NOT NULL DEFAULT 0"),  # nobody waits on it: resumable on its own
     ("cancel_requested", "INTEGER NOT NULL DEFAULT 0"),
+    ("progress", "TEXT"),  # its last progress event, as JSON: any worker can show it
 )
 #: Statuses a run can still leave: one with no live owner is recovered (see recovery.py).
 UNFINISHED = ("queued", "running", "interrupted")
 ENDED = ("completed", "partial", "failed", "cancelled")
 _RECORD = (
     "run_id, workflow, template, context, status, created_at, updated_at, result, reason, "
-    "owner, heartbeat_at, attempts, background, cancel_requested"
+    "owner, heartbeat_at, attempts, background, cancel_requested, progress"
 )
 
 
@@ -95,6 +96,13 @@ class RunStore:
             f"UPDATE runs SET status = ?, updated_at = ?, result = COALESCE(?, result), "
             f"reason = COALESCE(?, reason), owner = {owner_kept} WHERE run_id = ?",
             (status, time.time(), json.dumps(result) if result else None, reason, run_id),
+        )
+
+    def set_progress(self, run_id: str, event: dict[str, Any]) -> None:
+        """The run's last progress event (shown by GET /workflows/{id} in any process)."""
+        self._write(
+            "UPDATE runs SET progress = ? WHERE run_id = ?",
+            (json.dumps(event, default=str), run_id),
         )
 
     def get(self, run_id: str) -> dict[str, Any] | None:
@@ -260,4 +268,5 @@ def _record(row: tuple[Any, ...]) -> dict[str, Any]:
         "attempts": row[11],
         "background": bool(row[12]),
         "cancel_requested": bool(row[13]),
+        "progress": json.loads(row[14]) if row[14] else None,
     }

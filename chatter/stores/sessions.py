@@ -67,9 +67,10 @@ class SessionStore:
         self._lock = threading.Lock()
 
     @contextmanager
-    def turn_lock(self, session_id: str) -> Iterator[None]:
+    def turn_lock(self, session_id: str, *, lease_s: float = TURN_LEASE_S) -> Iterator[None]:
         """One turn at a time per session across processes: nothing to do here, since one
         process serves a SQLite data directory (the conversation's own lock is enough)."""
+        del session_id, lease_s
         yield
 
     def create(self, user: str, title: str, *, session_id: str | None = None) -> dict[str, Any]:

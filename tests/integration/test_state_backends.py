@@ -155,6 +155,19 @@ def test_runs_are_created_read_and_replaced(state: State) -> None:
     assert state.runs().get("r1")["workflow"] == "churn"  # another handle sees it
 
 
+def test_a_runs_progress_is_seen_by_every_worker(state: State) -> None:
+    runs = state.runs()
+    runs.create("r", "funnel", {}, {"user": "ann"})
+    assert runs.get("r")["progress"] is None
+    runs.set_progress("r", {"event": "step_finished", "step": "a", "percent": 50.0})
+    elsewhere = state.runs()  # another worker's handle
+    assert elsewhere.get("r")["progress"] == {
+        "event": "step_finished",
+        "step": "a",
+        "percent": 50.0,
+    }
+
+
 def test_run_life_claim_start_end(state: State) -> None:
     runs = state.runs()
     runs.create("r", "funnel", {}, {"user": "ann"})

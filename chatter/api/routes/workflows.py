@@ -36,8 +36,8 @@ def _owned(services: Services, run_id: str, caller: Principal) -> dict[str, Any]
 
 
 def _status(record: dict[str, Any], api: ApiState) -> dict[str, Any]:
-    with api.progress_lock:
-        progress = api.progress.get(record["run_id"])
+    with api.progress_lock:  # this worker's latest, else the store's (another worker's run)
+        progress = api.progress.get(record["run_id"]) or record.get("progress")
     return {
         "run_id": record["run_id"],
         "workflow": record["workflow"],

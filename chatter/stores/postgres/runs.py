@@ -33,6 +33,8 @@ CREATE TABLE IF NOT EXISTS runs (
     background BOOLEAN NOT NULL DEFAULT FALSE,
     cancel_requested BOOLEAN NOT NULL DEFAULT FALSE)
 """,
+    # Added after the first version (a database made by it gains it).
+    "ALTER TABLE runs ADD COLUMN IF NOT EXISTS progress TEXT",
     "CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status)",
     "CREATE INDEX IF NOT EXISTS runs_by_created ON runs (created_at)",
     "CREATE INDEX IF NOT EXISTS runs_by_user ON runs (context_user, created_at)",
@@ -90,6 +92,13 @@ class PostgresRunStore:
             f"UPDATE runs SET status = %s, updated_at = %s, result = COALESCE(%s, result), "
             f"reason = COALESCE(%s, reason), owner = {owner_kept} WHERE run_id = %s",
             (status, time.time(), json.dumps(result) if result else None, reason, run_id),
+        )
+
+    def set_progress(self, run_id: str, event: dict[str, Any]) -> None:
+        """The run's last progress event (shown by GET /workflows/{id} in any worker)."""
+        self._write(
+            "UPDATE runs SET progress = %s WHERE run_id = %s",
+            (json.dumps(event, default=str), run_id),
         )
 
     def get(self, run_id: str) -> dict[str, Any] | None:
