@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg
+import psycopg_pool
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -73,6 +75,21 @@ def install_error_handlers(app: FastAPI) -> None:
             error_body(code, detail),
             err.status_code,
             headers=getattr(err, "headers", None),
+        )
+
+    @app.exception_handler(psycopg.OperationalError)
+    @app.exception_handler(psycopg_pool.PoolTimeout)
+    async def state_down(request: Request, err: Exception) -> JSONResponse:
+        # The shared state's server went away (or is saturated) while serving: not a bug of
+        # the request, and over as soon as it is back.
+        log.error("state_unavailable", path=request.url.path, error=type(err).__name__)
+        return JSONResponse(
+            error_body(
+                "state_unavailable",
+                "The shared state database (CHATTER_STATE_URL) is unavailable; try again.",
+            ),
+            503,
+            headers=retry_after(5.0),
         )
 
     @app.exception_handler(Exception)

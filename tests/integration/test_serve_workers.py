@@ -599,3 +599,37 @@ def test_connections_over_the_limit_get_503_and_an_oversized_head_400(strict: Se
     with _connect(strict) as sock:
         sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * 8000)
         assert sock.recv(65536).startswith(b"HTTP/1.1 400")
+
+
+def test_a_state_server_gone_mid_serve_is_a_503_then_recovers(
+    own_database: str, tmp_path: Path, demo_db: Path, postgres_url: str
+) -> None:
+    """The shared state's database refusing connections while the API serves: requests get a
+    503 with the error body (never a 500), and the API serves again once it is back."""
+    import psycopg
+
+    name = psycopg.conninfo.conninfo_to_dict(own_database)["dbname"]
+    env = {"CHATTER_STATE_URL": own_database}
+    with (
+        running_server(tmp_path / "home", demo_db, extra_env=env) as server,
+        server.client(key_of("alice")) as http,
+    ):
+        assert http.get("/api/v1/chat/sessions").status_code == 200
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            admin.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false')
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                (name,),
+            )
+        try:
+            down = http.get("/api/v1/chat/sessions")
+            assert down.status_code == 503, down.text
+            assert down.json()["error"]["code"] == "state_unavailable"
+            assert "Retry-After" in down.headers
+        finally:
+            with psycopg.connect(postgres_url, autocommit=True) as admin:
+                admin.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true')
+        deadline = time.monotonic() + 30
+        while http.get("/api/v1/chat/sessions").status_code != 200:
+            assert time.monotonic() < deadline, "the API did not recover"
+            time.sleep(0.2)
