@@ -13,14 +13,49 @@ string (``HTTP_PROTOCOL``), so every worker process loads it.
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import h11
+from uvicorn.protocols.http import h11_impl
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from chatter.settings import get_settings
 
 HTTP_PROTOCOL = "chatter.cli.http_limits:HeaderTimeoutProtocol"
+_BUSY = json.dumps(
+    {
+        "error": {
+            "code": "too_many_connections",
+            "message": "The server is at its connection limit (CHATTER_HTTP_MAX_CONNECTIONS); "
+            "try again shortly.",
+        }
+    }
+).encode()
+
+
+async def service_unavailable(scope: Any, receive: Any, send: Any) -> None:
+    """The 503 past the connection limit, in the API's error body rather than uvicorn's plain
+    text: a client parses one shape of error."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 503,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(_BUSY)).encode()),
+                (b"retry-after", b"1"),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": _BUSY, "more_body": False})
+
+
+# uvicorn's h11 protocol answers past ``limit_concurrency`` with this module-level app before
+# any of ours runs; it has no setting for the body, so the protocol this module provides (the
+# only one `chatter serve` uses) swaps in the JSON one.
+h11_impl.service_unavailable = service_unavailable
 
 
 class HeaderTimeoutProtocol(H11Protocol):

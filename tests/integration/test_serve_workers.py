@@ -587,7 +587,9 @@ def test_connections_over_the_limit_get_503_and_an_oversized_head_400(strict: Se
     try:
         time.sleep(0.2)  # accepted by now
         with httpx.Client(base_url=strict.url, timeout=10) as http:
-            assert http.get("/health").status_code == 503
+            busy = http.get("/health")
+            assert busy.status_code == 503
+            assert busy.json()["error"]["code"] == "too_many_connections"
     finally:
         for sock in idle:
             sock.close()
