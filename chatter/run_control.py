@@ -42,11 +42,11 @@ class RunControls:
         with self._lock:
             return self._runs.get(run_id)
 
-    def cancel(self, run_id: str, *, create: bool = False) -> set[int] | None:
+    def cancel(self, run_id: str) -> set[int] | None:
         """Flag a run as cancelled and return the threads whose queries to interrupt; None
-        when the run is unknown here. ``create``: flag a run that has not started yet."""
+        when the run is not going on here (a run not started is cancelled in the store)."""
         with self._lock:
-            ctl = self._runs.setdefault(run_id, RunControl()) if create else self._runs.get(run_id)
+            ctl = self._runs.get(run_id)
         if ctl is None:
             return None
         ctl.cancelled.set()

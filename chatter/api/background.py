@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import threading
-import time
 from typing import Any
 
 from chatter.api.deps import ApiState
@@ -119,4 +118,4 @@ def stop_gracefully(services: Services, api: ApiState, grace_s: float) -> None:
     for run_id in services.controls.active():  # a step that ignored the interrupt
         services.runs.release(run_id, owner)
     api.executor.shutdown(wait=False, cancel_futures=True)
-    log.info("stopped", runs_left=len(late), grace_s=grace_s, at=time.time())
+    log.info("stopped", runs_left=len(late), grace_s=grace_s)

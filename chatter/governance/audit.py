@@ -63,6 +63,16 @@ def new_ulid() -> str:
     return "".join(_CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))
 
 
+def _checked(
+    decision: str, params: object, params_hash: str | None, reason: str | None
+) -> tuple[str | None, str | None]:
+    """An entry's params digest and its reason as stored (every backend's ``append``)."""
+    if decision not in DECISIONS:
+        raise ValueError(f"decision must be one of {sorted(DECISIONS)}, not {decision!r}")
+    digest = _digest(params) if params is not None else params_hash
+    return digest, reason[:MAX_REASON] if reason is not None else None
+
+
 def _digest(obj: object) -> str:
     """sha256 hex of canonical JSON, so equal values hash alike on every machine and run."""
     canonical = json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
@@ -185,10 +195,7 @@ class AuditLog:
         params_hash: str | None = None,
         run_id: str | None = None,
     ) -> AuditRecord:
-        if decision not in DECISIONS:
-            raise ValueError(f"decision must be one of {sorted(DECISIONS)}, not {decision!r}")
-        digest = _digest(params) if params is not None else params_hash
-        reason = reason[:MAX_REASON] if reason is not None else None
+        digest, reason = _checked(decision, params, params_hash, reason)
 
         def write(con: sqlite3.Connection) -> AuditRecord:
             con.execute("BEGIN IMMEDIATE")

@@ -56,20 +56,8 @@ class PermissionStore:
         return [g for g in grants if subject is None or g.subject == subject]
 
     def put(self, grant: Grant) -> None:
-        limit = grant.rate_limit
         self._write(
-            "INSERT OR REPLACE INTO grants VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                grant.subject,
-                grant.resource,
-                int(grant.level),
-                json.dumps(sorted(grant.methods)) if grant.methods is not None else None,
-                limit.calls if limit else None,
-                limit.window_s if limit else None,
-                grant.expires_at.isoformat() if grant.expires_at else None,
-                grant.granted_by,
-                grant.granted_at.isoformat(),
-            ),
+            "INSERT OR REPLACE INTO grants VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", _grant_row(grant)
         )
 
     def delete(self, subject: str, resource: str) -> bool:
@@ -96,17 +84,38 @@ class PermissionStore:
             return
         self._write(
             "INSERT OR REPLACE INTO scopes VALUES (?, ?, ?, ?)",
-            (
-                subject,
-                json.dumps([f.model_dump(mode="json") for f in filters]),
-                set_by,
-                dt.datetime.now(dt.UTC).isoformat(),
-            ),
+            _scope_row(subject, filters, set_by),
         )
 
     def scope_for(self, user: str, role: str) -> tuple[Filter, ...]:
         """Every mandatory filter on this user: the role's, then the user's own (all apply)."""
         return (*self.scope(f"role:{role}"), *self.scope(f"user:{user}"))
+
+
+def _grant_row(grant: Grant) -> tuple[object, ...]:
+    """A grant as the columns of a ``grants`` row (every backend's), in table order."""
+    limit = grant.rate_limit
+    return (
+        grant.subject,
+        grant.resource,
+        int(grant.level),
+        json.dumps(sorted(grant.methods)) if grant.methods is not None else None,
+        limit.calls if limit else None,
+        limit.window_s if limit else None,
+        grant.expires_at.isoformat() if grant.expires_at else None,
+        grant.granted_by,
+        grant.granted_at.isoformat(),
+    )
+
+
+def _scope_row(subject: str, filters: tuple[Filter, ...], set_by: str) -> tuple[str, ...]:
+    """A data scope as the columns of a ``scopes`` row, set now."""
+    return (
+        subject,
+        json.dumps([f.model_dump(mode="json") for f in filters]),
+        set_by,
+        dt.datetime.now(dt.UTC).isoformat(),
+    )
 
 
 def _grant_from_row(row: tuple[object, ...]) -> Grant:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -74,15 +75,14 @@ def recover_runs(services: Services, role_of: RoleOf, *, stale_s: float = STALE_
     return out
 
 
-def _resumable(services: Services, record: dict[str, object], role_of: RoleOf) -> Context | str:
+def _resumable(services: Services, record: dict[str, Any], role_of: RoleOf) -> Context | str:
     """The context to resume the run as, or why it cannot be."""
     if not record["background"]:
         return f"{STOPPED} (the caller waiting on it was gone)"
-    attempts = int(str(record["attempts"])) + 1
+    attempts = record["attempts"] + 1
     if attempts > MAX_ATTEMPTS:
         return f"{STOPPED} {attempts} times; not resumed again"
-    stored = record["context"]
-    ctx = context_from_dict(stored if isinstance(stored, dict) else {})
+    ctx = context_from_dict(record["context"])
     role = role_of(ctx.user)
     if role is None:
         return f"{STOPPED}, and its user {ctx.user!r} has no API key any more"
@@ -91,7 +91,7 @@ def _resumable(services: Services, record: dict[str, object], role_of: RoleOf) -
         template = Template.model_validate(record["template"])
         prepare(template, None, services.model(ctx.semantic_model))
         authorize_workflow(
-            services, ctx, template.name, str(record["run_id"]), None, action="workflow.resume"
+            services, ctx, template.name, record["run_id"], None, action="workflow.resume"
         )
     except ChatterError as err:
         return f"{STOPPED}, and it cannot resume: {err.message}"

@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import doctest
+import functools
 
 import pytest
+from analyst_routing import answered, asked_about, filtered, router_for
 
 import chatter.analyst.ordering
-from chatter.analyst.decision import RouteDecision
 from chatter.analyst.route import Router
-from chatter.analyst.vocabulary import build_vocabulary
-from chatter.semantic.model import default_model
-from chatter.workflow.template import builtin_templates
 
 TODAY = dt.date(2025, 6, 18)
 LEVELS = {
@@ -30,31 +28,14 @@ LEVELS = {
 }
 
 
+_answered = functools.partial(answered, today=TODAY)
+_asked_about = functools.partial(asked_about, today=TODAY)
+_filtered = filtered
+
+
 @pytest.fixture(scope="module")
 def router() -> Router:
-    model = default_model()
-    templates = builtin_templates()
-    return Router(model, build_vocabulary(model, templates, LEVELS), dict(templates))
-
-
-def _answered(router: Router, question: str) -> RouteDecision:
-    decision = router.route(question, today=TODAY)
-    assert not decision.needs_clarification, decision.clarification
-    assert decision.query is not None, decision.route.reason
-    return decision
-
-
-def _filtered(decision: RouteDecision) -> dict[str, object]:
-    assert decision.query is not None
-    return {f.field.split(".")[-1]: f.value for f in decision.query.filters}
-
-
-def _asked_about(router: Router, question: str, said: str, levels: str) -> None:
-    decision = router.route(question, today=TODAY)
-    assert decision.needs_clarification, decision.route.reason
-    assert decision.query is None
-    assert f"called {said!r}" in (decision.clarification or ""), decision.clarification
-    assert levels in (decision.clarification or ""), decision.clarification
+    return router_for(LEVELS)
 
 
 @pytest.mark.parametrize(

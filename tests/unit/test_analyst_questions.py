@@ -5,16 +5,14 @@ lacks said next to a field's name (docs/questions.md)."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import pytest
+from analyst_routing import answered, asked_about, filtered, router_for
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from chatter.analyst.decision import RouteDecision
 from chatter.analyst.route import Router
-from chatter.analyst.vocabulary import build_vocabulary
-from chatter.semantic.model import default_model
-from chatter.workflow.template import builtin_templates
 
 TODAY = dt.date(2025, 3, 10)
 LEVELS = {
@@ -28,23 +26,14 @@ LEVELS = {
 }
 
 
+_answered = functools.partial(answered, today=TODAY)
+_asked_about = functools.partial(asked_about, today=TODAY)
+_filtered = filtered
+
+
 @pytest.fixture(scope="module")
 def router() -> Router:
-    model = default_model()
-    templates = builtin_templates()
-    return Router(model, build_vocabulary(model, templates, LEVELS), dict(templates))
-
-
-def _answered(router: Router, question: str) -> RouteDecision:
-    decision = router.route(question, today=TODAY)
-    assert not decision.needs_clarification, decision.clarification
-    assert decision.query is not None, decision.route.reason
-    return decision
-
-
-def _filtered(decision: RouteDecision) -> dict[str, object]:
-    assert decision.query is not None
-    return {f.field.split(".")[-1]: f.value for f in decision.query.filters}
+    return router_for(LEVELS)
 
 
 @pytest.mark.parametrize(

@@ -16,15 +16,13 @@ from chatter.governance.audit import (
     _COLUMNS,
     _HASHED,
     _NAMES,
-    DECISIONS,
     GENESIS,
     MAX_LIMIT,
-    MAX_REASON,
     AuditLog,
     AuditRecord,
     Filters,
     VerifyReport,
-    _digest,
+    _checked,
     _format_ts,
     _row_hash,
     new_ulid,
@@ -104,10 +102,7 @@ class PostgresAuditLog:
         params_hash: str | None = None,
         run_id: str | None = None,
     ) -> AuditRecord:
-        if decision not in DECISIONS:
-            raise ValueError(f"decision must be one of {sorted(DECISIONS)}, not {decision!r}")
-        digest = _digest(params) if params is not None else params_hash
-        reason = reason[:MAX_REASON] if reason is not None else None
+        digest, reason = _checked(decision, params, params_hash, reason)
         with self._pool.connection() as con:
             head = con.execute(
                 "SELECT count, last_hash FROM audit_head WHERE id = 1 FOR UPDATE"

@@ -3,10 +3,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
-from chatter.governance.grants import _grant_from_row
+from chatter.governance.grants import _grant_from_row, _grant_row, _scope_row
 from chatter.governance.permissions import Grant
 from chatter.semantic.query import Filter
 from chatter.stores.postgres.pool import OwnedPool
@@ -50,7 +49,6 @@ class PostgresPermissionStore:
         return [g for g in grants if subject is None or g.subject == subject]
 
     def put(self, grant: Grant) -> None:
-        limit = grant.rate_limit
         with self._pool.statement() as con:
             con.execute(
                 f"INSERT INTO grants ({_GRANT}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
@@ -58,17 +56,7 @@ class PostgresPermissionStore:
                 "methods = EXCLUDED.methods, calls = EXCLUDED.calls, "
                 "window_s = EXCLUDED.window_s, expires_at = EXCLUDED.expires_at, "
                 "granted_by = EXCLUDED.granted_by, granted_at = EXCLUDED.granted_at",
-                (
-                    grant.subject,
-                    grant.resource,
-                    int(grant.level),
-                    json.dumps(sorted(grant.methods)) if grant.methods is not None else None,
-                    limit.calls if limit else None,
-                    limit.window_s if limit else None,
-                    grant.expires_at.isoformat() if grant.expires_at else None,
-                    grant.granted_by,
-                    grant.granted_at.isoformat(),
-                ),
+                _grant_row(grant),
             )
 
     def delete(self, subject: str, resource: str) -> bool:
@@ -101,12 +89,7 @@ class PostgresPermissionStore:
                 "INSERT INTO scopes (subject, filters, set_by, set_at) VALUES (%s, %s, %s, %s) "
                 "ON CONFLICT (subject) DO UPDATE SET filters = EXCLUDED.filters, "
                 "set_by = EXCLUDED.set_by, set_at = EXCLUDED.set_at",
-                (
-                    subject,
-                    json.dumps([f.model_dump(mode="json") for f in filters]),
-                    set_by,
-                    dt.datetime.now(dt.UTC).isoformat(),
-                ),
+                _scope_row(subject, filters, set_by),
             )
 
     def scope_for(self, user: str, role: str) -> tuple[Filter, ...]:
