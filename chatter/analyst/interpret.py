@@ -88,12 +88,24 @@ _COUNTED = re.compile(
 )
 
 
+_SO_FAR = re.compile(r"^(?:(?:in|for|during) )?(?:the )?(this|current) (quarter|half|year)$")
+
+
+def _period_end(start: dt.date, unit: str) -> dt.date:
+    months = {"quarter": 3, "half": 6, "year": 12}[unit]
+    month = start.month - 1 + months
+    return dt.date(start.year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
+
+
 def _one_named_period(window: TimeWindow) -> bool:
     """A window that is one calendar quarter, half or year, named as such ("Q3 2023", "in 2024",
     "last quarter"), not a count of months that happens to fill one ("the last 3 months")."""
     if window.start is None or window.end is None or _COUNTED.search(window.said.lower()):
         return False
     start, end = window.start, window.end
+    so_far = _SO_FAR.match(window.said.lower())
+    if so_far:  # "this year": the year named, up to today
+        end = _period_end(start, so_far.group(2))
     if start.day != 1 or (end + dt.timedelta(days=1)).day != 1:
         return False
     months = (end.year - start.year) * 12 + end.month - start.month + 1
@@ -125,6 +137,13 @@ def measures_asked(parsed: ParsedQuestion, model: SemanticModel) -> list[str]:
         if ongoing is not None:
             chosen = [Match(Entry(m.entry.words, m.entry.raw, "measure", ongoing), m.start, m.end)]
     both = measure_intent.ratio_asked(model, [m.entry.name for m in chosen], parsed.text)
+    if both is None and len(chosen) == 2:  # "revenue per paying customer": those billed
+        doing = [
+            measure_intent.doing_now(model, parsed.words.raw[m.start : m.end], m.entry.name)
+            or m.entry.name
+            for m in chosen
+        ]
+        both = measure_intent.ratio_asked(model, doing, parsed.text)
     if both is not None:  # "events per active user": the ratio of the two
         return [both]
     users_of = _accounts_that_used(chosen, parsed, model)

@@ -112,7 +112,7 @@ def sentence(query: SemanticQuery) -> str:
 def interpretation_of(decision: RouteDecision) -> Interpretation:
     """What ``decision`` answers, from its query (or, for a workflow, what the question named)."""
     parsed = decision.parsed
-    unused = list(dict.fromkeys(parsed.unknown_words)) if parsed else []
+    unused = list(dict.fromkeys([*parsed.unknown_words, *parsed.asides])) if parsed else []
     window = None
     if parsed is not None and parsed.window is not None:
         w = parsed.window

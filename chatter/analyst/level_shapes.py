@@ -38,6 +38,12 @@ def against_level(
     # "trade show vs meetup": an unplaced word more may end the value set against the level
     more = last + 1 < len(raw) and raw[last + 1].isalpha() and last + 1 not in placed
     more = more and raw[last + 1] not in _AGAINST | _ARTICLES
+    if _compared_to(raw, first):  # "webinar signups compared to cold calling"
+        earlier = [m for m, _ in parsed.levels if m.end <= first and m.entry.name in vocab.levels]
+        if earlier:
+            if more:
+                said = " ".join(parsed.words.original[first : last + 2])
+            return of_field(vocab, said, earlier[-1].entry.name)
     for match, _ in parsed.levels:
         if match.entry.name not in vocab.levels:
             continue
@@ -49,6 +55,16 @@ def against_level(
             said = " ".join(parsed.words.original[first : last + 2])
             return of_field(vocab, said, match.entry.name)
     return None
+
+
+_COMPARED_TO = frozenset([("compared", "to"), ("compared", "with"), ("relative", "to")])
+
+
+def _compared_to(raw: tuple[str, ...], first: int) -> bool:
+    """Whether the words before ``first`` set what follows against what came before."""
+    return tuple(raw[max(0, first - 2) : first]) in _COMPARED_TO or (
+        first > 0 and raw[first - 1] in ("vs", "versus", "against")
+    )
 
 
 def before_rows(parsed: ParsedQuestion, vocab: Vocabulary, last: int) -> bool:
@@ -124,16 +140,36 @@ def level_of_another_field(parsed: ParsedQuestion, vocab: Vocabulary) -> list[Un
     raw = parsed.words.raw
     out = []
     for match, _ in parsed.levels:
-        if match.start == 0 or raw[match.start - 1] not in ("the", "a", "an", "our", "their"):
+        own = match.entry.name.split(".")[-1]
+        if match.entry.value is None:
             continue
         after = raw[match.end] if match.end < len(raw) else ""
         field = dimension_named(vocab, after)
-        own = match.entry.name.split(".")[-1]
-        if field is None or field.split(".")[-1] == own or match.entry.value is None:
+        # "the galaxy industry", or "quote_sent plan signups": the rows counted follow
+        named = match.start > 0 and raw[match.start - 1] in ("the", "a", "an", "our", "their")
+        counted = match.end + 1 < len(raw) and names_rows(vocab, raw[match.end + 1], fields=False)
+        if field is None or not (named or counted):
+            # "conversion for plan veterinary": a field's name (not split by), then the value
+            # said as its
+            field = next(
+                (
+                    d.entry.name
+                    for d in parsed.dimensions
+                    if d.end == match.start
+                    and d.entry.name in vocab.levels
+                    and (d.start == 0 or raw[d.start - 1] not in _SPLITS)
+                ),
+                None,
+            )
+        if field is None or field.split(".")[-1] == own:
             continue
         if match.entry.value not in vocab.levels[field]:
             out.append(of_field(vocab, match.entry.value, field))
     return out
+
+
+# Words before a field that split by it ("by plan veterinary" is by plan, for veterinary).
+_SPLITS = frozenset(["by", "per", "across", "each", "every", "which", "what"])
 
 
 # Words after a field's name that say how its values are shown, or speak of them all, not

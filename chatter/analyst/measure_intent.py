@@ -275,12 +275,20 @@ def ongoing_count(
     paying customers", "paying customers by channel", or a rate of them keep ``measure``).
     Unless the count is ``split`` by a field, "how many" asks for them as held too: "how many
     paying customers in PK"."""
-    said = raw[start:end]
-    if len(said) != 2 or not said[0].endswith("ing") or intent(text) not in ("count", None):
+    if intent(text) not in ("count", None):
         return None
     lowered = text.lower()
     held = _HELD.search(lowered) or (not split and _HOW_MANY.search(lowered))
     if _BECOMING & set(raw[max(0, start - 2) : start]) or not held:
+        return None
+    return doing_now(model, raw[start:end], measure)
+
+
+def doing_now(model: SemanticModel, said: tuple[str, ...], measure: str) -> str | None:
+    """The count of the rows doing what ``said`` names in a period ("paying customers": the
+    accounts billed), where the model gives ``measure``, a count of those that ever became so,
+    the same words; else None."""
+    if len(said) != 2 or not said[0].endswith("ing"):
         return None
     ref = model.measure(measure)
     if ref.measure.agg != "count" or not ref.measure.filters:

@@ -26,7 +26,7 @@ from chatter.analyst.structure_cues import (
 )
 from chatter.analyst.time_window import TimeWindow, find_window
 from chatter.analyst.vocabulary import Entry, Vocabulary
-from chatter.analyst.words import STOPWORDS, Words, plus_marked, singular, stem
+from chatter.analyst.words import STOPWORDS, Words, clause_ends, plus_marked, singular, stem
 
 
 @dataclass
@@ -40,6 +40,9 @@ class ParsedQuestion:
     descending: bool | None = None
     unknown_after_by: list[tuple[str, list[str]]] = field(default_factory=list)
     unknown_words: list[str] = field(default_factory=list)  # content words we cannot place
+    #: Unplaced words of a clause that names nothing we read ("Hello!", "This is for the
+    #: board pack:"): said as unused, never counted against the reading.
+    asides: list[str] = field(default_factory=list)
     repairs: list[tuple[str, str]] = field(default_factory=list)  # (typed, read as)
     window: TimeWindow | None = None  # the time window the question names
     text: str = ""  # the question as read (after spelling repair)
@@ -104,6 +107,7 @@ def parse_question(text: str, vocab: Vocabulary, today: dt.date | None = None) -
     text, acronyms = expand_acronyms(text, vocab.known_words, counts)  # "MAU"
     words = Words.of(text)
     bands = plus_marked(text)  # before spelling repair, which rewrites the text as tokens
+    ends = clause_ends(text)
     if vocab.known_words:
         repaired, fixes = repair_spelling(text, vocab.known_words, vocab.known_pairs)
         if fixes:
@@ -191,10 +195,71 @@ def parse_question(text: str, vocab: Vocabulary, today: dt.date | None = None) -
         and len(r) > 2
         and not _placed(words, r, everything)
     ]
-    _grain(parsed, text)
+    aside_at = _set_asides_apart(parsed, ends)
+    _grain(parsed, text, aside_at)
     parsed.limit, parsed.descending = order_and_limit(words, text)
     _groupings(parsed, vocab, taken)
     return parsed
+
+
+# Words that may lead a value or a field even in a clause of their own ("Only Titanium.").
+_LEADS_VALUE = frozenset(
+    ["only", "just", "excluding", "except", "without", "not", "but", "vs", "versus", "by", "per"]
+)
+
+
+def _set_asides_apart(parsed: ParsedQuestion, ends: frozenset[int]) -> frozenset[int]:
+    """Move the unknown words of asides to ``parsed.asides``: clauses in which nothing was
+    read (no measure, field, level, window or grain) and nothing is written as a name, beside
+    a clause that was read ("Hello! ... ? Cheers", "Quick one before standup: how many ...").
+    Returns the asides' positions, whose words set no grain ("for the quarterly review")."""
+    words = parsed.words
+    placed = {
+        i
+        for m in [*parsed.measures, *parsed.dimensions, *(m for m, _ in parsed.levels)]
+        for i in range(m.start, m.end)
+    }
+    clauses, start = [], 0
+    for i in range(len(words.raw)):
+        if i in ends or i == len(words.raw) - 1:
+            clauses.append(range(start, i + 1))
+            start = i + 1
+    read = [c for c in clauses if _is_read(parsed, c, placed)]
+    if len(clauses) < 2 or not read:
+        return frozenset()
+    aside_words: set[str] = set()
+    aside_at: set[int] = set()
+    for clause in clauses:
+        if clause in read:
+            continue
+        said = [words.raw[i] for i in clause]
+        named = any(
+            (i > clause.start and words.original[i][:1].isupper())
+            or (len(words.original[i]) > 1 and words.original[i].isupper())
+            for i in clause
+        )
+        if named or _LEADS_VALUE & set(said) or any(w.isdigit() for w in said):
+            continue
+        aside_words.update(said)
+        aside_at.update(clause)
+    parsed.asides = [w for w in parsed.unknown_words if w in aside_words]
+    parsed.unknown_words = [w for w in parsed.unknown_words if w not in aside_words]
+    return frozenset(aside_at)
+
+
+def _is_read(parsed: ParsedQuestion, clause: range, placed: set[int]) -> bool:
+    """Whether anything in ``clause`` was read: a measure, field, level or window, or a grain
+    word that is not an adjective of a noun nothing read ("quarterly review")."""
+    raw = parsed.words.raw
+
+    def qualifies(i: int) -> bool:  # a noun follows that nothing read
+        after = raw[i + 1] if i + 1 < len(raw) else ""
+        return after.isalpha() and i + 1 not in placed and after not in STOPWORDS | PROTECTED
+
+    return any(
+        i in placed or not parsed.outside_window(i) or (raw[i] in GRAINS and not qualifies(i))
+        for i in clause
+    )
 
 
 _AFTER_NOT = frozenset(["counting", "including", "incl", "considering"])
@@ -262,7 +327,7 @@ def _same_dimension(a: str, b: str) -> bool:
     return a.split(".")[-1] == b.split(".")[-1]
 
 
-def _grain(parsed: ParsedQuestion, text: str) -> None:
+def _grain(parsed: ParsedQuestion, text: str, asides: frozenset[int] = frozenset()) -> None:
     if parsed.grain is not None:
         return
     lowered = text.lower()
@@ -270,7 +335,7 @@ def _grain(parsed: ParsedQuestion, text: str) -> None:
     named = {i for m in parsed.measures if len(m.entry.raw) > 1 for i in range(m.start, m.end)}
     for i, raw in enumerate(parsed.words.raw):
         grain = GRAINS.get(raw) or GRAINS.get(raw.rstrip("s"))
-        if grain is None or not parsed.outside_window(i) or i in named:
+        if grain is None or not parsed.outside_window(i) or i in named or i in asides:
             continue
         before = parsed.words.raw[i - 1] if i else ""
         if raw in (

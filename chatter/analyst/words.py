@@ -158,6 +158,8 @@ def normalise(text: str) -> str:
 def stem(word: str) -> str:
     """A light English stemmer: enough to meet plurals and verb forms, never clever."""
     word = _IRREGULAR.get(word, word)
+    if word in _ING_NOUNS:
+        return word
     for suffix, replacement, minimum in (
         ("ies", "y", 4),
         ("ied", "y", 4),
@@ -190,6 +192,20 @@ def tokens(text: str) -> list[str]:
     return _WORD.findall(normalise(text))
 
 
+# Nouns of their own that end like a verb's "-ing": "accounting" is not a form of "account",
+# nor "marketing" of "market" or "planning" of "plan" (industries, channels and levels are
+# often called so), so they keep their ending when stemmed.
+_ING_NOUNS = frozenset(
+    tokens(
+        "accounting advertising banking branding catering clothing coaching computing consulting "
+        "engineering farming fishing funding gaming housing landscaping learning lending "
+        "manufacturing marketing mining networking nursing packaging planning plumbing printing "
+        "publishing recruiting roofing shipping staffing streaming ticketing trading training "
+        "tutoring"
+    )
+)
+
+
 def plus_marked(text: str) -> frozenset[int]:
     """Positions of the tokens written with a plus after them ("2000+ companies"): a band of
     a count, never a year."""
@@ -197,6 +213,21 @@ def plus_marked(text: str) -> frozenset[int]:
     return frozenset(
         i for i, m in enumerate(_WORD.finditer(normal)) if normal[m.end() : m.end() + 1] == "+"
     )
+
+
+_CLAUSE_END = re.compile(r"[.!?:;]+(?=\s|$)")
+
+
+def clause_ends(text: str) -> frozenset[int]:
+    """Positions of the tokens that end a sentence or a clause ("Hello!", "Quick one:"), read
+    before spelling repair rewrites the text as tokens."""
+    normal = normalise(text)
+    ends = [m.start() for m in _CLAUSE_END.finditer(normal)]
+    out = set()
+    for i, m in enumerate(_WORD.finditer(normal)):
+        if any(m.end() <= at and not _WORD.search(normal, m.end(), at) for at in ends):
+            out.add(i)
+    return frozenset(out)
 
 
 @dataclass(frozen=True)
