@@ -39,9 +39,49 @@ DEMONYMS = {
     "IL": ["Israeli"], "AE": ["Emirati"], "SA": ["Saudi"], "EG": ["Egyptian"],
     "NG": ["Nigerian"], "KE": ["Kenyan"], "TH": ["Thai"], "VN": ["Vietnamese"],
     "ID": ["Indonesian"], "PH": ["Filipino"], "MY": ["Malaysian"], "UA": ["Ukrainian"],
-    "RO": ["Romanian"], "HU": ["Hungarian"],
+    "RO": ["Romanian"], "HU": ["Hungarian"], "IS": ["Icelandic"], "LU": ["Luxembourgish"],
+    "KZ": ["Kazakh"], "PK": ["Pakistani"], "BD": ["Bangladeshi"], "IQ": ["Iraqi"],
+    "KW": ["Kuwaiti"], "QA": ["Qatari"], "OM": ["Omani"], "YE": ["Yemeni"], "AF": ["Afghan"],
+    "UZ": ["Uzbek"], "TJ": ["Tajik"], "KG": ["Kyrgyz"], "SK": ["Slovak"], "CY": ["Cypriot"],
+    "MT": ["Maltese"], "LB": ["Lebanese"], "SD": ["Sudanese"], "SN": ["Senegalese"],
+    "GH": ["Ghanaian"], "CI": ["Ivorian"], "TW": ["Taiwanese"], "NP": ["Nepali", "Nepalese"],
+    "MM": ["Burmese"], "PA": ["Panamanian"], "UY": ["Uruguayan"], "PY": ["Paraguayan"],
+    "DO": ["Dominican"], "BH": ["Bahraini"], "LT": ["Lithuanian"], "SV": ["Salvadoran"],
+    "CD": ["Congolese"], "CG": ["Congolese"], "GA": ["Gabonese"], "TG": ["Togolese"],
 }  # fmt: skip
-COMMON = {c: [*COMMON.get(c, []), *DEMONYMS.get(c, [])] for c in {*COMMON, *DEMONYMS}}
+
+
+def derived_demonym(name: str) -> str | None:
+    """The regular English demonym of a one- or two-word country name ("Jordan" ->
+    "Jordanian", "Uganda" -> "Ugandan", "Costa Rica" -> "Costa Rican", "Italy" -> "Italian");
+    irregular ones ("German", "Finnish") are in ``DEMONYMS``, which wins."""
+    if not name.replace(" ", "").isalpha() or len(name.split()) > 2:
+        return None
+    if any(w in name.split() for w in ("Republic", "Islands", "Island", "and", "of")):
+        return None
+    if name.endswith("a"):
+        return name + "n"
+    if name.endswith("y"):
+        return name[:-1] + "ian"
+    if name.endswith("o"):
+        return name[:-1] + "an"
+    if name.endswith("e"):
+        return name + "an"
+    return name + "ian"
+
+
+def _demonyms() -> dict[str, list[str]]:
+    out = {code: list(names) for code, names in DEMONYMS.items()}
+    for country in pycountry.countries:
+        if country.alpha_2 not in out:
+            said = getattr(country, "common_name", None) or country.name
+            demonym = derived_demonym(said)
+            out[country.alpha_2] = [demonym] if demonym else []
+    return out
+
+
+_ALL_DEMONYMS = _demonyms()
+COMMON = {c: [*COMMON.get(c, []), *_ALL_DEMONYMS.get(c, [])] for c in {*COMMON, *_ALL_DEMONYMS}}
 
 
 def country_names(code: str) -> list[str]:

@@ -27,6 +27,7 @@ from chatter.analyst.level_shapes import (
     unknown_identifiers,
     verb_like,
 )
+from chatter.analyst.level_slots import unknown_in_value_slots
 from chatter.analyst.parse import ParsedQuestion
 from chatter.analyst.structure_cues import PROTECTED
 from chatter.analyst.vocabulary import Vocabulary
@@ -135,6 +136,8 @@ def unmatched_levels(
         field, said = m.group(1).strip(), next(g for g in m.group(3, 4, 5) if g is not None)
         if m.group(5) is not None and m.group(2).lower().startswith("is") and a_word(vocab, said):
             continue  # "which feature is used by the most accounts": a verb, not a value
+        if m.group(5) is not None and (said.lower() in _DESCRIBING or comparative(said)):
+            continue  # "which channel is worst": a ranking, not a value
         dimension = dimension_named(vocab, field.split()[-1]) or dimension_named(vocab, field)
         if dimension is not None and not is_level(vocab, dimension, said):
             found.append(of_field(vocab, said, dimension))
@@ -142,6 +145,7 @@ def unmatched_levels(
     found += unknown_countries(parsed, vocab, found)
     found += unknown_identifiers(parsed, asked, vocab, found)
     found += level_of_another_field(parsed, vocab)
+    found += unknown_in_value_slots(parsed, asked, vocab, found)
     unknown = set(parsed.unknown_words)
     raw, original = parsed.words.raw, parsed.words.original
     found += _named_before_field(parsed, vocab, unknown)

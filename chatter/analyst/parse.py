@@ -327,6 +327,37 @@ def _same_dimension(a: str, b: str) -> bool:
     return a.split(".")[-1] == b.split(".")[-1]
 
 
+# Nouns after a grain adjective that still say the grain: "on a monthly basis".
+_GRAIN_NOUNS = frozenset(["basis", "cadence", "series", "trend", "trends", "level", "granularity"])
+# Words after a grain that are no noun it could describe: "weekly instead".
+_NOT_NOUNS = frozenset(["instead", "rather", "again", "then", "now", "too", "also", "pls", "ok"])
+
+
+def _describes_other_noun(parsed: ParsedQuestion, i: int) -> bool:
+    """A grain adjective before a noun nothing read ("the quarterly review", "our weekly
+    sync"): it says when that happens, not how to group the answer."""
+    raw = parsed.words.raw
+    if raw[i] not in _GRAIN_ADJECTIVES or i + 1 >= len(raw):
+        return False
+    after = raw[i + 1]
+    placed = any(
+        m.start <= i + 1 < m.end
+        for m in [*parsed.measures, *parsed.dimensions, *(m for m, _ in parsed.levels)]
+    )
+    return (
+        after.isalpha()
+        and not placed
+        and parsed.outside_window(i + 1)
+        and after not in STOPWORDS | PROTECTED | _GRAIN_NOUNS | _NOT_NOUNS
+        and not after.endswith("ly")
+    )
+
+
+_GRAIN_ADJECTIVES = frozenset(
+    ["daily", "weekly", "monthly", "quarterly", "yearly", "annual", "annually"]
+)
+
+
 def _grain(parsed: ParsedQuestion, text: str, asides: frozenset[int] = frozenset()) -> None:
     if parsed.grain is not None:
         return
@@ -338,6 +369,8 @@ def _grain(parsed: ParsedQuestion, text: str, asides: frozenset[int] = frozenset
         if grain is None or not parsed.outside_window(i) or i in named or i in asides:
             continue
         before = parsed.words.raw[i - 1] if i else ""
+        if _describes_other_noun(parsed, i):
+            continue  # "before the quarterly review": when something else happens
         if raw in (
             "daily",
             "weekly",

@@ -14,11 +14,13 @@ is built by ``chatter.analyst.interpret``.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from chatter.analyst import clarification as clarify
 from chatter.analyst import measure_intent
+from chatter.analyst.context_sentences import set_context_apart
 from chatter.analyst.cues import analysis_cues, query_cues
 from chatter.analyst.decision import RouteDecision
 from chatter.analyst.interpret import build_query, is_entity_noun, is_time
@@ -49,7 +51,9 @@ class Router:
         text = question.strip()
         if not text or not Words.of(text).raw:
             return self.ask_back("That message has no words I can read.")
+        text, context = set_context_apart(text, self.vocab, today, self._stands(today))
         parsed = parse_question(text, self.vocab, today)
+        parsed.asides = list(dict.fromkeys([*parsed.asides, *context]))
         decision = self._decide(text, parsed)
         if parsed.repairs:  # say how a misspelt word was read: the user can correct us
             read = ", ".join(f"{typed!r} as {fixed!r}" for typed, fixed in parsed.repairs)
@@ -70,6 +74,16 @@ class Router:
             decision.clarification = clarify.unsure_route(self.templates, decision.route)
             decision.options = clarify.options(self.templates)
         return decision
+
+    def _stands(self, today: dt.date | None) -> Callable[[str], bool]:
+        """Whether a sentence read alone is answered without asking back."""
+
+        def stands(sentence: str) -> bool:
+            decision = self._decide(sentence, parse_question(sentence, self.vocab, today))
+            route = decision.route
+            return route.workflow != "clarify" and route.confidence >= CLARIFY_BELOW
+
+        return stands
 
     def _decide(self, text: str, parsed: ParsedQuestion) -> RouteDecision:
         if parsed.window is not None and parsed.window.doubt:  # a date that reads two ways

@@ -40,7 +40,7 @@ def repair_spelling(
         )
         fix = None
         if unknown and len(token) >= 5:  # shorter words are too often another real word ("tend")
-            fix = next((k for k in targets if _one_slip(token, k)), None)
+            fix = _closest_slip(token, targets)
         elif unknown and out:
             fix = next((b for a, b in sorted(pairs) if a == out[-1] and _one_slip(token, b)), None)
         if unknown and fix is None and at + 1 < len(said):
@@ -81,6 +81,29 @@ def expand_acronyms(
             text = re.sub(rf"(?<!\w){token}(?!\w)", read, text, flags=re.IGNORECASE)
             fixes.append((token, read))
     return text, fixes
+
+
+def _closest_slip(token: str, targets: list[str]) -> str | None:
+    """The known word one slip from ``token`` that keeps most of its start and end ("monthy":
+    "monthly", not "month"), the first in order among equals.
+
+    >>> _closest_slip("monthy", ["month", "monthly"])
+    'monthly'
+    """
+    near = [k for k in targets if _one_slip(token, k)]
+    return max(near, key=lambda k: (_kept(token, k), -near.index(k))) if near else None
+
+
+def _kept(a: str, b: str) -> int:
+    """Letters ``a`` and ``b`` share at their start plus those they share at their end."""
+    start = next(
+        (i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b))
+    )
+    end = next(
+        (i for i, (x, y) in enumerate(zip(a[::-1], b[::-1], strict=False)) if x != y),
+        min(len(a), len(b)),
+    )
+    return start + end
 
 
 def _shortened(token: str, after: str, pairs: frozenset[tuple[str, str]]) -> str | None:

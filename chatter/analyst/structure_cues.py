@@ -69,7 +69,8 @@ FUNCTION_WORDS = frozenset(
         "broken broke excluding exclude except without besides other only each every among "
         "within across between split view report give show tell list far ever alltime came "
         "come comes coming bring brings brought bringing via during throughout pls plz thanks "
-        "thank thx kindly asap log logs logged record recorded track tracked break breaks"
+        "thank thx kindly asap log logs logged record recorded track tracked break breaks pull "
+        "pulled fetch grab basis"
     )
 )
 # Words of the router's own that must never be "repaired" into vocabulary words.
