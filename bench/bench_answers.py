@@ -61,8 +61,9 @@ def _load_dataset_module(generator: str = "dataset.py"):
 
 
 def dataset_path(seed: int, generator: str = "dataset.py") -> Path:
-    """The bench database for ``seed``, built once (keyed by the seed and the generator's source)."""
-    source = (ANSWERS / generator).read_bytes()
+    """The bench database for ``seed``, built once (keyed by the seed and the sources of the
+    generator and of the mechanics it shares with the others)."""
+    source = (ANSWERS / generator).read_bytes() + (ANSWERS / "_shared.py").read_bytes()
     digest = hashlib.sha256(source).hexdigest()[:10]
     root = Path(os.environ.get("CHATTER_BENCH_DIR", Path(tempfile.gettempdir()) / "chatter-bench"))
     path = root / "answers" / f"answers-{Path(generator).stem}-seed{seed}-{digest}.duckdb"

@@ -15,12 +15,18 @@ inside the active window (the trial if never converted, else signup to churn day
 
 from __future__ import annotations
 
-import os
+import importlib.util
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
+
+# the mechanics every generator shares; loaded by its path, as bench_answers.py loads this file
+_spec = importlib.util.spec_from_file_location(
+    "bench_answers_shared", Path(__file__).with_name("_shared.py")
+)
+shared = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(shared)
 
 USERS = 20_000
 START = np.datetime64("2022-07-01", "D")
@@ -96,199 +102,69 @@ DOUBLE_UPGRADE_SHARE = 0.2  # of upgrades, the share that jump two plans
 COUNT_CAP = 2000
 
 
-def _pick(rng: np.random.Generator, table: dict, n: int) -> np.ndarray:
-    shares = np.array([v[0] for v in table.values()], dtype=float)
-    return rng.choice(len(table), size=n, p=shares / shares.sum())
-
-
-def _col(table: dict, i: int) -> np.ndarray:
-    return np.array([v[i] for v in table.values()], dtype=float)
-
-
-def _month_index(days: np.ndarray) -> np.ndarray:
-    """Months since 1970-01 of datetime64[D] values."""
-    return days.astype("datetime64[M]").astype(np.int64)
-
-
 def make_answer_dataset(path: Path, seed: int = 11, users: int = USERS) -> Path:
     """Write the dataset to ``path`` (replacing it) and return ``path``."""
-    path = Path(path)
-    rng = np.random.default_rng(seed)
-    users_df, revenue_df, events_df = _generate(rng, users)
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
-    if tmp.exists():
-        tmp.unlink()
-    con = duckdb.connect(str(tmp))
-    try:
-        con.register("users_df", users_df)
-        con.register("revenue_df", revenue_df)
-        con.register("events_df", events_df)
-        con.execute(
-            """
-            CREATE TABLE users (
-                user_id BIGINT, signup_date DATE, plan_type VARCHAR, industry VARCHAR,
-                acquisition_channel VARCHAR, company_size VARCHAR, country VARCHAR,
-                converted BOOLEAN, churned BOOLEAN, churn_date DATE);
-            INSERT INTO users SELECT user_id::BIGINT, signup_date::DATE, plan_type, industry,
-                acquisition_channel, company_size, country, converted::BOOLEAN, churned::BOOLEAN,
-                churn_date::DATE FROM users_df ORDER BY user_id;
-            CREATE TABLE events (event_id BIGINT, user_id BIGINT, event_type VARCHAR,
-                event_ts TIMESTAMP);
-            INSERT INTO events SELECT event_id::BIGINT, user_id::BIGINT, event_type,
-                event_ts::TIMESTAMP FROM events_df ORDER BY event_id;
-            CREATE TABLE revenue (user_id BIGINT, month DATE, plan_type VARCHAR, mrr DOUBLE);
-            INSERT INTO revenue SELECT user_id::BIGINT, month::DATE, plan_type, mrr::DOUBLE
-                FROM revenue_df ORDER BY month, user_id;
-            CHECKPOINT;
-            """
-        )
-    finally:
-        con.close()
-    os.replace(tmp, path)
-    wal = tmp.with_name(tmp.name + ".wal")
-    if wal.exists():
-        wal.unlink()
-    return path
+    return shared.write_dataset(path, *_generate(np.random.default_rng(seed), users))
 
 
 def _generate(rng: np.random.Generator, n: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     # --- signups: volume grows ~1.6x, weekends 0.45 of a weekday, an August lull, a January surge
-    days = np.arange(START, DATA_END_EXCL, dtype="datetime64[D]")
-    t = np.linspace(0.0, 1.0, len(days))
-    weekday = (days.astype(np.int64) + 3) % 7  # 0 = Monday
-    month_of_year = days.astype("datetime64[M]").astype(np.int64) % 12 + 1
-    weights = (1.0 + 0.6 * t) * np.where(weekday >= 5, 0.45, 1.0)
-    weights *= np.where(month_of_year == 8, 0.75, 1.0) * np.where(month_of_year == 1, 1.25, 1.0)
-    signup = np.sort(rng.choice(days, size=n, p=weights / weights.sum()))
+    signup = shared.draw_signups(
+        rng, START, DATA_END_EXCL, n, growth=0.6, weekend=0.45, lull=(8, 0.75), surge=(1, 1.25)
+    )
     user_id = np.arange(50_001, 50_001 + n, dtype=np.int64)
 
-    plan = _pick(rng, PLANS, n)
-    industry = _pick(rng, INDUSTRIES, n)
-    channel = _pick(rng, CHANNELS, n)
-    size = _pick(rng, SIZES, n)
-    country = _pick(rng, COUNTRIES, n)
+    levels = shared.pick_levels(rng, n, PLANS, INDUSTRIES, CHANNELS, SIZES, COUNTRIES)
+    plan, industry, channel, size, country = levels.picked
 
     # --- conversion at the end of a 10-30 day trial; conversion improves slowly over time
     trial_days = rng.integers(10, 31, size=n)
     conv_day = signup + trial_days.astype("timedelta64[D]")
     age = (signup - START).astype(np.int64) / float((END - START).astype(np.int64))
     p_conv = (
-        _col(PLANS, 1)[plan]
-        * _col(INDUSTRIES, 1)[industry]
-        * _col(CHANNELS, 1)[channel]
-        * _col(SIZES, 1)[size]
-        * _col(COUNTRIES, 1)[country]
+        shared.col(PLANS, 1)[plan]
+        * shared.col(INDUSTRIES, 1)[industry]
+        * shared.col(CHANNELS, 1)[channel]
+        * shared.col(SIZES, 1)[size]
+        * shared.col(COUNTRIES, 1)[country]
         * (0.85 + 0.3 * age)
     )
     p_conv = np.clip(p_conv, 0.02, 0.70)
     converted = (rng.random(n) < p_conv) & (conv_day <= END)
+    trials = shared.Trials(user_id, signup, levels, trial_days, conv_day, converted, END)
 
     # --- feature adoption and counts (integrations and workflows make accounts stickier)
-    n_feat = len(FEATURES)
-    adopt = np.empty((n, n_feat), dtype=bool)
-    counts = np.zeros((n, n_feat), dtype=np.int64)
-    life_days = np.where(converted, (DATA_END_EXCL - signup).astype(np.int64), trial_days)
-    for j, (adoption, log_mean) in enumerate(FEATURES.values()):
-        p = np.clip(adoption * np.where(converted, 1.15, 0.8), 0.0, 0.97)
-        adopt[:, j] = rng.random(n) < p
-        mu = log_mean - 0.4 + 0.6 * converted + 0.22 * np.log1p(life_days / 30.0)
-        c = np.ceil(np.exp(rng.normal(mu, 0.85)))
-        counts[:, j] = np.where(adopt[:, j], np.minimum(c, COUNT_CAP), 0).astype(np.int64)
+    adopt, counts = shared.adopt_features(
+        rng,
+        trials,
+        FEATURES,
+        lift=(1.15, 0.8),
+        max_p=0.97,
+        mu=(0.4, 0.6, 0.22),
+        sigma=0.85,
+        cap=COUNT_CAP,
+    )
     integration = adopt[:, list(FEATURES).index("integration_added")]
     workflow = adopt[:, list(FEATURES).index("workflow_published")]
 
     # --- churn: constant monthly hazard from conversion
     hazard = (
         BASE_HAZARD
-        * _col(PLANS, 3)[plan]
-        * _col(INDUSTRIES, 2)[industry]
+        * shared.col(PLANS, 3)[plan]
+        * shared.col(INDUSTRIES, 2)[industry]
         * np.where(integration, 0.4, 1.0)
         * np.where(workflow, 0.7, 1.0)
     )
-    wait_days = np.maximum(1, np.ceil(rng.exponential(30.44 / hazard)).astype(np.int64))
-    churn_day = conv_day + wait_days.astype("timedelta64[D]")
-    churned = converted & (churn_day <= END)
-    churn_date = np.where(churned, churn_day, np.datetime64("NaT"))
+    churn = shared.draw_churn(rng, trials, hazard)
 
     # --- prices and upgrades (one plan up, sometimes two)
-    negotiated_idx = [PLAN_ORDER.index(p) for p in NEGOTIATED]
-    price_factor = np.where(np.isin(plan, negotiated_idx), rng.uniform(0.80, 1.10, n), 1.0)
-    first_month = _month_index(conv_day)
-    end_month = np.where(
-        churned, _month_index(churn_day), _month_index(np.array([DATA_END_EXCL]))[0]
+    revenue = shared.draw_revenue(
+        rng, trials, churn, NEGOTIATED, UPGRADE_SHARE, DOUBLE_UPGRADE_SHARE, price=(0.80, 1.10)
     )
-    n_months = np.where(converted, np.maximum(end_month - first_month, 0), 0)
-    can_upgrade = (n_months >= 2) & (plan < len(PLANS) - 1)
-    upgrades = can_upgrade & (rng.random(n) < UPGRADE_SHARE)
-    step = np.where((rng.random(n) < DOUBLE_UPGRADE_SHARE) & (plan < len(PLANS) - 2), 2, 1)
-    upgrade_at = np.where(
-        upgrades, 1 + np.floor(rng.random(n) * np.maximum(n_months - 1, 1)).astype(np.int64), 10**6
-    )
-    upgrade_factor = rng.uniform(0.80, 1.10, n)  # negotiated price of the plan moved to
-
-    prices = _col(PLANS, 2)
-    rows = np.repeat(np.arange(n), n_months)
-    k = np.arange(rows.size) - np.repeat(np.cumsum(n_months) - n_months, n_months)
-    moved = k >= upgrade_at[rows]
-    rev_plan = plan[rows] + moved.astype(np.int64) * step[rows]
-    rev_factor = np.where(
-        moved,
-        np.where(np.isin(rev_plan, negotiated_idx), upgrade_factor[rows], 1.0),
-        price_factor[rows],
-    )
-    rev_mrr = np.round(prices[rev_plan] * rev_factor, 2)
-    rev_month = (first_month[rows] + k).astype("datetime64[M]").astype("datetime64[D]")
 
     # --- events: uniform in the active window
-    window_start = signup.astype("datetime64[s]")
-    window_end = np.where(
-        converted,
-        np.where(churned, churn_day + np.timedelta64(1, "D"), DATA_END_EXCL),
-        np.minimum(signup + trial_days.astype("timedelta64[D]"), DATA_END_EXCL),
-    ).astype("datetime64[s]")
-    span = (window_end - window_start).astype(np.int64)
-    flat = counts.ravel()
-    ev_user = np.repeat(np.repeat(np.arange(n), n_feat), flat)
-    ev_feat = np.repeat(np.tile(np.arange(n_feat), n), flat)
-    offset = np.floor(rng.random(ev_user.size) * span[ev_user]).astype(np.int64)
-    ev_ts = window_start[ev_user] + offset.astype("timedelta64[s]")
-    order = np.lexsort((ev_feat, ev_user, ev_ts))
-    ev_user, ev_feat, ev_ts = ev_user[order], ev_feat[order], ev_ts[order]
-
-    plan_names = np.array(PLAN_ORDER, dtype=object)
-    users_df = pd.DataFrame(
-        {
-            "user_id": user_id,
-            "signup_date": signup,
-            "plan_type": plan_names[plan],
-            "industry": np.array(list(INDUSTRIES), dtype=object)[industry],
-            "acquisition_channel": np.array(list(CHANNELS), dtype=object)[channel],
-            "company_size": np.array(list(SIZES), dtype=object)[size],
-            "country": np.array(list(COUNTRIES), dtype=object)[country],
-            "converted": converted,
-            "churned": churned,
-            "churn_date": churn_date,
-        }
-    )
-    revenue_df = pd.DataFrame(
-        {
-            "user_id": user_id[rows],
-            "month": rev_month,
-            "plan_type": plan_names[rev_plan],
-            "mrr": rev_mrr,
-        }
-    )
-    events_df = pd.DataFrame(
-        {
-            "event_id": np.arange(1, ev_user.size + 1, dtype=np.int64),
-            "user_id": user_id[ev_user],
-            "event_type": np.array(list(FEATURES), dtype=object)[ev_feat],
-            "event_ts": ev_ts,
-        }
-    )
-    return users_df, revenue_df, events_df
+    events = shared.draw_events(rng, trials, churn, counts)
+    return shared.build_frames(trials, churn, revenue, FEATURES, events)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypedDict, TypeVar, Unpack
+from typing import Any, NotRequired, TypedDict, TypeVar, Unpack
 
 from chatter.governance._sqlite_pool import SqlitePool
 
@@ -113,6 +113,21 @@ def _row_hash(row: dict[str, Any]) -> str:
     return _digest({name: row[name] for name in _HASHED})
 
 
+class AuditEntry(TypedDict):
+    """One entry as ``append`` takes it: who did what and the decision; ``params`` are stored
+    only as a digest (or give ``params_hash``), ``reason`` cut to MAX_REASON characters."""
+
+    actor: str
+    role: str
+    action: str
+    decision: str
+    tool: NotRequired[str | None]
+    reason: NotRequired[str | None]
+    params: NotRequired[object]
+    params_hash: NotRequired[str | None]
+    run_id: NotRequired[str | None]
+
+
 class Filters(TypedDict, total=False):
     """What ``query`` and ``count`` select on; ``action="x.*"`` is a prefix match."""
 
@@ -150,6 +165,28 @@ INSERT OR IGNORE INTO audit_head (id, count, last_hash) VALUES (1, 0, '{GENESIS}
 """
 
 
+def _chained_row(
+    entry: AuditEntry, digest: str | None, reason: str | None, prev: str
+) -> dict[str, Any]:
+    """The stored row of ``entry`` (checked into ``digest`` and ``reason``), chained to the
+    row before it by ``prev``, that row's hash; stamped now, so call it under the log's lock."""
+    values = (
+        new_ulid(),
+        _format_ts(datetime.now(UTC)),
+        entry["actor"],
+        entry["role"],
+        entry["action"],
+        entry.get("tool"),
+        entry["decision"],
+        reason,
+        digest,
+        entry.get("run_id"),
+    )
+    row = dict(zip(_HASHED, (*values, prev), strict=True))
+    row["row_hash"] = _row_hash(row)
+    return row
+
+
 def _full_sync(con: sqlite3.Connection) -> None:
     """synchronous=FULL: a committed audit row must survive a power cut."""
     con.execute("PRAGMA synchronous = FULL")
@@ -182,33 +219,31 @@ class AuditLog:
                 time.sleep(0.05 * 2**attempt)
         raise AssertionError("unreachable")
 
-    def append(
-        self,
-        *,
-        actor: str,
-        role: str,
-        action: str,
-        decision: str,
-        tool: str | None = None,
-        reason: str | None = None,
-        params: object = None,
-        params_hash: str | None = None,
-        run_id: str | None = None,
-    ) -> AuditRecord:
-        digest, reason = _checked(decision, params, params_hash, reason)
+    def append(self, **entry: Unpack[AuditEntry]) -> AuditRecord:
+        """Append one entry; see ``AuditEntry`` for its fields."""
+        return self.append_many([entry])[0]
 
-        def write(con: sqlite3.Connection) -> AuditRecord:
+    def append_many(self, entries: list[AuditEntry]) -> list[AuditRecord]:
+        """Append ``entries`` (``append``'s keyword arguments each) in one transaction: one
+        synced commit for a run's steps instead of one each."""
+        checked = [
+            (e, *_checked(e["decision"], e.get("params"), e.get("params_hash"), e.get("reason")))
+            for e in entries
+        ]
+
+        def write(con: sqlite3.Connection) -> list[AuditRecord]:
             con.execute("BEGIN IMMEDIATE")
             (prev,) = con.execute("SELECT last_hash FROM audit_head WHERE id = 1").fetchone()
-            # id and ts are taken under the write lock, so they follow seq across processes.
-            now = _format_ts(datetime.now(UTC))
-            values = (new_ulid(), now, actor, role, action, tool, decision, reason, digest, run_id)
-            row = dict(zip(_HASHED, (*values, prev), strict=True))
-            row["row_hash"] = _row_hash(row)
-            cur = con.execute(_INSERT, tuple(row.values()))
-            con.execute(_BUMP_HEAD, (row["row_hash"],))
+            records = []
+            for e, digest, reason in checked:
+                # id and ts are taken under the write lock, so they follow seq across processes.
+                row = _chained_row(e, digest, reason, prev)
+                prev = row["row_hash"]
+                cur = con.execute(_INSERT, tuple(row.values()))
+                con.execute(_BUMP_HEAD, (row["row_hash"],))
+                records.append(AuditRecord(seq=int(cur.lastrowid or 0), **row))
             con.execute("COMMIT")
-            return AuditRecord(seq=int(cur.lastrowid or 0), **row)
+            return records
 
         # No lock of this process's own around it: its threads would hand the write on to one
         # another and starve other processes' writers, who wait in SQLite's busy handler.

@@ -10,6 +10,7 @@ prove that every tool node of every graph goes through here.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -23,7 +24,8 @@ from chatter.errors import (
     RateLimitedError,
     SensitiveContentError,
 )
-from chatter.governance.audit import AuditLog
+from chatter.governance.audit import AuditEntry, AuditLog
+from chatter.governance.audit_batch import AuditBatch, batched, current_batch
 from chatter.governance.grants import PermissionStore
 from chatter.governance.metrics import Metrics
 from chatter.governance.permissions import Decision, decide, tool_resources
@@ -203,7 +205,7 @@ class Guard:
         secret (clean parameters are hashed as they are, so the hash matches what ran)."""
         if redact and params is not None:
             params = sensitive.redact(params)
-        self.audit.append(
+        entry = AuditEntry(
             actor=ctx.user,
             role=ctx.role,
             action=action,
@@ -213,6 +215,11 @@ class Guard:
             params=params,
             run_id=run_id,
         )
+        batch = current_batch() if decision == "allowed" else None
+        if batch is not None:  # a run's step: committed with the others before the run returns
+            batch.add(entry)
+        else:
+            self.audit.append(**entry)
 
     def _deny(
         self,
@@ -237,6 +244,10 @@ class Guard:
             run_id=run_id,
         )
         self.metrics.record_denied(tool=tool or action, reason_code=code)
+
+    def audit_batch(self) -> contextlib.AbstractContextManager[AuditBatch]:
+        """A context in which allowed calls' entries are committed together, on its exit."""
+        return batched(self.audit)
 
     def close(self) -> None:
         self.audit.close()

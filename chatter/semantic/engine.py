@@ -28,6 +28,7 @@ from chatter.errors import (
     QueryTimeoutError,
 )
 from chatter.logs import get_logger
+from chatter.semantic import deadlines
 
 log = get_logger(__name__)
 
@@ -165,8 +166,7 @@ class Engine:
                     f"The connection to {self.path} is closed: {_first_line(str(err))}"
                 ) from None
             self._active.setdefault(threading.get_ident(), set()).add(cursor)
-        timer = threading.Timer(self.timeout_s, cursor.interrupt)
-        timer.start()
+        timer = deadlines.after(self.timeout_s, cursor.interrupt)
         try:
             yield cursor
         except duckdb.InterruptException:

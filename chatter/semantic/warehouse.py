@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import numpy as np
 from sqlglot import exp
 
+from chatter.lru import LruCache
 from chatter.semantic.cache import ResultCache, result_key
 from chatter.semantic.compiler import (
     DIALECT,
@@ -34,6 +35,9 @@ from chatter.semantic.singleflight import SingleFlight
 from chatter.settings import get_settings
 
 T = TypeVar("T")
+#: Facts about the data (``Warehouse.fact``), process-wide: they hold no user's rows
+#: beyond counts and dates, and their key carries the data version and the scope.
+_FACTS: LruCache[Any] = LruCache(size=256)
 
 
 @dataclass(frozen=True)
@@ -168,6 +172,22 @@ class Warehouse:
             limit=None,
             row_cap=cap,
         )
+
+    def fact(self, name: str, params: Any, compute: Callable[[], T]) -> T:
+        """A fact about the data itself that every run asks again (where the data ends, how
+        many rows a snapshot leaves out, orphans and duplicates), kept in this process per
+        database, data version, semantic model and scope: a run with the result cache off
+        still works it out once per version of the data, and a hit builds no SQL."""
+        key = (
+            self.engine.identity,
+            self.engine.version,
+            self.model.content_hash,
+            tuple(f.model_dump_json() for f in self.scope),
+            name,
+            json.dumps(params, sort_keys=True, default=str),
+        )
+        value: T = _FACTS.get(key, compute)
+        return value
 
     def fetch_arrays(
         self, ast: exp.Expr, params: dict[str, Any] | None = None

@@ -8,6 +8,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from langgraph.config import get_stream_writer
@@ -22,6 +23,7 @@ from chatter.result import StepResult
 from chatter.run_control import RunControl, ServerStopping
 from chatter.services import Services
 from chatter.tools.protocol import ToolCall, ToolOutput, ToolSpec
+from chatter.workflow import step_workers
 from chatter.workflow.correction import corrected_findings, recorded_steps
 from chatter.workflow.state import WorkflowState
 from chatter.workflow.template import StepSpec, Template
@@ -46,32 +48,32 @@ def _emit(event: dict[str, Any]) -> None:
 def _run_with_timeout(
     services: Services, func: Callable[[], Any], seconds: float, ctl: RunControl
 ) -> Any:
-    """Run ``func`` on a worker thread; past ``seconds``, interrupt its queries and give up."""
-    box: dict[str, Any] = {}
+    """Run ``func`` on a step worker; past ``seconds``, interrupt its queries and give up."""
+    ident: list[int] = []
 
-    def target() -> None:
-        ctl.threads.add(threading.get_ident())
+    def target() -> Any:
+        ident.append(threading.get_ident())
+        ctl.threads.add(ident[0])
         try:
-            box["value"] = func()
-        except BaseException as err:  # re-raised on the node's thread
-            box["error"] = err
+            return func()
         finally:
-            ctl.threads.discard(threading.get_ident())
+            ctl.threads.discard(ident[0])
 
-    worker = threading.Thread(target=target, daemon=True, name="chatter-step")
-    worker.start()
+    future = step_workers.submit(target)
     deadline = time.monotonic() + seconds
-    while worker.is_alive() and time.monotonic() < deadline:
-        worker.join(min(0.2, max(deadline - time.monotonic(), 0.0)))
-        if worker.is_alive() and services.controls.abandon.is_set():
+    while True:
+        try:
+            return future.result(timeout=min(0.2, max(deadline - time.monotonic(), 0.0)))
+        except FutureTimeout:
+            pass
+        if services.controls.abandon.is_set():
             raise ServerStopping  # the stop's grace is over: left for the next server
-    if worker.is_alive():
-        if worker.ident:
-            services.warehouses.interrupt({worker.ident})
-        raise StepTimeoutError(f"ran longer than its {seconds:g} s limit and was stopped")
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
+        if time.monotonic() >= deadline:
+            break
+    future.cancel()  # not started yet (a busy machine): it never will be
+    if ident:
+        services.warehouses.interrupt({ident[0]})
+    raise StepTimeoutError(f"ran longer than its {seconds:g} s limit and was stopped")
 
 
 def _with_slot(services: Services, ctl: RunControl, func: Callable[[], Any]) -> Any:

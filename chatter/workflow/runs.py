@@ -262,23 +262,24 @@ def _execute(
     final: dict[str, Any] = {}
     try:
         graph = compiled_graph(services, template, model, durable=True)
-        for mode, chunk in graph.stream(
-            initial, config, context=ctx, stream_mode=["custom", "values"]
-        ):
-            if mode == "values":
-                final = chunk
-            elif progress is not None and isinstance(chunk, dict):
-                if chunk.get("event") in ("step_finished", "step_skipped"):
-                    finished += 1
-                progress(
-                    {
-                        **chunk,
-                        "run_id": run_id,
-                        "steps_done": finished,
-                        "steps_total": total,
-                        "percent": round(100 * finished / total, 1),
-                    }
-                )
+        with services.guard.audit_batch():  # the steps' entries, committed before we return
+            for mode, chunk in graph.stream(
+                initial, config, context=ctx, stream_mode=["custom", "values"]
+            ):
+                if mode == "values":
+                    final = chunk
+                elif progress is not None and isinstance(chunk, dict):
+                    if chunk.get("event") in ("step_finished", "step_skipped"):
+                        finished += 1
+                    progress(
+                        {
+                            **chunk,
+                            "run_id": run_id,
+                            "steps_done": finished,
+                            "steps_total": total,
+                            "percent": round(100 * finished / total, 1),
+                        }
+                    )
         if "result" not in final:  # it had finished before a crash: nothing left to stream
             final = graph.get_state(config).values
         result = WorkflowResult.model_validate(final["result"])

@@ -9,23 +9,21 @@ Triggers refuse UPDATE, DELETE and TRUNCATE; ``verify()`` trusts neither them no
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Unpack
 
 from chatter.governance.audit import (
     _COLUMNS,
-    _HASHED,
     _NAMES,
     GENESIS,
     MAX_LIMIT,
+    AuditEntry,
     AuditLog,
     AuditRecord,
     Filters,
     VerifyReport,
+    _chained_row,
     _checked,
-    _format_ts,
     _row_hash,
-    new_ulid,
 )
 from chatter.stores.postgres.pool import OwnedPool
 
@@ -89,20 +87,17 @@ class PostgresAuditLog:
         self._pool = OwnedPool(url, name="chatter-audit", max_size=max_connections)
         self._pool.setup(_SCHEMA)
 
-    def append(
-        self,
-        *,
-        actor: str,
-        role: str,
-        action: str,
-        decision: str,
-        tool: str | None = None,
-        reason: str | None = None,
-        params: object = None,
-        params_hash: str | None = None,
-        run_id: str | None = None,
-    ) -> AuditRecord:
-        digest, reason = _checked(decision, params, params_hash, reason)
+    def append(self, **entry: Unpack[AuditEntry]) -> AuditRecord:
+        """Append one entry; see ``AuditEntry`` for its fields."""
+        return self.append_many([entry])[0]
+
+    def append_many(self, entries: list[AuditEntry]) -> list[AuditRecord]:
+        """Append ``entries`` (``append``'s keyword arguments each) in one transaction."""
+        checked = [
+            (e, *_checked(e["decision"], e.get("params"), e.get("params_hash"), e.get("reason")))
+            for e in entries
+        ]
+        records = []
         with self._pool.connection() as con:
             head = con.execute(
                 "SELECT count, last_hash FROM audit_head WHERE id = 1 FOR UPDATE"
@@ -110,15 +105,15 @@ class PostgresAuditLog:
             if head is None:
                 raise RuntimeError("audit_head is missing: the audit log was tampered with")
             count, prev = head
-            # id and ts are taken under the head's lock, so they follow seq across processes.
-            now = _format_ts(datetime.now(UTC))
-            values = (new_ulid(), now, actor, role, action, tool, decision, reason, digest, run_id)
-            row = dict(zip(_HASHED, (*values, prev), strict=True))
-            row["row_hash"] = _row_hash(row)
-            seq = int(count) + 1
-            con.execute(_INSERT, (seq, *row.values()))
-            con.execute(_BUMP_HEAD, (row["row_hash"],))
-        return AuditRecord(seq=seq, **row)
+            for e, digest, reason in checked:
+                # id and ts are taken under the head's lock, so they follow seq across processes.
+                row = _chained_row(e, digest, reason, prev)
+                prev = row["row_hash"]
+                count = int(count) + 1
+                con.execute(_INSERT, (count, *row.values()))
+                con.execute(_BUMP_HEAD, (row["row_hash"],))
+                records.append(AuditRecord(seq=count, **row))
+        return records
 
     def query(
         self,

@@ -207,7 +207,23 @@ def today() -> dt.date:
 def observation_end(
     warehouse: Warehouse, roles: TimeRoles, snapshot_date: dt.date | None = None
 ) -> DataQuality:
-    """The snapshot for ``warehouse``'s data (see the module's doc) and the rows it leaves out."""
+    """The snapshot for ``warehouse``'s data (see the module's doc) and the rows it leaves out
+    (worked out once per version of the data, today and snapshot setting)."""
+    settings = get_settings()
+    key = {
+        "roles": roles.model_dump(mode="json"),
+        "snapshot_date": snapshot_date,
+        "today": today(),
+        "configured": settings.snapshot_date,
+    }
+    return warehouse.fact(
+        "observation_end", key, lambda: _observation_end(warehouse, roles, snapshot_date)
+    )
+
+
+def _observation_end(
+    warehouse: Warehouse, roles: TimeRoles, snapshot_date: dt.date | None
+) -> DataQuality:
     cols = time_columns(warehouse.model, roles)
     names = cols.names()
     now = today()

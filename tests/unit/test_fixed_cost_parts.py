@@ -1,0 +1,154 @@
+"""The pieces that took the fixed cost off a run's path, each still doing its job: one watchdog
+for every query's time limit, reused step workers, audit entries committed in groups (and all of
+them before the run returns), and facts about the data worked out once per version of it."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from chatter.governance.audit import AuditLog
+from chatter.governance.audit_batch import batched, current_batch
+from chatter.semantic import deadlines
+from chatter.semantic.engine import Engine
+from chatter.semantic.model import default_model
+from chatter.semantic.query import Filter
+from chatter.semantic.warehouse import Warehouse
+from chatter.workflow import step_workers
+
+# ---- deadlines ------------------------------------------------------------------------------
+
+
+def test_a_deadline_fires_in_order_and_a_cancelled_one_never() -> None:
+    fired: list[str] = []
+    done = threading.Event()
+    deadlines.after(0.15, lambda: (fired.append("late"), done.set()))
+    cancelled = deadlines.after(0.05, lambda: fired.append("cancelled"))
+    deadlines.after(0.02, lambda: fired.append("early"))
+    cancelled.cancel()
+    assert done.wait(5.0)
+    assert fired == ["early", "late"]
+
+
+def test_the_watchdog_outlives_a_callback_that_raises() -> None:
+    def boom() -> None:
+        raise RuntimeError("interrupt failed")
+
+    deadlines.after(0.01, boom)
+    done = threading.Event()
+    deadlines.after(0.05, done.set)
+    assert done.wait(5.0), "a failed callback stopped the watchdog"
+
+
+def test_a_query_past_its_limit_is_interrupted(tmp_path: Path) -> None:
+    from chatter.errors import QueryTimeoutError
+
+    path = tmp_path / "slow.duckdb"
+    duckdb.connect(str(path)).close()
+    with Engine(path, timeout_s=0.2) as engine:
+        started = time.monotonic()
+        with pytest.raises(QueryTimeoutError):
+            engine.execute("SELECT count(*) FROM range(10000000000) a")
+        assert time.monotonic() - started < 30
+
+
+# ---- step workers ---------------------------------------------------------------------------
+
+
+def test_step_workers_return_results_and_raise_errors() -> None:
+    assert step_workers.submit(lambda: 41 + 1).result(5) == 42
+
+    def fails() -> None:
+        raise ValueError("bad step")
+
+    with pytest.raises(ValueError, match="bad step"):
+        step_workers.submit(fails).result(5)
+
+
+def test_an_idle_worker_is_reused_and_busy_ones_do_not_queue_a_step() -> None:
+    first = step_workers.submit(threading.get_ident).result(5)
+    second = step_workers.submit(threading.get_ident).result(5)
+    assert first == second, "a sequential step started a new thread"
+
+    release = threading.Event()
+    both = threading.Barrier(3, timeout=5)
+
+    def blocked() -> None:
+        both.wait()
+        release.wait(5)
+
+    futures = [step_workers.submit(blocked) for _ in range(2)]
+    both.wait()  # both steps run at once: neither waited behind the other
+    release.set()
+    for future in futures:
+        future.result(5)
+
+
+# ---- audit batches --------------------------------------------------------------------------
+
+
+def _entry(i: int) -> dict[str, object]:
+    return {"actor": "ana", "role": "analyst", "action": f"tool.{i}", "decision": "allowed"}
+
+
+def test_a_batch_commits_every_entry_in_order_before_it_returns(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path / "audit.db")
+    try:
+        with batched(log) as batch:
+            assert current_batch() is batch
+            for i in range(25):
+                batch.add(_entry(i))  # type: ignore[arg-type]
+        assert current_batch() is None
+        rows = log.query(limit=100)
+        assert sorted(r.action for r in rows) == sorted(f"tool.{i}" for i in range(25))
+        assert [r.action for r in sorted(rows, key=lambda r: r.seq)] == [
+            f"tool.{i}" for i in range(25)
+        ]
+        assert log.verify().ok
+    finally:
+        log.close()
+
+
+def test_a_batch_that_cannot_be_written_raises_on_exit(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path / "audit.db")
+    try:
+        with pytest.raises(ValueError, match="decision"), batched(log) as batch:
+            batch.add({"actor": "a", "role": "r", "action": "x", "decision": "maybe"})
+    finally:
+        log.close()
+
+
+# ---- facts about the data -------------------------------------------------------------------
+
+
+def test_a_fact_is_worked_out_once_per_data_version_and_scope(tiny_db: Path) -> None:
+    calls: list[str] = []
+
+    def count_users(wh: Warehouse) -> int:
+        calls.append("x")
+        return int(wh.engine.execute("SELECT count(*) FROM users").rows[0][0])
+
+    model = default_model()
+    with Warehouse(Engine(tiny_db), model) as wh:
+        assert wh.fact("users", {"t": 1}, lambda: count_users(wh)) == 4
+        assert wh.fact("users", {"t": 1}, lambda: count_users(wh)) == 4
+        assert len(calls) == 1
+        wh.fact("users", {"t": 2}, lambda: count_users(wh))  # other params: another fact
+        assert len(calls) == 2
+    scoped = (Filter(field="plan_type", op="=", value="basic"),)
+    with Warehouse(Engine(tiny_db), model, scope=scoped) as wh:
+        wh.fact("users", {"t": 1}, lambda: count_users(wh))  # another scope: another fact
+        assert len(calls) == 3
+
+    con = duckdb.connect(str(tiny_db))
+    con.execute(
+        "INSERT INTO users VALUES (5, DATE '2024-03-01', 'basic', 'alpha', 'web', 'S', 'AA',"
+        " FALSE, FALSE, NULL); CHECKPOINT"
+    )
+    con.close()
+    with Warehouse(Engine(tiny_db), model) as wh:
+        assert wh.fact("users", {"t": 1}, lambda: count_users(wh)) == 5, "a stale fact"
