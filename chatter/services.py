@@ -19,7 +19,7 @@ import datetime as dt
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
@@ -29,13 +29,8 @@ from chatter.governance.audit import AuditLog
 from chatter.governance.grants import PermissionStore
 from chatter.governance.guard import Guard
 from chatter.governance.metrics import Metrics
-from chatter.governance.postgres import (
-    PostgresAuditLog,
-    PostgresLimiter,
-    PostgresMetrics,
-    PostgresPermissionStore,
-)
 from chatter.governance.ratelimit import SlidingWindowLimiter
+from chatter.lazy_import import lazy_module
 from chatter.llm import make_llm
 from chatter.lru import LruCache
 from chatter.run_control import RunControls
@@ -45,18 +40,26 @@ from chatter.semantic.pool import PoolLimits, WarehousePool
 from chatter.semantic.warehouse import Warehouse
 from chatter.settings import Settings, get_settings
 from chatter.stores.checkpoints import sqlite_checkpointer
-from chatter.stores.postgres import PostgresRunStore, PostgresSessionStore, postgres_checkpointer
 from chatter.stores.runs import RunStore
 from chatter.stores.sessions import SessionStore
 from chatter.stores.state import StateBackend, probe, state_backend, unavailable
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from chatter.governance import postgres as pg_governance
+    from chatter.stores import postgres as pg_stores
 
-#: Either backend's store; each pair has the same methods (tests/integration/test_state_backends.py).
-Runs = RunStore | PostgresRunStore
-Sessions = SessionStore | PostgresSessionStore
-MetricsStore = Metrics | PostgresMetrics
-Limiter = SlidingWindowLimiter | PostgresLimiter
+    #: Either backend's store; each pair has the same methods
+    #: (tests/integration/test_state_backends.py).
+    Runs = RunStore | pg_stores.PostgresRunStore
+    Sessions = SessionStore | pg_stores.PostgresSessionStore
+    MetricsStore = Metrics | pg_governance.PostgresMetrics
+    Limiter = SlidingWindowLimiter | pg_governance.PostgresLimiter
+else:
+    # psycopg and the PostgreSQL stores load only when the state lives on PostgreSQL
+    pg_governance = lazy_module("chatter.governance.postgres")
+    pg_stores = lazy_module("chatter.stores.postgres")
+
+T = TypeVar("T")
 
 
 class Services:
@@ -135,7 +138,9 @@ class Services:
             return self._metrics
         return self._once(
             "metrics",
-            lambda: self._postgres(lambda url, size: PostgresMetrics(url, max_connections=size)),
+            lambda: self._postgres(
+                lambda url, size: pg_governance.PostgresMetrics(url, max_connections=size)
+            ),
         )
 
     @property
@@ -145,7 +150,9 @@ class Services:
             return self._limiter
         return self._once(
             "limiter",
-            lambda: self._postgres(lambda url, size: PostgresLimiter(url, max_connections=size)),
+            lambda: self._postgres(
+                lambda url, size: pg_governance.PostgresLimiter(url, max_connections=size)
+            ),
         )
 
     # ---- stores and the guard --------------------------------------------------------------
@@ -158,11 +165,11 @@ class Services:
         limiter, metrics = self.limiter, self.metrics  # first: they are closed on their own
         if self.state.kind == "postgres":
             permissions: Any = self._postgres(
-                lambda url, size: PostgresPermissionStore(url, max_connections=size)
+                lambda url, size: pg_governance.PostgresPermissionStore(url, max_connections=size)
             )
             try:
                 audit: Any = self._postgres(
-                    lambda url, size: PostgresAuditLog(url, max_connections=size)
+                    lambda url, size: pg_governance.PostgresAuditLog(url, max_connections=size)
                 )
             except BaseException:
                 permissions.close()  # not the guard's yet: nobody else would close it
@@ -187,7 +194,9 @@ class Services:
     def runs(self) -> Runs:
         def make() -> Runs:
             if self.state.kind == "postgres":
-                return self._postgres(lambda url, size: PostgresRunStore(url, max_connections=size))
+                return self._postgres(
+                    lambda url, size: pg_stores.PostgresRunStore(url, max_connections=size)
+                )
             return RunStore(self.home / "runs.sqlite")
 
         return self._once("runs", make)
@@ -197,7 +206,7 @@ class Services:
         def make() -> Sessions:
             if self.state.kind == "postgres":
                 return self._postgres(
-                    lambda url, size: PostgresSessionStore(url, max_connections=size)
+                    lambda url, size: pg_stores.PostgresSessionStore(url, max_connections=size)
                 )
             return SessionStore(self.home / "sessions.sqlite")
 
@@ -208,7 +217,7 @@ class Services:
         # run ids and session ids), each saver with its own pool.
         if self.state.kind == "postgres":
             return self._postgres(
-                lambda url, size: postgres_checkpointer(url, max_connections=size)
+                lambda url, size: pg_stores.postgres_checkpointer(url, max_connections=size)
             )
         return sqlite_checkpointer(self.home / sqlite_file)
 

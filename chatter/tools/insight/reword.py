@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field, ValidationError
 
 from chatter.logs import get_logger
 from chatter.result import Insight
 from chatter.tools.insight.numbers import unsupported_numbers
+
+if TYPE_CHECKING:  # the chat model classes load only when there is an LLM to call
+    from langchain_core.language_models import BaseChatModel
 
 log = get_logger(__name__)
 
@@ -108,6 +109,8 @@ def reword_insights(
     kept = list(insights)
     if llm is None or not kept:
         return RewordOutcome(insights=kept)
+    from langchain_core.messages import HumanMessage, SystemMessage
+
     payload = [{"text": i.text, "evidence": i.evidence} for i in kept]
     messages = [
         SystemMessage(content=INSTRUCTIONS),

@@ -11,9 +11,9 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import stats
 
 from chatter.result import CAVEAT
+from chatter.tools.stats._scipy import stats
 from chatter.tools.stats.inputs import distinct_labels
 from chatter.tools.stats.test_result import (
     AssumptionCheck,

@@ -16,9 +16,9 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
 
 from chatter.result import CAVEAT
+from chatter.tools.stats._scipy import stats
 from chatter.tools.stats.contingency import chi_square_test
 from chatter.tools.stats.inputs import as_count, as_sample, is_constant
 from chatter.tools.stats.proportions import fisher_exact_test

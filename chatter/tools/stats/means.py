@@ -9,9 +9,9 @@ from collections.abc import Mapping
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import special, stats
 
 from chatter.result import CAVEAT
+from chatter.tools.stats._scipy import special, stats
 from chatter.tools.stats.inputs import as_sample, distinct_labels, is_constant
 from chatter.tools.stats.test_result import (
     AssumptionCheck,

@@ -8,10 +8,9 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
-from scipy.stats.contingency import expected_freq, odds_ratio
 
 from chatter.result import CAVEAT
+from chatter.tools.stats._scipy import contingency, stats
 from chatter.tools.stats.inputs import as_count
 from chatter.tools.stats.test_result import (
     AssumptionCheck,
@@ -60,7 +59,9 @@ class _TwoByTwo:
         ]
 
     def expected(self) -> np.ndarray:
-        return expected_freq(self.cells)  # in floats: an integer outer product can overflow
+        return contingency.expected_freq(
+            self.cells
+        )  # in floats: an integer outer product can overflow
 
 
 def _two_by_two(successes: int, n: int, successes_rest: int, n_rest: int, label: str) -> _TwoByTwo:
@@ -174,7 +175,7 @@ def _odds_ratio(t: _TwoByTwo) -> tuple[float | None, float | None, float | None,
         kind, method = "conditional", "conditional maximum likelihood, exact interval"
     else:
         kind, method = "sample", "sample odds ratio, Woolf (log) interval (large table)"
-    result = odds_ratio(t.cells, kind=kind)
+    result = contingency.odds_ratio(t.cells, kind=kind)
     effect = _positive_finite(result.statistic)
     if kind == "sample" and effect is None:  # a zero cell: Woolf's interval is undefined
         return None, None, None, method

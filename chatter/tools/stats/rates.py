@@ -19,9 +19,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from scipy import stats
-
 from chatter.result import CAVEAT
+from chatter.tools.stats._scipy import stats
 from chatter.tools.stats.test_result import (
     AssumptionCheck,
     TestResult,

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from scipy import stats as sps
+from chatter.tools.stats._scipy import stats as sps
 
 Verdict = Literal["holds", "vanishes", "reverses"]
 

@@ -9,9 +9,9 @@ from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats
 
 from chatter.result import CAVEAT
+from chatter.tools.stats._scipy import stats
 from chatter.tools.stats.inputs import as_sample, is_constant
 from chatter.tools.stats.test_result import (
     AssumptionCheck,
