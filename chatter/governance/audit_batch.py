@@ -1,10 +1,11 @@
 """Audit entries of a run's allowed steps, written off the steps' path.
 
-Each audit append is one synced commit (a power cut must not lose it): a few milliseconds
-each, paid by every step of every run. Within a run, the entries of allowed calls are handed to
-a writer thread that commits whatever has queued in one transaction, while the steps go on;
-the run waits for them before it returns its result, so a finished run is always fully
-audited. Refusals are never queued: they are written before the caller hears of them.
+Each audit commit is synced (a power cut must not lose it): a few milliseconds each, paid by
+every step of every run. Within a run, the entries of allowed calls are handed to a writer
+thread that gathers them for up to ``GATHER_S`` and commits what it has in one transaction,
+while the steps go on; the run waits for the last of them before it returns its result, so a
+finished run is always fully audited, and a short run costs one synced commit. Refusals are
+never queued: they are written before the caller hears of them.
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ __all__ = ["AuditBatch", "batched", "current_batch"]
 
 log = get_logger(__name__)
 
+#: How long the writer gathers entries before a commit: at most this much of a crashed
+#: process's audit trail is lost, and a run shorter than it commits once.
+GATHER_S = 0.25
+
 
 class _AppendsMany(Protocol):
     def append_many(self, entries: list[AuditEntry]) -> Any: ...
@@ -37,6 +42,7 @@ class AuditBatch:
         self._cond = threading.Condition()
         self._pending: list[AuditEntry] = []
         self._writing = False
+        self._flushing = False
         self._error: BaseException | None = None
 
     def add(self, entry: AuditEntry) -> None:
@@ -50,6 +56,8 @@ class AuditBatch:
     def _write(self) -> None:
         while True:
             with self._cond:
+                if not self._flushing:  # gather what else comes, unless the run is ending
+                    self._cond.wait_for(lambda: self._flushing, timeout=GATHER_S)
                 entries, self._pending = self._pending, []
                 if not entries:
                     self._writing = False
@@ -65,8 +73,11 @@ class AuditBatch:
     def flush(self) -> None:
         """Wait until every queued entry is committed; raise if one could not be."""
         with self._cond:
+            self._flushing = True
+            self._cond.notify_all()
             while self._writing or self._pending:
                 self._cond.wait()
+            self._flushing = False
             error, self._error = self._error, None
         if error is not None:
             raise error

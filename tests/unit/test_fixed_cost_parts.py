@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pytest
 
 from chatter.governance.audit import AuditLog
@@ -113,6 +114,38 @@ def test_a_batch_commits_every_entry_in_order_before_it_returns(tmp_path: Path) 
         log.close()
 
 
+def test_entries_of_a_short_run_are_one_commit_and_a_long_run_does_not_wait(
+    tmp_path: Path,
+) -> None:
+    from chatter.governance import audit_batch
+
+    log = AuditLog(tmp_path / "audit.db")
+    commits: list[int] = []
+    real = log.append_many
+
+    def counted(entries):  # type: ignore[no-untyped-def]
+        commits.append(len(entries))
+        return real(entries)
+
+    log.append_many = counted  # type: ignore[method-assign]
+    try:
+        with batched(log) as batch:
+            for i in range(6):
+                batch.add(_entry(i))  # type: ignore[arg-type]
+        assert commits == [6]
+        commits.clear()
+        with batched(log) as batch:
+            started = time.monotonic()
+            batch.add(_entry(0))  # type: ignore[arg-type]
+            while not commits and time.monotonic() - started < 5:
+                time.sleep(0.02)
+            assert commits == [1], "an entry waited for the run's end, not the gathering time"
+            assert time.monotonic() - started < audit_batch.GATHER_S + 2
+        assert len(log.query(limit=100)) == 7
+    finally:
+        log.close()
+
+
 def test_a_batch_that_cannot_be_written_raises_on_exit(tmp_path: Path) -> None:
     log = AuditLog(tmp_path / "audit.db")
     try:
@@ -152,3 +185,23 @@ def test_a_fact_is_worked_out_once_per_data_version_and_scope(tiny_db: Path) -> 
     con.close()
     with Warehouse(Engine(tiny_db), model) as wh:
         assert wh.fact("users", {"t": 1}, lambda: count_users(wh)) == 5, "a stale fact"
+
+
+# ---- the analyses' array work ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("spread", [5, 300, 5000])  # the last grid is too big to bin: sorted
+def test_distinct_pairs_match_a_sort_of_the_rows(spread: int) -> None:
+    from chatter.tools.analyses.usage import _distinct_pairs
+
+    rng = np.random.default_rng(spread)
+    a = rng.integers(1, spread, 20_000).astype(np.float64)
+    b = rng.integers(1, spread, 20_000).astype(np.float64)
+    weights = rng.integers(1, 50, 20_000).astype(np.float64)
+    pairs, summed = _distinct_pairs(a, b, weights)
+    expected, inverse = np.unique(np.column_stack([a, b]), axis=0, return_inverse=True)
+    assert np.array_equal(pairs, expected)
+    assert np.array_equal(summed, np.bincount(inverse.ravel(), weights=weights))
+    half = a + 0.5  # not whole counts: the sort, still right
+    pairs, _ = _distinct_pairs(half, b, weights)
+    assert np.array_equal(pairs, np.unique(np.column_stack([half, b]), axis=0))

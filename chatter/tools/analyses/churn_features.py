@@ -11,9 +11,9 @@ per month of exposure after the landmark removes the bias of unequal follow-up.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from typing import Any
 
+import numpy as np
 from pydantic import Field
 from sqlglot import exp
 
@@ -70,6 +70,42 @@ def _statement(
     return timed_statement(warehouse.model, p, template, params, p.filters, {"C_FEATURE": feature})
 
 
+class _AtLandmark:
+    """The accounts compared (one row each): id, paying months after the landmark, churned."""
+
+    def __init__(self, at: dict[str, np.ndarray]) -> None:
+        entity = np.asarray(at.get("entity", []), dtype=np.int64)
+        order = np.argsort(entity, kind="stable")
+        self.entity = entity[order]  # sorted: an id is found by binary search
+        self.months = np.asarray(at.get("exposure_days", []), dtype=np.float64)[order] / (
+            DAYS_PER_MONTH
+        )
+        self.churned = np.asarray(at.get("churned", []), dtype=bool)[order]
+
+    def positions(self, ids: np.ndarray) -> np.ndarray:
+        """Where each of ``ids`` is among the accounts, -1 where it is not one of them."""
+        at = np.searchsorted(self.entity, ids)
+        found = at < len(self.entity)
+        found[found] = self.entity[at[found]] == ids[found]
+        return np.where(found, at, -1)
+
+
+def _early_adopters(accounts: _AtLandmark, early: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Per feature, the positions of the compared accounts that used it early (each once).
+    In arrays, not sets of ids: a million accounts' early use is a million pairs."""
+    where = accounts.positions(np.asarray(early.get("entity", []), dtype=np.int64))
+    codes: dict[str, int] = {}
+    feature = np.fromiter(
+        (codes.setdefault(str(f), len(codes)) for f in early.get("feature", [])),
+        dtype=np.int64,
+        count=len(where),
+    )
+    kept = where >= 0
+    where, feature = where[kept], feature[kept]
+    users = {name: np.unique(where[feature == code]) for name, code in codes.items()}
+    return {name: positions for name, positions in users.items() if len(positions)}
+
+
 def churn_relationship(warehouse: Warehouse, params: ChurnParams | None = None) -> AnalysisResult:
     """Per feature: paying accounts that used it in their first ``landmark_days`` days against
     those that did not, among accounts still paying at that day; churns per paying month after
@@ -80,23 +116,14 @@ def churn_relationship(warehouse: Warehouse, params: ChurnParams | None = None) 
     bound = {"snapshot": quality.snapshot, "days": p.landmark_days}
     at = rec.arrays(*_statement(warehouse, p, _AT_LANDMARK_SQL, bound))
     early = rec.arrays(*_statement(warehouse, p, _EARLY_USE_SQL, bound))
-    months = {
-        int(e): float(d) / DAYS_PER_MONTH
-        for e, d in zip(at.get("entity", []), at.get("exposure_days", []), strict=True)
-    }
-    churned = {
-        int(e) for e, c in zip(at.get("entity", []), at.get("churned", []), strict=True) if c
-    }
-    adopters: dict[str, set[int]] = defaultdict(set)
-    for e, f in zip(early.get("entity", []), early.get("feature", []), strict=True):
-        if int(e) in months:
-            adopters[str(f)].add(int(e))
-    total_months, total_churns = sum(months.values()), len(churned)
+    accounts = _AtLandmark(at)
+    adopters = _early_adopters(accounts, early)
+    total_months, total_churns = float(accounts.months.sum()), int(accounts.churned.sum())
     rows, findings = [], []
     for feature in sorted(adopters):
         users = adopters[feature]
-        t_a = sum(months[e] for e in users)
-        c_a = len(users & churned)
+        t_a = float(accounts.months[users].sum())
+        c_a = int(accounts.churned[users].sum())
         t_r, c_r = total_months - t_a, total_churns - c_a
         test = rate_ratio_test(c_a, t_a, c_r, t_r, label=feature, unit="paying month")
         rows.append(
@@ -106,7 +133,7 @@ def churn_relationship(warehouse: Warehouse, params: ChurnParams | None = None) 
                 "adopter_churns": c_a,
                 "adopter_paying_months": t_a,
                 "adopter_monthly_churn": c_a / t_a if t_a else None,
-                "non_adopters": len(months) - len(users),
+                "non_adopters": len(accounts.entity) - len(users),
                 "non_adopter_churns": c_r,
                 "non_adopter_paying_months": t_r,
                 "non_adopter_monthly_churn": c_r / t_r if t_r else None,
@@ -136,7 +163,7 @@ def churn_relationship(warehouse: Warehouse, params: ChurnParams | None = None) 
         quality.note(),
     ]
     summary = {
-        "accounts_at_landmark": len(months),
+        "accounts_at_landmark": len(accounts.entity),
         "churned_after_landmark": total_churns,
         "paying_months_after_landmark": total_months,
         "landmark_days": p.landmark_days,

@@ -70,9 +70,22 @@ class ExpansionParams(Params):
 def plan_order(plan: np.ndarray, amount: np.ndarray) -> list[str]:
     """Plans from cheapest to dearest by median revenue per account (a few large accounts
     cannot lift a plan above a dearer one, as they can its mean), ties by mean, then name."""
+    return _ordered(_members(plan), amount)
+
+
+def _members(plan: np.ndarray) -> dict[str, np.ndarray]:
+    """Each plan's accounts as a mask, the plans read once (a million accounts' names)."""
+    codes: dict[str, int] = {}
+    code = np.fromiter(
+        (codes.setdefault(str(p), len(codes)) for p in plan), dtype=np.int64, count=len(plan)
+    )
+    return {name: code == k for name, k in codes.items()}
+
+
+def _ordered(members: dict[str, np.ndarray], amount: np.ndarray) -> list[str]:
     return sorted(
-        {str(p) for p in plan},
-        key=lambda p: (float(np.median(amount[plan == p])), float(amount[plan == p].mean()), p),
+        members,
+        key=lambda p: (float(np.median(amount[members[p]])), float(amount[members[p]].mean()), p),
     )
 
 
@@ -81,8 +94,26 @@ def log_usage(usage: np.ndarray) -> np.ndarray:
     (1 + uses) taken in exact integers: accounts whose sums are equal (1 and 5 uses, or 2 and
     3) get the same number, where summing rounded logs can split them by a last bit and so
     break a tie in the ranks the Kruskal-Wallis test works on."""
-    exact = (usage.astype(np.int64).astype(object) + 1).prod(axis=1)
-    return np.asarray([math.log(v) for v in exact], dtype=np.float64)
+    factors = usage.astype(np.int64) + 1
+    product = factors.astype(np.float64).prod(axis=1)
+    # Below 2**53 every partial product of whole factors is a whole float: exact as it is.
+    small = product < 2.0**53
+    out = np.empty(len(product))
+    out[small] = np.log(product[small])
+    big = np.flatnonzero(~small)
+    if big.size:
+        exact = factors[big].astype(object).prod(axis=1)
+        out[big] = [math.log(v) for v in exact]
+    return out
+
+
+def _at_or_above_kth(values: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the values at or above the k-th largest (all of them when there are k or
+    fewer): a superset of any top k, whatever breaks the ties."""
+    if len(values) <= k:
+        return np.arange(len(values))
+    kth = np.partition(values, len(values) - k)[len(values) - k]
+    return np.flatnonzero(values >= kth)
 
 
 def usage_differs(test: TestResult) -> bool:
@@ -168,7 +199,7 @@ def expansion_opportunities(
             "expansion_opportunities", [], [], ["No paying accounts in the last period.", *notes]
         )
     entities = data["entity"][paying]
-    plan = np.asarray([str(p) for p in data["plan"][paying]], dtype=object)
+    members_of = _members(data["plan"][paying])
     amount = amount[paying]
     usage = (
         np.column_stack([data[f"c{i}"][paying].astype(np.float64) for i in range(len(features))])
@@ -176,16 +207,16 @@ def expansion_opportunities(
         else np.zeros((len(entities), 0))
     )
     profile = np.log1p(usage)
-    levels = plan_order(plan, amount)
-    price = {p: float(np.median(amount[plan == p])) for p in levels}
-    centroid = {p: profile[plan == p].mean(axis=0) for p in levels}
+    levels = _ordered(members_of, amount)
+    price = {p: float(np.median(amount[members_of[p]])) for p in levels}
+    centroid = {p: profile[members_of[p]].mean(axis=0) for p in levels}
     score = log_usage(usage)
-    test = kruskal_wallis_test({p: score[plan == p] for p in levels})
+    test = kruskal_wallis_test({p: score[members_of[p]] for p in levels})
     differs = usage_differs(test)
     candidates: list[dict[str, Any]] = []
     summary_rows: list[dict[str, Any]] = []
     for lower, upper in pairwise(levels):
-        members = np.flatnonzero(plan == lower)
+        members = np.flatnonzero(members_of[lower])
         own = np.linalg.norm(profile[members] - centroid[lower], axis=1)
         up = np.linalg.norm(profile[members] - centroid[upper], axis=1)
         chosen = members[up < own] if differs else members[:0]
@@ -200,6 +231,9 @@ def expansion_opportunities(
                 "next_plan_mrr": price[upper],
             }
         )
+        # Only those that can be among the rows shown become rows: all at or above the
+        # max_rows-th largest uplift of this pair (ties at it are settled by the sort below).
+        top = _at_or_above_kth(uplift, p.max_rows)
         candidates += [
             {
                 "entity": entities[i].item(),
@@ -209,7 +243,7 @@ def expansion_opportunities(
                 "next_plan_mrr": price[upper],
                 "mrr_at_stake": float(u),
             }
-            for i, u in zip(chosen, uplift, strict=True)
+            for i, u in zip(chosen[top], uplift[top], strict=True)
         ]
     candidates.sort(key=lambda c: (-c["mrr_at_stake"], str(c["entity"])))
     findings = [
