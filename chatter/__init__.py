@@ -7,6 +7,7 @@ importing chatter stays fast.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -58,11 +59,18 @@ def run_workflow(
     """Run a template and return its result; ``result.model_dump()`` is the JSON of
     CONTRACT.md section 3. Without ``context``, ``who`` gives its fields (user, role, database,
     semantic_model, use_cache, ...); ``progress`` receives progress events."""
+    called = time.time()  # the first call's module loading is part of the caller's wait
     from chatter.workflow.runs import run_workflow as _run
 
     ctx = _context(context, who)
     return _run(
-        _services(services), template, customizations, context=ctx, run_id=run_id, progress=progress
+        _services(services),
+        template,
+        customizations,
+        context=ctx,
+        run_id=run_id,
+        progress=progress,
+        waited_since=called,
     )
 
 

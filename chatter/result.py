@@ -93,6 +93,10 @@ class Route(BaseModel):
 
 class RunMetrics(BaseModel):
     duration_ms: float = 0.0
+    #: Extension: what the caller waited for beyond ``duration_ms`` (modules loaded on first
+    #: use, stores opened, the graph compiled, the result stored); on a process's first call
+    #: most of its wall time. None where the run was not waited on (a background run).
+    setup_ms: float | None = None
     cache_hits: int = 0
     llm_tokens: int = 0
     # Extensions: LLM rewordings kept, and rejected because a number or citation changed.

@@ -19,6 +19,10 @@ import typer
 
 from chatter.errors import ChatterError
 
+#: When the running command started (set by ``main``, the console script): a run's
+#: ``metrics.setup_ms`` counts the command's start-up the user waited for.
+command_started: float | None = None
+
 app = typer.Typer(
     name="chatter",
     help="An AI data analyst: ask questions of your product data and get tested answers.",

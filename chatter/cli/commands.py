@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import atexit
 import gc
+import time
 
+from chatter.cli import application
 from chatter.cli.application import app
 from chatter.cli.conversation import ask, chat
 from chatter.cli.demo import demo
@@ -20,6 +22,7 @@ app.add_typer(keys)  # chatter keys create | check
 
 
 def main() -> None:
+    application.command_started = time.time()
     # A command's process ends right after it: its last garbage collection would walk every
     # object the imports made (about half a second of a cached answer's wall time) to free
     # memory the exit frees anyway. Frozen objects are left out of it; the exit handlers

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from chatter.cli import application
 from chatter.cli.application import (
     DatabaseOpt,
     JsonOpt,
@@ -77,7 +78,14 @@ def run(
         custom = parse_customizations(customizations)
         ctx = caller_context(user, database, semantic_model, no_cache)
         with open_services() as services, progress_display(enabled=not as_json) as on_progress:
-            result = run_workflow(services, template, custom, context=ctx, progress=on_progress)
+            result = run_workflow(
+                services,
+                template,
+                custom,
+                context=ctx,
+                progress=on_progress,
+                waited_since=application.command_started,
+            )
             # Named in the report (the JSON document keeps its contract shape).
             where = str(services.database(ctx))
             formats = measure_formats(services.model(ctx.semantic_model))

@@ -83,11 +83,25 @@ def run_workflow(
     run_id: str | None = None,
     progress: Progress | None = None,
     route: Route | None = None,
+    waited_since: float | None = None,
 ) -> WorkflowResult:
     """Run a template to the end as ``context`` and return its result (CONTRACT.md
-    section 3)."""
+    section 3). ``waited_since``: when the caller started waiting (``time.time()``; default
+    now), for ``metrics.setup_ms``."""
+    called = time.time() if waited_since is None else waited_since
     run_id = create_run(services, template, customizations, context or Context(), run_id=run_id)
-    return execute_run(services, run_id, progress=progress, route=route)
+    result = execute_run(services, run_id, progress=progress, route=route)
+    return with_setup_time(result, called)
+
+
+def with_setup_time(result: WorkflowResult, waited_since: float) -> WorkflowResult:
+    """``result`` with ``metrics.setup_ms``: the caller's wait since ``waited_since`` beyond
+    the run's own ``duration_ms``."""
+    waited = (time.time() - waited_since) * 1000
+    setup = round(max(waited - result.metrics.duration_ms, 0.0), 3)
+    return result.model_copy(
+        update={"metrics": result.metrics.model_copy(update={"setup_ms": setup})}
+    )
 
 
 def create_run(

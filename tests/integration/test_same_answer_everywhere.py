@@ -32,7 +32,7 @@ QUESTIONS = [
     f"churn by plan, key {SECRET}",  # a refusal
 ]
 #: Ids and timings: all that may differ between surfaces.
-VOLATILE = {"run_id", "duration_ms"}
+VOLATILE = {"run_id", "duration_ms", "setup_ms"}
 
 
 def normalised(document: Any) -> Any:

@@ -61,3 +61,26 @@ def test_a_cached_template_answer_loads_no_scipy(
     assert "scipy" in first  # the first run computes its tests: the probe does see scipy
     assert [m for m in first if m != "scipy"] == []
     assert _loaded_by_ask(question, demo_db, home) == []
+
+
+def test_a_run_reports_the_wait_beyond_its_own_time(demo_db: Path, services: object) -> None:
+    """``metrics.setup_ms``: the caller's wait since it asked, beyond the run's own clock (a
+    caller that has waited five seconds already is told so), and never negative."""
+    import time
+
+    from chatter.context import Context
+    from chatter.workflow.runs import run_workflow
+
+    ctx = Context(database=str(demo_db))
+    result = run_workflow(services, "revenue_optimization", context=ctx)  # type: ignore[arg-type]
+    assert result.metrics.setup_ms is not None and result.metrics.setup_ms >= 0
+    started = time.time() - 5.0
+    late = run_workflow(
+        services,  # type: ignore[arg-type]
+        "revenue_optimization",
+        context=ctx,
+        waited_since=started,
+    )
+    assert late.metrics.setup_ms is not None and late.metrics.setup_ms >= 5000 - 1
+    waited = (time.time() - started) * 1000
+    assert late.metrics.setup_ms + late.metrics.duration_ms <= waited + 1
