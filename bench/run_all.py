@@ -21,6 +21,7 @@ SCRIPTS = [
     "bench_governance.py",
     "stats_agreement.py",
 ]
+# bench_overhead.py (every template at 1k-1M users, fresh processes; minutes) runs on its own.
 # bench_memory.py (10M users, minutes and GBs of disk) runs on its own.
 
 if __name__ == "__main__":
