@@ -271,15 +271,17 @@ def _intensity(
 _DENSE_CELLS = 1 << 22  # a count grid up to this size is summed directly: no sort at all
 
 
+def _whole_counts(x: np.ndarray) -> bool:
+    return bool(x.min() >= 0 and np.all(x == np.floor(x)))
+
+
 def _distinct_pairs(
     a: np.ndarray, b: np.ndarray, weights: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """The distinct (a, b) pairs in lexical order, with their summed weights. Counts are
     small whole numbers, so a grid of them is binned in one pass where it fits; sorting
     rows (``np.unique(axis=0)``) took most of a million-account run."""
-    whole = a.size and a.min() >= 0 and b.min() >= 0 and np.all(a == np.floor(a))
-    whole = bool(whole) and bool(np.all(b == np.floor(b)))
-    if whole:
+    if a.size and _whole_counts(a) and _whole_counts(b):
         width = int(b.max()) + 1
         cells = (int(a.max()) + 1) * width
         if cells <= _DENSE_CELLS:
