@@ -93,7 +93,13 @@ def current_batch() -> AuditBatch | None:
 
 @contextlib.contextmanager
 def batched(audit: _AppendsMany) -> Iterator[AuditBatch]:
-    """Queue the allowed entries of calls made in this context; all are committed on exit."""
+    """Queue the allowed entries of calls made in this context; all are committed on exit.
+    Within a batch of the same log, the outer batch is used (and committed when it ends): a
+    run created and executed in one call commits its entries once."""
+    outer = _CURRENT.get()
+    if outer is not None and outer._audit is audit:
+        yield outer
+        return
     batch = AuditBatch(audit)
     token = _CURRENT.set(batch)
     try:

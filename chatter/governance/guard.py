@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
@@ -37,6 +38,33 @@ log = get_logger(__name__)
 
 #: Attribute set on graph node functions whose tool calls go through ``Guard.call``.
 GUARDED = "__chatter_guarded__"
+
+
+@dataclass(frozen=True)
+class ToolCallRecord:
+    """A tool call the guard let through: what a replay of the run must ask for again."""
+
+    tool: str
+    step_type: str | None
+    params: Any
+    step_id: str | None = None
+
+
+_RECORDING: ContextVar[list[ToolCallRecord] | None] = ContextVar(
+    "chatter_guard_recording", default=None
+)
+
+
+@contextlib.contextmanager
+def recording_calls() -> Iterator[list[ToolCallRecord]]:
+    """The tool calls let through in this context (the steps of a run: their threads run in
+    a copy of it), in the order they were admitted."""
+    calls: list[ToolCallRecord] = []
+    token = _RECORDING.set(calls)
+    try:
+        yield calls
+    finally:
+        _RECORDING.reset(token)
 
 
 def mark_guarded(func: Callable[..., T]) -> Callable[..., T]:
@@ -158,6 +186,11 @@ class Guard:
             params=params,
             run_id=run_id,
         )
+        recording = _RECORDING.get()
+        if recording is not None:
+            recording.append(
+                ToolCallRecord(tool, step_type, params, step_id)
+            )  # list.append is atomic
         started = time.perf_counter()
         ok, value = False, None
         code: str | None = "internal"
@@ -186,6 +219,48 @@ class Guard:
                 step_id=step_id,
                 user=ctx.user,
             )
+
+    def would_readmit(self, ctx: Context, calls: tuple[ToolCallRecord, ...]) -> bool:
+        """Whether ``ctx`` may make every one of ``calls`` now: their permissions, checked
+        without a side effect (nothing audited, no rate limit used)."""
+        grants = self.permissions.grants()
+        return all(
+            decide(
+                user=ctx.user,
+                role=ctx.role,
+                method="run",
+                resources=tool_resources(call.tool, call.step_type),
+                grants=grants,
+            ).allowed
+            for call in calls
+        )
+
+    def readmit(
+        self, ctx: Context, call: ToolCallRecord, *, run_id: str | None, cached: bool
+    ) -> None:
+        """Let ``call`` through again without running it (a replayed run's step, answered
+        from the cache): the same permission check, rate limit and audit row as ``call``,
+        and the call in the metrics as the step it replays (``cached``: as that step was)."""
+        started = time.perf_counter()
+        self.authorize(
+            ctx,
+            "run",
+            tool_resources(call.tool, call.step_type),
+            action="tool.run",
+            tool=call.tool,
+            params=call.params,
+            run_id=run_id,
+        )
+        self.metrics.record_tool_call(
+            tool=call.tool,
+            step_type=call.step_type,
+            duration_ms=(time.perf_counter() - started) * 1000,
+            ok=True,
+            cached=cached,
+            run_id=run_id,
+            step_id=call.step_id,
+            user=ctx.user,
+        )
 
     # ---- audit ---------------------------------------------------------------------------
 

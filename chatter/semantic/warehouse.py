@@ -199,17 +199,15 @@ class Warehouse:
         arrays = self.engine.fetch_arrays(ast.sql(DIALECT), params)
         return arrays, literal_sql(ast, params)
 
-    def memoize(self, name: str, params: Any, compute: Callable[[], T]) -> tuple[T, bool]:
-        """An analysis's whole result, cached like a query's: by the analysis and its
-        parameters, the semantic model, the database and its data version, and the scope.
-        Returns the value and whether it came from the cache."""
-        if self.cache is None:
-            return compute(), False
-        key = result_key(
+    def memo_key(self, name: str, params: Any) -> str:
+        """The result-cache key of a computed value named ``name`` with ``params`` over this
+        warehouse's data: the database and its data version, the scope, the semantic model,
+        the snapshot day and the row cap."""
+        return result_key(
             database=self.engine.identity,
             version=self.engine.version,
             scope=[f.model_dump(mode="json") for f in self.scope],
-            sql=f"analysis:{name}:{self.model.content_hash}",
+            sql=f"{name}:{self.model.content_hash}",
             # Time-dependent analyses work to a snapshot capped at today: a new day (or a new
             # CHATTER_SNAPSHOT_DATE) is another result.
             params={
@@ -219,6 +217,14 @@ class Warehouse:
             },
             limit=self.row_cap,
         )
+
+    def memoize(self, name: str, params: Any, compute: Callable[[], T]) -> tuple[T, bool]:
+        """An analysis's whole result, cached like a query's: by the analysis and its
+        parameters, the semantic model, the database and its data version, and the scope.
+        Returns the value and whether it came from the cache."""
+        if self.cache is None:
+            return compute(), False
+        key = self.memo_key(f"analysis:{name}", params)
         hit = self.cache.get(key)
         if hit is not None:
             return hit, True

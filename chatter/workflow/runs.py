@@ -11,6 +11,7 @@ from typing import Any
 
 from chatter.context import Context, context_from_dict, context_to_dict
 from chatter.errors import ChatterError, InvalidValueError, RunStateError, UnknownRunError
+from chatter.governance.guard import ToolCallRecord, recording_calls
 from chatter.governance.permissions import workflow_resources
 from chatter.logs import get_logger
 from chatter.result import Route, WorkflowResult
@@ -21,6 +22,7 @@ from chatter.stores.runs import ENDED
 from chatter.version import __version__
 from chatter.workflow.compiler import build_state_graph
 from chatter.workflow.composite import component_names
+from chatter.workflow.run_memo import keep, memo_for, replay, worth_keeping
 from chatter.workflow.run_owner import is_orphan, keep_alive, process_owner
 from chatter.workflow.template import Template, customize, get_template, validate
 
@@ -89,8 +91,9 @@ def run_workflow(
     section 3). ``waited_since``: when the caller started waiting (``time.time()``; default
     now), for ``metrics.setup_ms``."""
     called = time.time() if waited_since is None else waited_since
-    run_id = create_run(services, template, customizations, context or Context(), run_id=run_id)
-    result = execute_run(services, run_id, progress=progress, route=route)
+    with services.guard.audit_batch():  # the run's allowed entries: one commit, before return
+        run_id = create_run(services, template, customizations, context or Context(), run_id=run_id)
+        result = execute_run(services, run_id, progress=progress, route=route)
     return with_setup_time(result, called)
 
 
@@ -274,29 +277,40 @@ def _execute(
     total = len(template.steps)
     finished = 0
     final: dict[str, Any] = {}
+    # A run starting afresh may be the repeat of one kept whole (chatter.workflow.run_memo).
+    memo = memo_for(services, template, ctx) if initial is not None else None
+    calls: list[ToolCallRecord] = []
     try:
         graph = compiled_graph(services, template, model, durable=True)
         with services.guard.audit_batch():  # the steps' entries, committed before we return
-            for mode, chunk in graph.stream(
-                initial, config, context=ctx, stream_mode=["custom", "values"]
-            ):
-                if mode == "values":
-                    final = chunk
-                elif progress is not None and isinstance(chunk, dict):
-                    if chunk.get("event") in ("step_finished", "step_skipped"):
-                        finished += 1
-                    progress(
-                        {
-                            **chunk,
-                            "run_id": run_id,
-                            "steps_done": finished,
-                            "steps_total": total,
-                            "percent": round(100 * finished / total, 1),
-                        }
-                    )
-        if "result" not in final:  # it had finished before a crash: nothing left to stream
-            final = graph.get_state(config).values
-        result = WorkflowResult.model_validate(final["result"])
+            replayed = None
+            if memo is not None and not control.cancelled.is_set():
+                replayed = replay(services, memo, ctx, run_id, progress)
+            if replayed is None:
+                with recording_calls() as calls:
+                    for mode, chunk in graph.stream(
+                        initial, config, context=ctx, stream_mode=["custom", "values"]
+                    ):
+                        if mode == "values":
+                            final = chunk
+                        elif progress is not None and isinstance(chunk, dict):
+                            if chunk.get("event") in ("step_finished", "step_skipped"):
+                                finished += 1
+                            progress(
+                                {
+                                    **chunk,
+                                    "run_id": run_id,
+                                    "steps_done": finished,
+                                    "steps_total": total,
+                                    "percent": round(100 * finished / total, 1),
+                                }
+                            )
+        if replayed is not None:
+            result = replayed
+        else:
+            if "result" not in final:  # it had finished before a crash: nothing to stream
+                final = graph.get_state(config).values
+            result = WorkflowResult.model_validate(final["result"])
         update: dict[str, Any] = {
             "route": route
             or Route(
@@ -307,6 +321,8 @@ def _execute(
         if after.get("cancel_requested") or control.cancelled.is_set():
             update["status"] = "cancelled"  # a cancel asked for is a cancel, even a late one
         result = result.model_copy(update=update)
+        if memo is not None and replayed is None and worth_keeping(template, result):
+            keep(memo, result, calls)
         store.set_status(run_id, result.status, result.model_dump(mode="json"))
         services.metrics.record_run(
             template=template.name,
