@@ -4,7 +4,9 @@
   statements its result reports, run straight on DuckDB (read-only, the same settings, their
   columns fetched as numpy arrays): goal <= 1.25x at 1M users; and the time beyond that SQL,
   goal <= 10 ms per run from 1k to 100k users
-- a fully cached repeat (every data step a cache hit) vs the cache-off run: goal >= 20x at 1M
+- a fully cached repeat vs the cache-off run: goal >= 20x at 1M. The first run with every data
+  step a cache hit still walks the graph (and keeps its result whole, chatter.workflow.run_memo);
+  the repeats after it are replayed from what it kept. Both are printed; the goal is the repeat's
 - the first call in a fresh process: its wall time vs the metrics.duration_ms its result reports
 - a fresh ``chatter ask "QUESTION"`` process answered from the result cache (one run fills the
   cache, then fresh processes are timed): goal <= 1.5 s wall
@@ -125,6 +127,9 @@ class Warm:
     statements: int
     off: Timing
     sql: Timing
+    #: The first run with every data step a cache hit (the graph walked, the result kept).
+    walked: Timing
+    #: The repeats after it (replayed from what it kept).
     cached: Timing
     hits: str
 
@@ -152,12 +157,13 @@ def warm(users: int, name: str, database: Path, con: Any, rounds: int) -> Warm:
         off.add(run_seconds(name, database, use_cache=False)[0])
         sql.add(sql_seconds(con, statements))
     run_seconds(name, database, use_cache=True)  # fills the cache (or finds it full)
-    cached = Timing()
+    walked, cached = Timing(), Timing()
+    walked.add(run_seconds(name, database, use_cache=True)[0])
     for _ in range(rounds):
         seconds, repeat = run_seconds(name, database, use_cache=True)
         cached.add(seconds)
     hits = f"{repeat.metrics.cache_hits}/{data_steps(repeat)}"
-    return Warm(users, name, len(statements), off, sql, cached, hits)
+    return Warm(users, name, len(statements), off, sql, walked, cached, hits)
 
 
 def print_warm(w: Warm) -> None:
@@ -172,8 +178,9 @@ def print_warm(w: Warm) -> None:
             f" (goal <= {OVERHEAD_GOAL_MS:.0f} ms: {verdict(w.overhead_ms <= OVERHEAD_GOAL_MS)})"
         )
     print(line)
-    line = f"    {'':24} cached {w.cached.ms()} ({w.hits} data steps hit): "
-    line += f"{w.speedup:6.1f}x faster than off"
+    walked = w.off.mid / w.walked.mid
+    line = f"    {'':24} all data steps hit ({w.hits}), graph walked {w.walked.ms()}: "
+    line += f"{walked:5.1f}x; repeated {w.cached.ms()}: {w.speedup:6.1f}x faster than off"
     if w.users >= 1_000_000:
         line += f" (goal >= {CACHED_GOAL:.0f}x: {verdict(w.speedup >= CACHED_GOAL)})"
     print(line, flush=True)
