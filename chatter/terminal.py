@@ -112,11 +112,20 @@ def progress_display(enabled: bool = True) -> Iterator[Callable[[dict[str, Any]]
         task = bar.add_task("starting", total=100)
 
         def update(event: dict[str, Any]) -> None:
+            kind = str(event.get("event"))
+            if kind == "understood":  # before any step: what the question was read as
+                read = (event.get("interpretation") or {}).get("text") or ""
+                route = (event.get("route") or {}).get("workflow", "")
+                bar.update(task, description=escape(f"understood: {read} ({route})"))
+                return
             verb = {
                 "step_started": "running",
                 "step_finished": event.get("status", "done"),
                 "step_skipped": "skipped",
-            }.get(str(event.get("event")), "")
+                "query_started": "running",
+                "query_finished": f"{event.get('status', 'done')}, {event.get('rows', 0)} "
+                f"row(s){' from the cache' if event.get('cached') else ''}",
+            }.get(kind, "")
             bar.update(
                 task,
                 completed=float(event.get("percent", 0)),

@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 from chatter.analyst.decision import RouteDecision
 from chatter.analyst.interpretation import interpretation_of
 from chatter.analyst.lead import empty_window_sentence, top_sentence
+from chatter.analyst.progress import Progress, query_failed, query_finished, query_started
 from chatter.analyst.suggestions import query_follow_ups, workflow_follow_ups
 from chatter.charts import chart_spec
 from chatter.context import Context
+from chatter.errors import ChatterError
 from chatter.number_text import cell_text
 from chatter.result import Answer, Interpretation, Route, RunMetrics, StepResult, WorkflowResult
 from chatter.semantic.query import SemanticQuery
@@ -23,7 +24,6 @@ from chatter.tools.query import run_query_step
 from chatter.workflow.composite import compose
 from chatter.workflow.runs import run_workflow
 
-Progress = Callable[[dict[str, Any]], None]
 MAX_TABLE_ROWS = 10
 
 
@@ -41,7 +41,7 @@ def answer(
     if interpretation is None:
         interpretation = interpretation_of(decision)
     if decision.route.workflow == "query" and decision.query is not None:
-        return _answer_query(services, decision, ctx, database, interpretation)
+        return _answer_query(services, decision, ctx, database, interpretation, progress)
     template: Any = decision.route.workflow
     customizations = decision.customizations
     if isinstance(customizations, dict) and "composite" in customizations:
@@ -60,21 +60,39 @@ def answer(
 
 
 def query_result(
-    services: Services, ctx: Context, query: SemanticQuery | dict[str, Any], route: Route
+    services: Services,
+    ctx: Context,
+    query: SemanticQuery | dict[str, Any],
+    route: Route,
+    progress: Progress | None = None,
 ) -> WorkflowResult:
     """One semantic query as a run's document: through the guard (which sees the query as
     asked, before it is parsed, so a secret in it is refused before any message could echo
-    it), with the chart its rows call for."""
+    it), with the chart its rows call for. ``progress`` hears it start (once the guard let it)
+    and finish."""
     params = query.model_dump(mode="json") if isinstance(query, SemanticQuery) else query
     warehouse = services.warehouse(ctx)
     started = time.perf_counter()
     run_id = uuid.uuid4().hex
+
+    def run() -> StepResult:
+        if progress is None:
+            return run_query_step(warehouse, query)
+        progress(query_started(run_id, params))
+        try:
+            step = run_query_step(warehouse, query)
+        except Exception as err:  # said on the stream too; the answer's error follows
+            progress(query_failed(run_id, _why(err)))
+            raise
+        progress(query_finished(run_id, step))
+        return step
+
     step = services.guard.call(
         ctx,
         tool="query",
         step_type="query",
         params=params,
-        func=lambda: run_query_step(warehouse, query),
+        func=run,
         run_id=run_id,
         step_id="query",
         cached=lambda s: s.cached,
@@ -93,16 +111,22 @@ def query_result(
     )
 
 
+def _why(err: Exception) -> str:
+    # A chatter error's message is written for the user; anything else is named, not quoted.
+    return err.message if isinstance(err, ChatterError) else type(err).__name__
+
+
 def _answer_query(
     services: Services,
     decision: RouteDecision,
     ctx: Context,
     database: str,
     interpretation: Interpretation,
+    progress: Progress | None,
 ) -> Answer:
     assert decision.query is not None
     query = decision.query
-    result = query_result(services, ctx, query, decision.route)
+    result = query_result(services, ctx, query, decision.route, progress)
     step = result.steps[0]
     warehouse = services.warehouse(ctx)
     lead = None

@@ -24,6 +24,7 @@ from chatter.analyst.answer import answer
 from chatter.analyst.clarification import clarification
 from chatter.analyst.decision import RouteDecision
 from chatter.analyst.interpretation import interpretation_of
+from chatter.analyst.progress import understood
 from chatter.analyst.refusal import REFUSALS, refusal
 from chatter.analyst.understand import understand as understand_message
 from chatter.context import Context
@@ -33,6 +34,7 @@ from chatter.result import Answer, Interpretation, Route
 from chatter.semantic.query import SemanticQuery
 from chatter.sensitive import redact_text
 from chatter.services import Services
+from chatter.workflow.template import builtin_templates
 
 MAX_MESSAGE = 4000  # characters of a question the analyst reads
 
@@ -79,6 +81,14 @@ def _decision_state(decision: RouteDecision) -> dict[str, Any]:
     }
 
 
+def _decided(decision: RouteDecision) -> dict[str, Any]:
+    """The decision as state, said on the stream as understood (its dicts are the state's:
+    nothing is built twice)."""
+    decided = _decision_state(decision)
+    get_stream_writer()(understood(decided["route"], decided["interpretation"]))
+    return decided
+
+
 def _said(reply: Answer, **extra: Any) -> AIMessage:
     # The message keeps a reference, not the result: every checkpoint stores the whole message
     # list, so a full result on each message made a session's storage grow with its square.
@@ -114,19 +124,21 @@ def build_analyst(services: Services) -> StateGraph[Any, Any, Any, Any]:
         if refined:  # a refinement: the edited query is the decision
             route = Route(workflow="query", confidence=1.0, reason=state.get("reason") or "")
             decision = RouteDecision(route, query=SemanticQuery.parse(refined))
-            return {**turn, "decision": _decision_state(decision)}
+            return {**turn, "decision": _decided(decision)}
         asked = _last_human(state)
         text = _text(asked) if asked is not None else ""
         chosen = next((o for o in state.get("options") or [] if o == text.strip()), None)
-        if chosen and chosen != "query":  # a reply that picks one of the options offered
+        # A reply that picks a template offered; a value offered (a level the data has) is read
+        # as a message like any other.
+        if chosen is not None and chosen in builtin_templates():
             route = Route(workflow=chosen, confidence=1.0, reason="Chosen when asked.")
-            return {**turn, "decision": _decision_state(RouteDecision(route))}
+            return {**turn, "decision": _decided(RouteDecision(route))}
         previous = state.get("last_query")
         try:
             decision = understand_message(
                 services, ctx, text, SemanticQuery.parse(previous) if previous else None
             )
-        except REFUSALS as err:
+        except REFUSALS as err:  # nothing was understood: the refusal is all there is to say
             return {**turn, **_refused(state, err)}
         if decision.needs_clarification:
             reply = clarification(
@@ -135,9 +147,17 @@ def build_analyst(services: Services) -> StateGraph[Any, Any, Any, Any]:
                 decision.route,
                 interpretation=interpretation_of(decision),
                 database=str(services.database(ctx)),
+            ).model_dump(mode="json")
+            get_stream_writer()(
+                understood(
+                    reply["route"],
+                    reply["interpretation"],
+                    clarification=reply["text"],
+                    options=reply["options"],
+                )
             )
-            return {**turn, "decision": None, "answer": reply.model_dump(mode="json")}
-        return {**turn, "decision": _decision_state(decision)}
+            return {**turn, "decision": None, "answer": reply}
+        return {**turn, "decision": _decided(decision)}
 
     def ask_back(state: AnalystState) -> dict[str, Any]:
         """Wait for the reply to the question back; it is understood like any message."""
@@ -158,14 +178,14 @@ def build_analyst(services: Services) -> StateGraph[Any, Any, Any, Any]:
             query=SemanticQuery.parse(raw["query"]) if raw.get("query") else None,
             customizations=raw.get("customizations"),
         )
-        understood = raw.get("interpretation")
+        read = raw.get("interpretation")
         try:
             reply = answer(
                 services,
                 decision,
                 ctx,
-                progress=_writer(),
-                interpretation=Interpretation.model_validate(understood) if understood else None,
+                progress=get_stream_writer(),
+                interpretation=Interpretation.model_validate(read) if read else None,
             )
         except REFUSALS as err:
             return _refused(state, err)
@@ -187,13 +207,6 @@ def build_analyst(services: Services) -> StateGraph[Any, Any, Any, Any]:
     builder.add_edge("ask_back", "understand")
     builder.add_edge("respond", END)
     return builder
-
-
-def _writer() -> Any:
-    try:
-        return get_stream_writer()
-    except Exception:  # outside a streaming run
-        return None
 
 
 def _after_understanding(state: AnalystState) -> Literal["respond", "ask_back", "__end__"]:

@@ -6,7 +6,6 @@ here: the chat API and ``chatter chat`` in durable sessions, ``chatter ask`` and
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,14 +14,13 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
 from chatter.analyst.graph import analyst_graph, durable_analyst
+from chatter.analyst.progress import Progress
 from chatter.analyst.refusal import refusal
 from chatter.context import Context
 from chatter.errors import SensitiveContentError
 from chatter.result import Answer
 from chatter.semantic.query import SemanticQuery
 from chatter.services import Services
-
-Progress = Callable[[dict[str, Any]], None]
 
 
 def one_turn_analyst(services: Services) -> Any:
@@ -97,8 +95,11 @@ class ChatSession:
         return self._run(turn, None)
 
     def _run(self, turn: Any, progress: Progress | None) -> Answer:
+        # No listener, no custom stream: the nodes' stream writer is then LangGraph's no-op,
+        # so an answer nobody watches pays nothing for its progress events.
+        modes = ["custom", "updates"] if progress is not None else ["updates"]
         for mode, chunk in self.graph.stream(
-            turn, self.config, context=self.context, stream_mode=["custom", "updates"]
+            turn, self.config, context=self.context, stream_mode=modes
         ):
             if mode == "custom" and progress is not None and isinstance(chunk, dict):
                 progress(chunk)
