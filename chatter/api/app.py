@@ -16,7 +16,7 @@ from chatter.api.deps import ApiState
 from chatter.api.errors import BodyLimit, install_error_handlers
 from chatter.api.keys import KeyRing, load_keys
 from chatter.api.openapi import install_openapi
-from chatter.api.routes import admin, chat, health, sessions, workflows
+from chatter.api.routes import admin, chat, health, sessions, web, workflows
 from chatter.services import Services
 from chatter.settings import Settings, get_settings
 from chatter.version import __version__
@@ -64,6 +64,6 @@ def create_app(
     install_error_handlers(app)
     install_openapi(app)
     app.add_middleware(BodyLimit, limit=settings.api_max_body_bytes)
-    for module in (health, chat, sessions, workflows, admin):
+    for module in (health, chat, sessions, workflows, admin, web):
         app.include_router(module.router)
     return app
