@@ -15,6 +15,7 @@ from chatter.api.conversation import Conversations
 from chatter.api.deps import ApiState
 from chatter.api.errors import BodyLimit, install_error_handlers
 from chatter.api.keys import KeyRing, load_keys
+from chatter.api.mcp.http import mcp_sessions, mount_mcp
 from chatter.api.openapi import install_openapi
 from chatter.api.routes import admin, chat, health, sessions, web, workflows
 from chatter.services import Services
@@ -52,7 +53,8 @@ def create_app(
         # Runs a stopped or killed server left: ended, or resumed here.
         await asyncio.to_thread(sweep, running, api)
         sweeper = Sweeper(running, api)
-        yield
+        async with mcp_sessions(app):  # the MCP session manager at /mcp
+            yield
         sweeper.stop()
         await asyncio.to_thread(stop_gracefully, running, api, settings.api_shutdown_grace_s)
         if owned:
@@ -66,4 +68,5 @@ def create_app(
     app.add_middleware(BodyLimit, limit=settings.api_max_body_bytes)
     for module in (health, chat, sessions, workflows, admin, web):
         app.include_router(module.router)
+    mount_mcp(app, services, api)
     return app

@@ -12,11 +12,12 @@ from chatter.cli.application import app
 from chatter.cli.conversation import ask, chat
 from chatter.cli.demo import demo
 from chatter.cli.keys import keys
+from chatter.cli.mcp import mcp
 from chatter.cli.query import query
 from chatter.cli.serve import serve
 from chatter.cli.workflows import run, templates
 
-for command in (demo, query, run, ask, chat, serve, templates):
+for command in (demo, query, run, ask, chat, serve, mcp, templates):
     app.command()(command)
 app.add_typer(keys)  # chatter keys create | check
 

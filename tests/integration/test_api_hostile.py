@@ -1412,14 +1412,16 @@ def test_wrong_methods_are_405_and_unknown_routes_404(world: World) -> None:
         ("POST", "/health"),
         ("DELETE", "/health"),
         ("TRACE", "/health"),
+        ("POST", "/"),  # the web page is read only
+        ("DELETE", "/"),
     ]
     requests: list[Try] = []
     for client_name, client in (("alice", alice), ("anonymous", world.client(None))):
         for method, path in not_allowed:
             go = partial(send, client, method, path)
             requests.append(Try(f"{client_name} {method} {path}", go, [405]))
+    # (``/`` is the web chat page now: tests/integration/test_web_page.py.)
     unknown = [
-        "/",
         "/api",
         "/api/v1",
         "/api/v1/nope",
