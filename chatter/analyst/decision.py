@@ -23,6 +23,9 @@ class RouteDecision:
     unwindowed: list[str] = field(default_factory=list)
     #: A reading no other may replace (a value the data lacks is asked about, LLM or not).
     settled: bool = False
+    #: The words of a value the data lacks, when the question back asks which value was meant
+    #: (a reply picking one of the options stands in for them in the question).
+    asked_value: str | None = None
 
     @property
     def needs_clarification(self) -> bool:

@@ -11,6 +11,7 @@ Memory is the checkpointer's: one thread per session, so "now by industry" finds
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal, NotRequired, TypedDict
 
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
@@ -53,7 +54,23 @@ class AnalystState(TypedDict, total=False):
     last_query: dict[str, Any] | None  # the SemanticQuery of the last answer (follow-ups)
     decision: dict[str, Any] | None  # this turn's route, between nodes
     options: list[str]  # what a reply to the last question back may pick
+    #: The question a question back about a missing value was about, and that value's words:
+    #: a reply picking an option is that question with the option in their place.
+    value_asked: dict[str, str] | None
     answer: dict[str, Any] | None  # this turn's answer document
+
+
+#: The longest reply to a question back about a value that is tried as that value.
+MAX_VALUE_WORDS = 3
+
+
+def with_value(question: str, said: str, chosen: str) -> str | None:
+    """``question`` with the words ``said`` (a value the data lacks) replaced by ``chosen``,
+    or None when they are not in it as words."""
+    found = re.search(rf"(?<!\w){re.escape(said)}(?!\w)", question, flags=re.IGNORECASE)
+    if found is None:
+        return None
+    return question[: found.start()] + chosen + question[found.end() :]
 
 
 def _text(message: AnyMessage) -> str:
@@ -119,7 +136,13 @@ def build_analyst(services: Services) -> StateGraph[Any, Any, Any, Any]:
 
     def understand(state: AnalystState, runtime: Runtime[Context]) -> dict[str, Any]:
         ctx = runtime.context or Context()
-        turn: dict[str, Any] = {"answer": None, "query": None, "reason": None, "options": []}
+        turn: dict[str, Any] = {
+            "answer": None,
+            "query": None,
+            "reason": None,
+            "options": [],
+            "value_asked": None,
+        }
         refined = state.get("query")
         if refined:  # a refinement: the edited query is the decision
             route = Route(workflow="query", confidence=1.0, reason=state.get("reason") or "")
@@ -127,17 +150,26 @@ def build_analyst(services: Services) -> StateGraph[Any, Any, Any, Any]:
             return {**turn, "decision": _decided(decision)}
         asked = _last_human(state)
         text = _text(asked) if asked is not None else ""
-        chosen = next((o for o in state.get("options") or [] if o == text.strip()), None)
+        said_back = text.strip().casefold()
+        chosen = next((o for o in state.get("options") or [] if o.casefold() == said_back), None)
         # A reply that picks a template offered; a value offered (a level the data has) is read
         # as a message like any other.
         if chosen is not None and chosen in builtin_templates():
             route = Route(workflow=chosen, confidence=1.0, reason="Chosen when asked.")
             return {**turn, "decision": _decided(RouteDecision(route))}
         previous = state.get("last_query")
+        earlier = SemanticQuery.parse(previous) if previous else None
+        pending = state.get("value_asked")
         try:
-            decision = understand_message(
-                services, ctx, text, SemanticQuery.parse(previous) if previous else None
-            )
+            found: RouteDecision | None = None
+            # "Which plan did you mean?" "business": the question asked, with the value picked
+            # in place of the missing one (an option, or a short reply that reads as a value).
+            if pending and (chosen is not None or len(said_back.split()) <= MAX_VALUE_WORDS):
+                meant = with_value(pending["question"], pending["said"], chosen or text.strip())
+                tried = understand_message(services, ctx, meant, earlier) if meant else None
+                if tried is not None and (chosen is not None or not tried.needs_clarification):
+                    found, text = tried, meant or text
+            decision = found or understand_message(services, ctx, text, earlier)
         except REFUSALS as err:  # nothing was understood: the refusal is all there is to say
             return {**turn, **_refused(state, err)}
         if decision.needs_clarification:
@@ -156,6 +188,8 @@ def build_analyst(services: Services) -> StateGraph[Any, Any, Any, Any]:
                     options=reply["options"],
                 )
             )
+            if decision.asked_value:
+                turn["value_asked"] = {"question": text, "said": decision.asked_value}
             return {**turn, "decision": None, "answer": reply}
         return {**turn, "decision": _decided(decision)}
 

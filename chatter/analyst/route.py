@@ -301,6 +301,7 @@ class Router:
             parsed=parsed,
             # the data lacks the value: no reading, the LLM's included, may drop it
             settled=unknown.certain,
+            asked_value=unknown.said,
         )
 
     def ask_back(
