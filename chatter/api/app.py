@@ -17,7 +17,7 @@ from chatter.api.errors import BodyLimit, install_error_handlers
 from chatter.api.keys import KeyRing, load_keys
 from chatter.api.mcp.http import mcp_sessions, mount_mcp
 from chatter.api.openapi import install_openapi
-from chatter.api.routes import admin, chat, health, sessions, web, workflows
+from chatter.api.routes import admin, chat, health, openai_chat, sessions, web, workflows
 from chatter.services import Services
 from chatter.settings import Settings, get_settings
 from chatter.version import __version__
@@ -66,7 +66,7 @@ def create_app(
     install_error_handlers(app)
     install_openapi(app)
     app.add_middleware(BodyLimit, limit=settings.api_max_body_bytes)
-    for module in (health, chat, sessions, workflows, admin, web):
+    for module in (health, chat, sessions, workflows, admin, web, openai_chat):
         app.include_router(module.router)
     mount_mcp(app, services, api)
     return app
