@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from chatter.semantic.engines.locator import DatabaseUrl, parse_database
 from chatter.semantic.query import Filter
 
 
@@ -15,12 +16,17 @@ class Context:
     user: str = "local"
     role: str = "analyst"
     tenant: str | None = None
-    database: Path | None = None  # None: CHATTER_DATABASE, else the embedded demo
+    # A DuckDB file or a database URL (text is parsed); None: CHATTER_DATABASE, else the demo.
+    database: Path | DatabaseUrl | str | None = None
     semantic_model: Path | None = None  # None: CHATTER_SEMANTIC_MODEL, else the packaged saas
     use_cache: bool = True
     scope: tuple[Filter, ...] = field(default=())
     # What routing rules may look at besides user and role (e.g. {"user_tier": "premium"}).
     attributes: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.database is not None:  # a URL keeps its password out of repr and str
+            object.__setattr__(self, "database", parse_database(self.database))
 
 
 def context_to_dict(ctx: Context) -> dict[str, object]:
@@ -45,7 +51,7 @@ def context_from_dict(data: dict[str, object]) -> Context:
         user=str(data.get("user", "local")),
         role=str(data.get("role", "analyst")),
         tenant=str(data["tenant"]) if isinstance(data.get("tenant"), str) else None,
-        database=Path(str(database)) if database else None,
+        database=parse_database(str(database)) if database else None,
         semantic_model=Path(str(model)) if model else None,
         use_cache=bool(data.get("use_cache", True)),
         scope=filters,

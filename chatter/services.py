@@ -35,6 +35,7 @@ from chatter.llm import make_llm
 from chatter.lru import LruCache
 from chatter.run_control import RunControls
 from chatter.semantic.engine import connection_config
+from chatter.semantic.engines.locator import DatabaseUrl, parse_database
 from chatter.semantic.model import SemanticModel, default_model
 from chatter.semantic.pool import PoolLimits, WarehousePool
 from chatter.semantic.warehouse import Warehouse
@@ -250,11 +251,12 @@ class Services:
         """Today's date, which relative time windows count back from (CHATTER_TODAY fixes it)."""
         return self.settings.today or dt.date.today()
 
-    def database(self, ctx: Context) -> Path:
-        """The database a context reads; the embedded demo is generated on first use."""
+    def database(self, ctx: Context) -> Path | DatabaseUrl:
+        """The database a context reads (a DuckDB file, or a URL whose ``str`` shows no
+        password); the embedded demo is generated on first use."""
         chosen = ctx.database or self.settings.database
         if chosen is not None:
-            return Path(chosen).expanduser()
+            return parse_database(chosen)
         from chatter.demo import ensure_demo_database
 
         settings = self.settings

@@ -22,7 +22,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CHATTER_", extra="ignore")
 
     home: Path = Field(default_factory=_default_home, description="Data directory.")
-    database: Path | None = Field(default=None, description="Default --database.")
+    database: Path | str | None = Field(
+        default=None, description="Default --database: a DuckDB file or a postgresql:// URL."
+    )
     semantic_model: Path | None = Field(default=None, description="Default --semantic-model.")
     routing_rules: Path | None = Field(default=None, description="YAML/JSON routing rules.")
     today: dt.date | None = Field(

@@ -33,10 +33,11 @@ app = typer.Typer(
 )
 
 DatabaseOpt = Annotated[
-    Path | None,
+    str | None,  # text, not a Path: a path would fold the // of a postgresql:// URL
     typer.Option(
         "--database",
-        help="DuckDB file (default: CHATTER_DATABASE, else the demo).",
+        help="DuckDB file or postgresql://user@host:port/dbname URL "
+        "(default: CHATTER_DATABASE, else the demo).",
         show_default=False,
     ),
 ]
@@ -126,7 +127,7 @@ def open_services() -> Iterator[Any]:
 
 
 def caller_context(
-    user: str, database: Path | None, semantic_model: Path | None, no_cache: bool
+    user: str, database: str | Path | None, semantic_model: Path | None, no_cache: bool
 ) -> Any:
     """The runtime Context of the common options (who asks, on which data)."""
     from chatter.context import Context

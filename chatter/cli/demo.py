@@ -1,4 +1,4 @@
-"""``chatter demo``: write the demo DuckDB dataset."""
+"""``chatter demo``: write the demo dataset (a DuckDB file, or into PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -14,22 +14,35 @@ def demo(
     users: Annotated[int, typer.Option(help="Number of users (trial signups).")] = 100_000,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same data.")] = 42,
     out: Annotated[
-        Path | None,
+        str | None,  # text, not a Path: a path would fold the // of a postgresql:// URL
         typer.Option(
-            help="Output DuckDB file (default: the embedded demo database in CHATTER_HOME).",
+            help="Output DuckDB file, or a postgresql://user@host:port/dbname URL to load the "
+            "tables into (default: the embedded demo database in CHATTER_HOME).",
             show_default=False,
         ),
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace the output file.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the output file (or the demo tables).")
+    ] = False,
 ) -> None:
-    """Write a demo DuckDB dataset (users, events, revenue) with documented planted effects."""
+    """Write a demo dataset (users, events, revenue) with documented planted effects."""
 
     def action() -> None:
         from chatter.demo import generate_demo
+        from chatter.semantic.engines.locator import DatabaseUrl, parse_database
         from chatter.settings import get_settings
 
-        target = out or get_settings().demo_database
-        summary = generate_demo(target, users=users, seed=seed, overwrite=force)
+        target = parse_database(out) if out else get_settings().demo_database
+        if isinstance(target, DatabaseUrl):
+            from chatter.demo.postgres import load_demo_postgres
+            from chatter.semantic.engines.postgres import writable_connection
+
+            url = target
+            summary = load_demo_postgres(
+                lambda: writable_connection(url), url.identity, users, seed, overwrite=force
+            )
+        else:
+            summary = generate_demo(Path(target), users=users, seed=seed, overwrite=force)
         typer.echo(
             f"Wrote {summary.path}: {summary.users:,} users, {summary.events:,} events, "
             f"{summary.revenue_rows:,} revenue rows (seed {summary.seed}) "

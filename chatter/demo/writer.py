@@ -23,7 +23,7 @@ MAX_USERS = 50_000_000
 
 @dataclass(frozen=True)
 class DemoSummary:
-    path: Path
+    path: Path | str  # a file, or a database URL without its password
     users: int
     events: int
     revenue_rows: int

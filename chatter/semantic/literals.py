@@ -11,7 +11,7 @@ from sqlglot import exp
 from chatter.semantic.sql_nodes import DIALECT
 
 
-def literal_sql(ast: exp.Expr, params: dict[str, Any]) -> str:
+def literal_sql(ast: exp.Expr, params: dict[str, Any], dialect: str = DIALECT) -> str:
     """The SQL with each placeholder replaced by its value as a typed literal."""
 
     def fill(node: exp.Expr) -> exp.Expr:
@@ -19,7 +19,7 @@ def literal_sql(ast: exp.Expr, params: dict[str, Any]) -> str:
             return to_literal(params[node.name])
         return node
 
-    return ast.copy().transform(fill).sql(DIALECT)
+    return ast.copy().transform(fill).sql(dialect)
 
 
 def to_literal(value: Any) -> exp.Expr:

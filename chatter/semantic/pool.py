@@ -1,5 +1,5 @@
-"""Warehouses of one data directory, bounded: one read-only engine (DuckDB connection) per
-database file, shared by every semantic model and data scope that reads it; one result cache;
+"""Warehouses of one data directory, bounded: one read-only engine (a DuckDB connection, or a
+PostgreSQL connection pool) per database, shared by every semantic model and data scope that reads it; one result cache;
 and at most ``size`` scoped warehouses, the least recently used dropped first.
 
 A scoped warehouse is light (its compiled-query memo and schema copy), so dropping one costs a
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from chatter.semantic.cache import ResultCache
-from chatter.semantic.engine import Engine
+from chatter.semantic.engines import DatabaseUrl, Engine, engine_key, open_engine
 from chatter.semantic.model import SemanticModel
 from chatter.semantic.query import Filter
 from chatter.semantic.singleflight import SingleFlight
@@ -47,24 +47,24 @@ class WarehousePool:
         self.max_engines = max_engines
         self.flight = SingleFlight()
         self._lock = threading.Lock()
-        self._engines: dict[Path, Engine] = {}
+        self._engines: dict[str, Engine] = {}  # engine_key -> engine
         # Every warehouse handed out, by engine, while someone holds it (weak: dropping the
         # last reference is what releases it).
-        self._holders: dict[Path, weakref.WeakSet[Warehouse]] = {}
+        self._holders: dict[str, weakref.WeakSet[Warehouse]] = {}
         self._warehouses: OrderedDict[tuple[object, ...], Warehouse] = OrderedDict()
         self._cache: ResultCache | None = None
         self._closed = False
 
     def get(
         self,
-        database: Path,
+        database: Path | DatabaseUrl | str,
         model: SemanticModel,
         *,
         use_cache: bool = True,
         scope: tuple[Filter, ...] = (),
     ) -> Warehouse:
         """The warehouse for a database, model, cache choice and data scope."""
-        path = Path(database).expanduser().resolve()
+        path = engine_key(database)
         key = (path, model.content_hash, use_cache, tuple(f.model_dump_json() for f in scope))
         with self._lock:
             if self._closed:
@@ -75,8 +75,10 @@ class WarehousePool:
                 return found
             engine = self._engines.get(path)
             if engine is None:
-                engine = Engine(
-                    path, timeout_s=self.limits.timeout_s, config=self.limits.engine_config
+                engine = open_engine(
+                    database,
+                    timeout_s=self.limits.timeout_s,
+                    duckdb_config=self.limits.engine_config,
                 )
                 self._engines[path] = engine
             warehouse = Warehouse(

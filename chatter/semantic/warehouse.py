@@ -21,13 +21,12 @@ from sqlglot import exp
 from chatter.lru import LruCache
 from chatter.semantic.cache import ResultCache, result_key
 from chatter.semantic.compiler import (
-    DIALECT,
     CompiledQuery,
     compile_query,
     literal_sql,
     required_columns,
 )
-from chatter.semantic.engine import Engine, check_schema
+from chatter.semantic.engines import Engine, check_schema
 from chatter.semantic.model import SemanticModel
 from chatter.semantic.query import Filter, SemanticQuery, resolve
 from chatter.semantic.scope import scope_statement
@@ -132,10 +131,14 @@ class Warehouse:
         """Validate, compile and run a semantic query (with this warehouse's data scope)."""
         parsed = SemanticQuery.parse(query)
         compiled = self.compile(parsed)
+        sql, literal = compiled.sql, compiled.literal_sql  # compiled for DuckDB
+        if self.engine.dialect != "duckdb":
+            sql = self.engine.render(compiled.ast)
+            literal = literal_sql(compiled.ast, compiled.params, self.engine.dialect)
         result = self._run(
-            compiled.sql,
+            sql,
             compiled.params,
-            compiled.literal_sql,
+            literal,
             compiled.required,
             limit=parsed.limit,
         )
@@ -161,13 +164,14 @@ class Warehouse:
         *,
         row_cap: int | None = None,
     ) -> QueryResult:
-        """Run a statement an analysis built as an AST (placeholders ``$name`` for values)."""
+        """Run a statement an analysis built as an AST (placeholders ``$name`` for values),
+        rendered for the engine's dialect."""
         ast, params = scope_statement(ast, self.model, self.scope, params or {})
         cap = self.row_cap if row_cap is None else row_cap
         return self._run(
-            ast.sql(DIALECT),
+            self.engine.render(ast),
             params,
-            literal_sql(ast, params),
+            literal_sql(ast, params, self.engine.dialect),
             required_columns(ast, self.model),
             limit=None,
             row_cap=cap,
@@ -195,9 +199,9 @@ class Warehouse:
         """Run an analysis's statement for its columns as arrays, with the SQL as run. Not
         cached: per-row pulls are large, and the aggregates built on them are what repeats."""
         ast, params = scope_statement(ast, self.model, self.scope, params or {})
-        check_schema(str(self.engine.path), self.schema(), required_columns(ast, self.model))
-        arrays = self.engine.fetch_arrays(ast.sql(DIALECT), params)
-        return arrays, literal_sql(ast, params)
+        check_schema(self.engine.identity, self.schema(), required_columns(ast, self.model))
+        arrays = self.engine.fetch_arrays(self.engine.render(ast), params)
+        return arrays, literal_sql(ast, params, self.engine.dialect)
 
     def memo_key(self, name: str, params: Any) -> str:
         """The result-cache key of a computed value named ``name`` with ``params`` over this
@@ -248,7 +252,7 @@ class Warehouse:
         row_cap: int | None = None,
     ) -> QueryResult:
         cap = self.row_cap if row_cap is None else row_cap
-        check_schema(str(self.engine.path), self.schema(), required)
+        check_schema(self.engine.identity, self.schema(), required)
         key = None
         if self.cache is not None:
             key = result_key(

@@ -24,10 +24,10 @@ _ROWS = "_clean_rows"
 
 
 @lru_cache(maxsize=512)
-def _tables_read(sql: str) -> tuple[str, ...]:
-    """The tables ``sql`` names (parsing a query costs about a millisecond; a cached step's
-    statement is the same text every time, so it is parsed once)."""
-    return tuple(node.name for node in sqlglot.parse_one(sql, read=DIALECT).find_all(exp.Table))
+def _tables_read(sql: str, dialect: str = DIALECT) -> tuple[str, ...]:
+    """The tables ``sql`` (written in ``dialect``) names (parsing a query costs about a
+    millisecond; a cached step's statement is the same text every time, so it is parsed once)."""
+    return tuple(node.name for node in sqlglot.parse_one(sql, read=dialect).find_all(exp.Table))
 
 
 @dataclass(frozen=True)
@@ -42,14 +42,16 @@ class TableCheck:
 
     def counts_sql(self) -> exp.Expr:
         dup = f"count(*) - count(DISTINCT {_ROWS}.C_KEY)" if self.key else "0"
-        orphan = (
-            f"count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM T_P AS _p WHERE _p.C_PKEY = "
-            f"{_ROWS}.C_COL))"
+        # An orphan finds no entity key: a join to the distinct keys, not a subquery inside
+        # the aggregate's FILTER, which PostgreSQL would run once per row.
+        orphan = "count(*) FILTER (WHERE _p.C_PKEY IS NULL)" if self.parent else "0"
+        keys = (
+            f"LEFT JOIN (SELECT DISTINCT T_P.C_PKEY FROM T_P) AS _p ON _p.C_PKEY = {_ROWS}.C_COL"
             if self.parent
-            else "0"
+            else ""
         )
         return build_sql(
-            f"SELECT {dup} AS duplicates, {orphan} AS orphans FROM T_X AS {_ROWS}",
+            f"SELECT {dup} AS duplicates, {orphan} AS orphans FROM T_X AS {_ROWS} {keys}",
             self._names(),
         )
 
@@ -149,7 +151,7 @@ class RowCleaner:
     def check(self, sql: str) -> None:
         """Count the rows to leave out of every table ``sql`` reads, without rewriting it (a
         query step shows rows as stored and says what the analyses leave out)."""
-        for table in _tables_read(sql):
+        for table in _tables_read(sql, self.warehouse.engine.dialect):
             if table in self.checks:
                 self._counts(table)
 

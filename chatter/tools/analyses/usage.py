@@ -88,7 +88,11 @@ def power_user_sql(src: EventSource, features: Sequence[str]) -> exp.Expr:
         ]
     cut = exp.select(
         exp.alias_(
-            exp.func("QUANTILE_CONT", exp.column("total"), exp.Placeholder(this="quantile")),
+            # A typed node, not a named function: each dialect writes its own spelling
+            # (QUANTILE_CONT in DuckDB, PERCENTILE_CONT ... WITHIN GROUP in PostgreSQL).
+            exp.PercentileCont(
+                this=exp.column("total"), expression=exp.Placeholder(this="quantile")
+            ),
             "threshold",
         )
     ).from_("wide")
