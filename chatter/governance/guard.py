@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 import chatter.sensitive as sensitive
+from chatter.collecting import collecting
 from chatter.context import Context
 from chatter.errors import (
     ChatterError,
@@ -30,7 +32,7 @@ from chatter.governance.audit_batch import AuditBatch, batched, current_batch
 from chatter.governance.grants import PermissionStore
 from chatter.governance.metrics import Metrics
 from chatter.governance.permissions import Decision, decide, tool_resources
-from chatter.governance.ratelimit import SlidingWindowLimiter
+from chatter.governance.ratelimit import RateLimit, SlidingWindowLimiter
 from chatter.logs import get_logger
 
 T = TypeVar("T")
@@ -55,16 +57,10 @@ _RECORDING: ContextVar[list[ToolCallRecord] | None] = ContextVar(
 )
 
 
-@contextlib.contextmanager
-def recording_calls() -> Iterator[list[ToolCallRecord]]:
+def recording_calls() -> contextlib.AbstractContextManager[list[ToolCallRecord]]:
     """The tool calls let through in this context (the steps of a run: their threads run in
     a copy of it), in the order they were admitted."""
-    calls: list[ToolCallRecord] = []
-    token = _RECORDING.set(calls)
-    try:
-        yield calls
-    finally:
-        _RECORDING.reset(token)
+    return collecting(_RECORDING)
 
 
 def mark_guarded(func: Callable[..., T]) -> Callable[..., T]:
@@ -221,18 +217,30 @@ class Guard:
             )
 
     def would_readmit(self, ctx: Context, calls: tuple[ToolCallRecord, ...]) -> bool:
-        """Whether ``ctx`` may make every one of ``calls`` now: their permissions, checked
-        without a side effect (nothing audited, no rate limit used)."""
+        """Whether ``ctx`` may make every one of ``calls`` now: their permissions, and room
+        for all of them in every rate limit they count against, checked without a side effect
+        (nothing audited, no rate limit used)."""
         grants = self.permissions.grants()
-        return all(
-            decide(
+        needed: Counter[tuple[str, str, str]] = Counter()
+        limit_of: dict[tuple[str, str, str], RateLimit] = {}
+        for call in calls:
+            decision = decide(
                 user=ctx.user,
                 role=ctx.role,
                 method="run",
                 resources=tool_resources(call.tool, call.step_type),
                 grants=grants,
-            ).allowed
-            for call in calls
+            )
+            if not decision.allowed:
+                return False
+            for grant in decision.limits:
+                if grant.rate_limit is not None:
+                    key = (ctx.user, grant.subject, grant.resource)
+                    needed[key] += 1
+                    limit_of[key] = grant.rate_limit
+        return all(
+            self.limiter.used(key, limit_of[key]) + count <= limit_of[key].calls
+            for key, count in needed.items()
         )
 
     def readmit(

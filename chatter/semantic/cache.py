@@ -10,17 +10,21 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import math
 import os
 import pickle
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 import diskcache
 
+from chatter.collecting import collecting
 from chatter.logs import get_logger
 
 log = get_logger(__name__)
@@ -69,6 +73,15 @@ def result_key(
         default=repr,
     )
     return "result:" + hashlib.sha256(payload.encode()).hexdigest()
+
+
+_HITS: ContextVar[list[float] | None] = ContextVar("chatter_cache_hits", default=None)
+
+
+def tracking_hits() -> contextlib.AbstractContextManager[list[float]]:
+    """When each entry read from a cache in this context expires (``time.time()``; inf for
+    none): what is built from them must not outlive the first of them."""
+    return collecting(_HITS)
 
 
 class ResultCache:
@@ -123,21 +136,30 @@ class ResultCache:
             io.shutdown(wait=True)
 
     def get(self, key: str) -> Any | None:
-        blob = self._on_io(lambda: self._disk.get(key))
+        blob, expires = self._on_io(lambda: self._disk.get(key, expire_time=True))
         if blob is None:
             self.stats.count("misses")
             return None
         self.stats.count("hits")
+        hits = _HITS.get()
+        if hits is not None:
+            hits.append(expires if expires is not None else math.inf)
         return pickle.loads(blob)
 
-    def set(self, key: str, value: Any) -> bool:
-        """Store ``value`` unless it is larger than the per-entry cap; True when stored."""
+    def set(self, key: str, value: Any, *, expires_at: float | None = None) -> bool:
+        """Store ``value`` unless it is larger than the per-entry cap; True when stored. It
+        lives the cache's time to live, or until ``expires_at`` (``time.time()``) if sooner."""
         blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         if len(blob) > self.entry_max_bytes:
             self.stats.count("oversize")
             log.info("cache_entry_too_large", bytes=len(blob), cap=self.entry_max_bytes)
             return False
-        self._on_io(lambda: self._disk.set(key, blob, expire=self.ttl_s))
+        expire = self.ttl_s
+        if expires_at is not None:
+            expire = min(expire, expires_at - time.time())
+            if expire <= 0:
+                return False
+        self._on_io(lambda: self._disk.set(key, blob, expire=expire))
         self.stats.count("stores")
         return True
 

@@ -32,6 +32,7 @@ from chatter.semantic.query import Filter, SemanticQuery, resolve
 from chatter.semantic.scope import scope_statement
 from chatter.semantic.singleflight import SingleFlight
 from chatter.settings import get_settings
+from chatter.version import code_fingerprint
 
 T = TypeVar("T")
 #: Facts about the data (``Warehouse.fact``), process-wide: they hold no user's rows
@@ -206,12 +207,13 @@ class Warehouse:
     def memo_key(self, name: str, params: Any) -> str:
         """The result-cache key of a computed value named ``name`` with ``params`` over this
         warehouse's data: the database and its data version, the scope, the semantic model,
-        the snapshot day and the row cap."""
+        the snapshot day, the row cap, and the code that computes it (kept on disk, a value
+        must not outlive the code that made it)."""
         return result_key(
             database=self.engine.identity,
             version=self.engine.version,
             scope=[f.model_dump(mode="json") for f in self.scope],
-            sql=f"{name}:{self.model.content_hash}",
+            sql=f"{name}:{self.model.content_hash}:{code_fingerprint()}",
             # Time-dependent analyses work to a snapshot capped at today: a new day (or a new
             # CHATTER_SNAPSHOT_DATE) is another result.
             params={

@@ -12,10 +12,12 @@ now) and the stored result is returned under the new run's id, with its own dura
 Only a completed run is kept, and only one whose data steps were all cache hits, so a replay
 is the very document a cached run gives (its steps say ``cached`` as that run's did). Nothing
 is kept or replayed with an LLM configured (its rewording is not a function of the data), or
-with the result cache off. A replay that a permission no longer allows is not tried (checked
-first, without a side effect): the run goes the usual way, where that refusal fails its step.
-One that reaches a rate limit part way gives up and goes the usual way too; the calls admitted
-before it then count once more against the caller's limits.
+with the result cache off. A replay that a permission or a rate limit would refuse is not
+tried (both checked first, without a side effect): the run goes the usual way, where that
+refusal fails its step. (Another request taking the last slots of a limit between that check
+and the replay's calls makes the replay give up part way; the calls it had admitted then count
+once more.) A kept run lives no longer than the first of the cached query results it was built
+from, and its key holds a fingerprint of the code, so a new version never replays an old one.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ from chatter.version import __version__
 from chatter.workflow.template import Template
 
 log = get_logger(__name__)
+#: What a kept run looks like; bumped when it changes, so an old one is never read as new.
+MEMO_FORMAT = 1
 Progress = Callable[[dict[str, Any]], None]
 
 
@@ -64,7 +68,9 @@ def memo_for(services: Services, template: Template, ctx: Context) -> RunMemo | 
     if warehouse.cache is None:
         return None
     settings = hashlib.sha256(services.settings.model_dump_json().encode()).hexdigest()
-    key = warehouse.memo_key(f"run:{template.content_hash}:{__version__}", {"settings": settings})
+    key = warehouse.memo_key(
+        f"run:{MEMO_FORMAT}:{template.content_hash}:{__version__}", {"settings": settings}
+    )
     return RunMemo(warehouse.cache, key)
 
 
@@ -79,9 +85,14 @@ def worth_keeping(template: Template, result: WorkflowResult) -> bool:
     return len(result.steps) == len(template.steps)
 
 
-def keep(memo: RunMemo, result: WorkflowResult, calls: list[ToolCallRecord]) -> None:
+def keep(
+    memo: RunMemo, result: WorkflowResult, calls: list[ToolCallRecord], hits: list[float]
+) -> None:
+    """Keep ``result`` with the calls that made it, until the first of the cached entries it
+    was built from (``hits``: when each expires) would have expired: a replay is never older
+    than the cache lets a query result be."""
     kept = _Kept(result.model_dump(mode="json"), tuple(calls))
-    memo.cache.set(memo.key, kept)
+    memo.cache.set(memo.key, kept, expires_at=min(hits, default=None))
 
 
 def replay(
@@ -93,13 +104,17 @@ def replay(
 ) -> WorkflowResult | None:
     """The kept result under ``run_id``, its calls let through the guard again; None when
     nothing is kept or the guard refuses one of them (the run then goes the usual way)."""
-    kept = memo.cache.get(memo.key)
-    if not isinstance(kept, _Kept):
-        return None
     started = time.perf_counter()
+    try:  # a kept run that cannot be read (another shape, a damaged entry) is no kept run
+        kept = memo.cache.get(memo.key)
+        if not isinstance(kept, _Kept):
+            return None
+        result = WorkflowResult.model_validate(kept.result)
+    except Exception:
+        log.warning("kept_run_unreadable", run_id=run_id, exc_info=True)
+        return None
     if not services.guard.would_readmit(ctx, kept.calls):
         return None  # the usual way fails the step it refuses, audited once
-    result = WorkflowResult.model_validate(kept.result)
     by_step = {s.id: s for s in result.steps}
     try:
         for call in kept.calls:

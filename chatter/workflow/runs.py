@@ -16,6 +16,7 @@ from chatter.governance.permissions import workflow_resources
 from chatter.logs import get_logger
 from chatter.result import Route, WorkflowResult
 from chatter.run_control import ServerStopping
+from chatter.semantic.cache import tracking_hits
 from chatter.semantic.model import SemanticModel
 from chatter.services import Services
 from chatter.stores.runs import ENDED
@@ -280,14 +281,15 @@ def _execute(
     # A run starting afresh may be the repeat of one kept whole (chatter.workflow.run_memo).
     memo = memo_for(services, template, ctx) if initial is not None else None
     calls: list[ToolCallRecord] = []
+    hits: list[float] = []
     try:
         graph = compiled_graph(services, template, model, durable=True)
-        with services.guard.audit_batch():  # the steps' entries, committed before we return
+        with services.guard.audit_batch() as audit:  # the steps' entries: before the result
             replayed = None
             if memo is not None and not control.cancelled.is_set():
                 replayed = replay(services, memo, ctx, run_id, progress)
             if replayed is None:
-                with recording_calls() as calls:
+                with recording_calls() as calls, tracking_hits() as hits:
                     for mode, chunk in graph.stream(
                         initial, config, context=ctx, stream_mode=["custom", "values"]
                     ):
@@ -305,6 +307,9 @@ def _execute(
                                     "percent": round(100 * finished / total, 1),
                                 }
                             )
+            # Committed before the run is recorded as ended (an outer batch, as run_workflow
+            # opens, would commit after): a run whose audit could not be written fails.
+            audit.flush()
         if replayed is not None:
             result = replayed
         else:
@@ -322,7 +327,7 @@ def _execute(
             update["status"] = "cancelled"  # a cancel asked for is a cancel, even a late one
         result = result.model_copy(update=update)
         if memo is not None and replayed is None and worth_keeping(template, result):
-            keep(memo, result, calls)
+            keep(memo, result, calls, hits)
         store.set_status(run_id, result.status, result.model_dump(mode="json"))
         services.metrics.record_run(
             template=template.name,

@@ -9,6 +9,7 @@ a new one starts only when every worker is busy. Daemon threads, unlike a
 
 from __future__ import annotations
 
+import contextvars
 import queue
 import threading
 from collections.abc import Callable
@@ -63,5 +64,7 @@ _WORKERS = _Workers()
 
 
 def submit(func: Callable[[], Any]) -> Future[Any]:
-    """Run ``func`` on an idle step worker (a new one when none is idle)."""
-    return _WORKERS.submit(func)
+    """Run ``func`` on an idle step worker (a new one when none is idle), in a copy of the
+    caller's context: what the run tracks in context variables sees the step's work too."""
+    context = contextvars.copy_context()
+    return _WORKERS.submit(lambda: context.run(func))

@@ -6,6 +6,7 @@ the new run, and never across data versions, scopes or a cache switched off."""
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +14,13 @@ import duckdb
 import pytest
 from documents import normalised
 
+import chatter.semantic.warehouse as warehouse_module
 from chatter.context import Context
 from chatter.services import Services
+from chatter.version import fingerprint_of
+from chatter.workflow import run_memo
 from chatter.workflow.runs import run_workflow
+from chatter.workflow.template import get_template
 
 pytestmark = pytest.mark.integration
 
@@ -128,3 +133,98 @@ def test_no_replay_across_scopes_or_with_the_cache_off(demo_db: Path, services: 
         context=Context(user="ana", role="analyst", database=demo_db, use_cache=False),
     )
     assert not any(s.cached for s in off.steps)
+
+
+def test_a_rate_limit_without_room_for_the_replay_runs_the_usual_way(
+    demo_db: Path, services: Services
+) -> None:
+    ctx = Context(user="ana", role="analyst", database=demo_db)
+    run_workflow(services, TEMPLATE, context=ctx)
+    kept = run_workflow(services, TEMPLATE, context=ctx)
+    calls = len([s for s in kept.steps if s.status == "completed"])
+    limit = {"calls": calls - 1, "window_s": 3600}  # room for all the steps but one
+    services.admin.grant(ROOT, "user:ana", "tool:*", "execute", rate_limit=limit)
+    result = run_workflow(services, TEMPLATE, context=ctx)
+    completed = [s for s in result.steps if s.status == "completed"]
+    assert len(completed) == calls - 1 and result.status == "partial"
+    rows = tool_rows(services, "ana", result.run_id)
+    # Every allowed row stands for a step that ran; the refused one is audited once.
+    assert len([r for r in rows if r.decision == "allowed"]) == len(completed)
+    assert len([r for r in rows if r.decision == "denied"]) == 1
+
+
+def test_a_run_whose_audit_cannot_be_written_ends_failed_and_is_not_kept(
+    demo_db: Path, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ctx = Context(user="ana", role="analyst", database=demo_db)
+    run_workflow(services, TEMPLATE, context=ctx)  # the cache filled: the next run is kept
+    real = services.guard.audit.append_many
+
+    def disk_full(entries: Any) -> Any:
+        if any(e.get("action") == "tool.run" for e in entries):
+            raise OSError("disk full")
+        return real(entries)
+
+    monkeypatch.setattr(services.guard.audit, "append_many", disk_full)
+    with pytest.raises(OSError):
+        run_workflow(services, TEMPLATE, context=ctx, run_id="audit-lost")
+    record = services.runs.get("audit-lost")
+    assert record is not None and record["status"] == "failed" and record["result"] is None
+    monkeypatch.undo()
+    after = run_workflow(services, TEMPLATE, context=ctx)
+    assert services.run_checkpoints.get_tuple({"configurable": {"thread_id": after.run_id}})
+
+
+def test_a_kept_run_that_cannot_be_read_is_walked_instead(
+    demo_db: Path, services: Services
+) -> None:
+    ctx = Context(user="ana", role="analyst", database=demo_db)
+    run_workflow(services, TEMPLATE, context=ctx)
+    run_workflow(services, TEMPLATE, context=ctx)  # kept
+    memo = run_memo.memo_for(services, get_template(TEMPLATE), ctx)
+    assert memo is not None
+    kept = memo.cache.get(memo.key)
+    assert isinstance(kept, run_memo._Kept)
+    memo.cache.set(memo.key, run_memo._Kept({**kept.result, "status": "done?"}, kept.calls))
+    result = run_workflow(services, TEMPLATE, context=ctx)
+    assert result.status == "completed"
+
+
+def test_other_code_never_replays_what_was_kept(
+    demo_db: Path, services: Services, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    ctx = Context(user="ana", role="analyst", database=demo_db)
+    run_workflow(services, TEMPLATE, context=ctx)
+    run_workflow(services, TEMPLATE, context=ctx)  # kept
+    # An upgrade that keeps __version__: the code's fingerprint differs.
+    monkeypatch.setattr(warehouse_module, "code_fingerprint", lambda: "another-build")
+    result = run_workflow(services, TEMPLATE, context=ctx)
+    assert services.run_checkpoints.get_tuple({"configurable": {"thread_id": result.run_id}})
+    # The fingerprint follows the files: an edit changes it.
+    (tmp_path / "pkg").mkdir()
+    module = tmp_path / "pkg" / "a.py"
+    module.write_text("x = 1\n")
+    before = fingerprint_of(tmp_path / "pkg")
+    module.write_text("x = 22\n")
+    assert fingerprint_of(tmp_path / "pkg") != before
+
+
+@pytest.mark.slow
+def test_a_replay_never_outlives_the_query_results_it_was_built_from(
+    demo_db: Path, services: Services
+) -> None:
+    ttl = 4.0
+    own = Services(services.settings.model_copy(update={"cache_ttl_s": ttl}))
+    try:
+        ctx = Context(user="ana", role="analyst", database=demo_db)
+        started = time.monotonic()
+        run_workflow(own, TEMPLATE, context=ctx)  # results stored: gone by started + ttl
+        time.sleep(max(0.0, started + ttl - 1.5 - time.monotonic()))
+        run_workflow(own, TEMPLATE, context=ctx)  # every data step a hit: kept
+        time.sleep(max(0.0, started + ttl + 0.5 - time.monotonic()))
+        later = run_workflow(own, TEMPLATE, context=ctx)
+        walked = own.run_checkpoints.get_tuple({"configurable": {"thread_id": later.run_id}})
+        assert walked is not None, "replayed from query results older than the cache TTL"
+        assert not any(s.cached for s in later.steps if s.type == "query")
+    finally:
+        own.close()
