@@ -1,24 +1,33 @@
 """The same question gives the same answer document on every surface, apart from ids and
 timings: `chatter ask --json` (a real subprocess), `chatter.ask`, `POST /api/v1/chat/query` on a
-real server, and the analyst graph in a real `langgraph dev`. Each surface gets a data
-directory of its own and asks the same questions in the same order, so caches agree too."""
+real server, the analyst graph in a real `langgraph dev`, and the `ask` tool of `chatter mcp`
+(the SDK's client over stdio); the OpenAI-compatible endpoint (the official client) answers
+the rendering of that document in markdown. Each surface gets a data directory of its own and
+asks the same questions in the same order, so caches agree too."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 from api_server import key_of, running_server
+from documents import normalised
 from studio_server import running_studio
 
 import chatter
+from chatter.api.openai_markdown import answer_markdown
+from chatter.api.schemas import ChatResponse
+from chatter.report_tables import measure_formats
+from chatter.semantic.model import default_model
 from chatter.settings import get_settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -31,16 +40,6 @@ QUESTIONS = [
     "hello there",  # a question back
     f"churn by plan, key {SECRET}",  # a refusal
 ]
-#: Ids and timings: all that may differ between surfaces.
-VOLATILE = {"run_id", "duration_ms", "setup_ms"}
-
-
-def normalised(document: Any) -> Any:
-    if isinstance(document, dict):
-        return {k: normalised(v) for k, v in document.items() if k not in VOLATILE}
-    if isinstance(document, list):
-        return [normalised(v) for v in document]
-    return document
 
 
 def by_cli(home: Path, database: Path) -> list[dict[str, Any]]:
@@ -77,11 +76,59 @@ def by_python(home: Path, database: Path, monkeypatch: pytest.MonkeyPatch) -> li
 
 
 def by_http(home: Path, database: Path) -> list[dict[str, Any]]:
+    """The chat route's whole bodies (the answer document is their ``answer``)."""
     with running_server(home, database) as server, server.client(key_of("alice")) as http:
         # One session per question: a one-turn answer, as on the other surfaces.
         replies = [http.post("/api/v1/chat/query", json={"message": q}) for q in QUESTIONS]
     assert [r.status_code for r in replies] == [200, 200, 200, 200, 422]
-    return [r.json()["answer"] for r in replies]
+    return [r.json() for r in replies]
+
+
+def by_openai(home: Path, database: Path) -> list[dict[str, Any]]:
+    """Each question as a new conversation of the OpenAI-compatible endpoint, with the
+    official client: the markdown it answers, or the error it raises."""
+    import openai
+
+    out: list[dict[str, Any]] = []
+    with running_server(home, database) as server:
+        client = openai.OpenAI(base_url=f"{server.url}/v1", api_key=key_of("alice"))
+        for question in QUESTIONS:
+            try:
+                done = client.chat.completions.create(
+                    model="chatter", messages=[{"role": "user", "content": question}]
+                )
+                out.append({"content": done.choices[0].message.content})
+            except openai.APIStatusError as err:
+                out.append({"status": err.status_code, "error": err.body})
+    return out
+
+
+def without_marker(markdown: str) -> str:
+    """The markdown without the session marker it ends with (each surface has its sessions)."""
+    return re.sub(r"\n*<!-- chatter-session: [^>]* -->\s*$", "", markdown)
+
+
+def by_mcp(home: Path, database: Path) -> list[dict[str, Any]]:
+    """The ``ask`` tool of ``chatter mcp`` over stdio, with the SDK's own client."""
+    from mcp import Client
+    from mcp.client.stdio import StdioServerParameters
+
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "chatter.cli", "mcp", "--database", str(database)],
+        env={"CHATTER_HOME": str(home), "PYTHONPATH": os.environ.get("PYTHONPATH", "")},
+    )
+
+    async def ask_all() -> list[dict[str, Any]]:
+        out = []
+        async with Client(params, read_timeout_seconds=300) as client:
+            for question in QUESTIONS:  # no session id: a one-turn answer each
+                done = await client.call_tool("ask", {"question": question})
+                assert isinstance(done.structured_content, dict), done.content
+                out.append(done.structured_content["answer"])
+        return out
+
+    return anyio.run(ask_all)
 
 
 def by_studio(home: Path, database: Path) -> list[dict[str, Any]]:
@@ -109,12 +156,16 @@ def documents(
     tmp_path_factory: pytest.TempPathFactory, demo_db: Path
 ) -> Iterator[dict[str, list[Any]]]:
     with pytest.MonkeyPatch.context() as monkeypatch:
-        yield {
+        found = {
             "cli": by_cli(tmp_path_factory.mktemp("cli"), demo_db),
             "python": by_python(tmp_path_factory.mktemp("python"), demo_db, monkeypatch),
-            "http": by_http(tmp_path_factory.mktemp("http"), demo_db),
+            "http_bodies": by_http(tmp_path_factory.mktemp("http"), demo_db),
+            "openai": by_openai(tmp_path_factory.mktemp("openai"), demo_db),
             "studio": by_studio(tmp_path_factory.mktemp("studio"), demo_db),
+            "mcp": by_mcp(tmp_path_factory.mktemp("mcp"), demo_db),
         }
+        found["http"] = [body["answer"] for body in found["http_bodies"]]
+        yield found
 
 
 @pytest.mark.parametrize("index", range(len(QUESTIONS)), ids=[q[:30] for q in QUESTIONS])
@@ -122,8 +173,25 @@ def test_every_surface_gives_the_same_answer_document(
     documents: dict[str, list[Any]], index: int
 ) -> None:
     reference = normalised(documents["cli"][index])
-    for surface in ("python", "http", "studio"):
+    for surface in ("python", "http", "studio", "mcp"):
         assert normalised(documents[surface][index]) == reference, surface
+
+
+@pytest.mark.parametrize("index", range(len(QUESTIONS)), ids=[q[:30] for q in QUESTIONS])
+def test_the_openai_endpoint_answers_the_same_document_in_markdown(
+    documents: dict[str, list[Any]], index: int
+) -> None:
+    """Its markdown is the rendering of the answer the chat route gave to the same question
+    (a refusal: the same error)."""
+    body, said = documents["http_bodies"][index], documents["openai"][index]
+    if body["error"]:
+        assert said["status"] == 422 and said["error"]["code"] == body["error"]["code"]
+        return
+    formats = measure_formats(default_model())
+    cap = get_settings().api_result_rows
+    expected = answer_markdown(ChatResponse.model_validate(body), formats, cap)
+    assert without_marker(said["content"]) == without_marker(expected)
+    assert body["answer"]["interpretation"]["text"] in said["content"]
 
 
 def test_the_answers_are_what_each_question_asked_for(documents: dict[str, list[Any]]) -> None:
