@@ -20,6 +20,7 @@ from numpy.typing import ArrayLike, NDArray
 from chatter.result import CAVEAT
 from chatter.tools.stats._scipy import stats
 from chatter.tools.stats.contingency import chi_square_test
+from chatter.tools.stats.distributions import normal_quantile
 from chatter.tools.stats.inputs import as_count, as_sample, is_constant
 from chatter.tools.stats.proportions import fisher_exact_test
 from chatter.tools.stats.test_result import (
@@ -75,7 +76,7 @@ def _fisher_interval(r: float, n: int, variance: float) -> tuple[float, float]:
     """CI of a correlation by Fisher's z: atanh(r) ± z·√(variance/(n-3)); (-1, 1) when n <= 3."""
     if n <= 3:
         return -1.0, 1.0
-    half = float(stats.norm.ppf(0.5 + CONFIDENCE / 2)) * math.sqrt(variance / (n - 3))
+    half = normal_quantile(0.5 + CONFIDENCE / 2) * math.sqrt(variance / (n - 3))
     z = float(np.arctanh(r))
     return float(np.tanh(z - half)), float(np.tanh(z + half))
 

@@ -11,6 +11,7 @@ import numpy as np
 
 from chatter.result import CAVEAT
 from chatter.tools.stats._scipy import contingency, stats
+from chatter.tools.stats.distributions import normal_quantile, normal_sf
 from chatter.tools.stats.inputs import as_count
 from chatter.tools.stats.test_result import (
     AssumptionCheck,
@@ -59,9 +60,10 @@ class _TwoByTwo:
         ]
 
     def expected(self) -> np.ndarray:
-        return contingency.expected_freq(
-            self.cells
-        )  # in floats: an integer outer product can overflow
+        # scipy's expected_freq of a 2x2 table, without its checks: the outer product of the
+        # margins over the total, in floats (an integer product can overflow).
+        cells = np.asarray(self.cells, dtype=np.float64)
+        return np.outer(cells.sum(axis=1), cells.sum(axis=0)) / cells.sum()
 
 
 def _two_by_two(successes: int, n: int, successes_rest: int, n_rest: int, label: str) -> _TwoByTwo:
@@ -90,7 +92,7 @@ def cohens_h(rate: float, rate_rest: float) -> float:
 
 def wilson_interval(successes: int, n: int) -> tuple[float, float]:
     """The Wilson score interval of one proportion (never outside [0, 1], never empty)."""
-    z = float(stats.norm.ppf(0.5 + CONFIDENCE / 2))
+    z = normal_quantile(0.5 + CONFIDENCE / 2)
     p, zz = successes / n, z * z
     centre = (p + zz / (2 * n)) / (1 + zz / n)
     half = z * math.sqrt(p * (1 - p) / n + zz / (4 * n * n)) / (1 + zz / n)
@@ -125,7 +127,7 @@ def two_proportion_test(
     p1, p2 = rates["rate"], rates["rate_rest"]
     pooled = (t.successes + t.successes_rest) / (t.n + t.n_rest)
     z = (p1 - p2) / math.sqrt(pooled * (1 - pooled) * (1.0 / t.n + 1.0 / t.n_rest))
-    p_value = float(stats.norm.sf(abs(z)) * 2)
+    p_value = normal_sf(abs(z)) * 2
     ci_low, ci_high = newcombe_interval(t.successes, t.n, t.successes_rest, t.n_rest)
     require_finite(statistic=z, p_value=p_value)
     smallest = float(t.expected().min())

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from chatter.tools.stats._scipy import stats as sps
+from chatter.tools.stats.distributions import chi2_sf, normal_quantile
 
 Verdict = Literal["holds", "vanishes", "reverses"]
 
@@ -96,10 +96,10 @@ def _pooled(
     confidence: float,
 ) -> MantelHaenszel:
     """The pooled ratio with its interval from the variance of its log, and the 1-df test."""
-    p_value = float(sps.chi2.sf(statistic, 1)) if statistic is not None else None
+    p_value = chi2_sf(statistic, 1) if statistic is not None else None
     if ratio is None:
         return MantelHaenszel(None, None, None, statistic, p_value, strata, measure)
-    half = float(sps.norm.ppf(0.5 + confidence / 2)) * math.sqrt(var_log)
+    half = normal_quantile(0.5 + confidence / 2) * math.sqrt(var_log)
     low, high = math.exp(math.log(ratio) - half), math.exp(math.log(ratio) + half)
     return MantelHaenszel(ratio, low, high, statistic, p_value, strata, measure)
 

@@ -12,6 +12,7 @@ from numpy.typing import NDArray
 
 from chatter.result import CAVEAT
 from chatter.tools.stats._scipy import stats
+from chatter.tools.stats.distributions import normal_sf
 from chatter.tools.stats.inputs import as_sample, is_constant
 from chatter.tools.stats.test_result import (
     AssumptionCheck,
@@ -165,7 +166,7 @@ def mann_kendall_test(
     variance = (n * (n - 1) * (2 * n + 5) - sum(t * (t - 1) * (2 * t + 5) for t in ties)) / 18
     shift = (1 if s > 0 else -1 if s < 0 else 0) if continuity else 0
     z = (s - shift) / math.sqrt(variance)
-    p_value = float(2 * stats.norm.sf(abs(z)))
+    p_value = 2 * normal_sf(abs(z))
     require_finite(z=z, p_value=p_value)
     estimates = {"z": z}
     warnings = []
