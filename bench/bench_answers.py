@@ -4,7 +4,7 @@
 
 The questions live in ``bench/answers/<set>.yaml`` (tuning, holdout, holdout_fresh, holdout_third,
 holdout_fourth, holdout_fifth, holdout_sixth, holdout_seventh, holdout_eighth, holdout_ninth,
-holdout_tenth: a set may name
+holdout_tenth, holdout_eleventh: a set may name
 its own dataset generator and today); each has a ``question``, a ``category`` and either
 ``gold_sql`` (DuckDB SQL over the raw tables; ``ordered: true`` when the row order is part of the
 answer) or ``expect: clarify`` (the question names a level the data does not have, so the analyst

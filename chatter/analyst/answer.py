@@ -132,7 +132,9 @@ def _answer_query(
     lead = None
     if step.status == "completed":
         lead = empty_window_sentence(warehouse, step, query, interpretation)
-        if lead is None and interpretation.names_top:
+        if lead is not None:  # no rows: an aggregate over nothing is no answer (NULL or 0)
+            step = step.model_copy(update={"rows": [], "chart": None})
+        elif interpretation.names_top:
             lead = top_sentence(step, query, warehouse.model)
     if lead:
         step = step.model_copy(update={"notes": [*step.notes, lead]})

@@ -34,7 +34,7 @@ def build_query(parsed: ParsedQuestion, model: SemanticModel, vocab: Vocabulary)
         # "how many paying accounts do we have": those of the last period, as MRR is
         measures = [measure_intent.latest_of(model, m) or m for m in measures]
     if parsed.grain or times:
-        grain = parsed.grain or "month"  # a date split by day is rarely what is meant
+        grain = parsed.grain or unsaid_grain(parsed)
         dims = [d for d in dims if not is_time(d, model)]
         targets = times or default_time(measures, model, vocab)
         dims += [f"{d}__{grain}" for d in targets]
@@ -51,6 +51,21 @@ def build_query(parsed: ParsedQuestion, model: SemanticModel, vocab: Vocabulary)
             "limit": parsed.limit,
         }
     )
+
+
+#: The longest window (in days) a date split with no grain said is split by day in.
+DAYS_SPLIT_BY_DAY = 31
+
+
+def unsaid_grain(parsed: ParsedQuestion) -> str:
+    """The grain of a date split whose grain the question does not say: by month (a date split
+    by day is rarely what is meant), but by day in a window of a month or less ("signups by
+    date last week": one row per day, not one for the month)."""
+    window = parsed.window
+    if window is not None and window.start is not None and window.end is not None:
+        if (window.end - window.start).days < DAYS_SPLIT_BY_DAY:
+            return "day"
+    return "month"
 
 
 def own_table(name: str, measures: list[str], model: SemanticModel) -> str:

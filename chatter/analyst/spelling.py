@@ -45,6 +45,8 @@ def repair_spelling(
             fix = next((b for a, b in sorted(pairs) if a == out[-1] and _one_slip(token, b)), None)
         if unknown and fix is None and at + 1 < len(said):
             fix = _shortened(token, said[at + 1], pairs)
+        if unknown and fix is None and _before_a_percent(token, said[at + 1 : at + 2], text):
+            fix = _shortened(token, "rate", pairs)  # "conv %", "conv pct": a rate
         out.append(fix or token)
         if fix:
             fixes.append((token, fix))
@@ -104,6 +106,17 @@ def _kept(a: str, b: str) -> int:
         min(len(a), len(b)),
     )
     return start + end
+
+
+#: Words after a measure's name that say it is a rate, as "rate" does.
+_PERCENT_WORDS = frozenset({"percent", "percentage", "pct"})
+
+
+def _before_a_percent(token: str, after: list[str], text: str) -> bool:
+    """Whether ``token`` comes before a percent sign or word ("conv %", "conv pct")."""
+    if after and after[0] in _PERCENT_WORDS:
+        return True
+    return re.search(rf"(?<!\w){re.escape(token)}\s*%", text, flags=re.IGNORECASE) is not None
 
 
 def _shortened(token: str, after: str, pairs: frozenset[tuple[str, str]]) -> str | None:

@@ -56,7 +56,7 @@ NEW_CUES = frozenset(["new"])
 # Words ranking a field's values by how often they occur: "the most common event type".
 FREQUENCY_WORDS = frozenset(["common", "frequent", "popular", "usual", "prevalent"])
 RATE_WORDS = frozenset(
-    ["share", "rate", "rates", "percent", "percentage", "ratio", "proportion", "fraction"]
+    ["share", "rate", "rates", "percent", "percentage", "pct", "ratio", "proportion", "fraction"]
 )
 # Words that shape a question without naming what it is about: never "unused".
 FUNCTION_WORDS = frozenset(

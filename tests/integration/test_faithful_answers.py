@@ -381,3 +381,52 @@ def test_a_date_that_reads_two_ways_is_asked_back(ask: Ask) -> None:
     doc = ask("how many signups on 05/06/2025?")
     assert doc["workflow"] == "clarify" and doc["steps"] == []
     assert "2025-05-06" in doc["text"] and "2025-06-05" in doc["text"]
+
+
+# ---- shorthand, ARPU's names, short windows (the eleventh held-out set's first run) -----------
+
+
+def test_conv_percent_is_the_conversion_rate(ask: Ask, sql: Any) -> None:
+    doc = ask("conv % by plan")
+    assert doc["query"]["measures"] == ["conversion_rate"], doc["interpretation"]
+    expected = sql(
+        "SELECT plan_type, avg(CASE WHEN converted THEN 1.0 ELSE 0 END) FROM users GROUP BY 1"
+    )
+    got = {r["plan_type"]: r["conversion_rate"] for r in rows_of(doc)}
+    assert got == pytest.approx(dict(expected))
+
+
+def test_average_revenue_per_customer_is_arpu(ask: Ask, sql: Any) -> None:
+    doc = ask("average revenue per customer in DE?")
+    assert doc["query"]["measures"] == ["arpu"], doc["interpretation"]
+    ((arpu,),) = sql(
+        "SELECT sum(r.mrr) / count(DISTINCT r.user_id) FROM revenue r JOIN users u USING (user_id) "
+        "WHERE u.country = 'DE' AND r.month = (SELECT max(month) FROM revenue)"
+    )
+    assert rows_of(doc)[0]["arpu"] == pytest.approx(arpu)
+
+
+def test_a_single_number_over_a_window_with_no_data_is_no_rows(
+    demo_db: Path, tmp_path: Path
+) -> None:
+    ran = run_cli(
+        "ask",
+        "mrr this month?",
+        "--json",
+        home=tmp_path,
+        env={"CHATTER_DATABASE": str(demo_db), "CHATTER_TODAY": "2027-03-01"},
+    )
+    doc = json.loads(ran.stdout)
+    assert rows_of(doc) == [] and "There is no data for 'this month'" in doc["text"]
+    assert doc["steps"][0]["sql"], "a zero-row answer carries its SQL"
+
+
+def test_a_date_split_over_a_week_is_by_day(ask: Ask, sql: Any) -> None:
+    doc = ask("signups by date last week")  # TODAY is Monday 2025-12-15: the week before it
+    assert doc["query"]["dimensions"] == ["signup_date__day"], doc["interpretation"]
+    expected = sql(
+        "SELECT signup_date, count(*) FROM users WHERE signup_date BETWEEN "
+        "DATE '2025-12-08' AND DATE '2025-12-14' GROUP BY 1 ORDER BY 1"
+    )
+    got = [(r["signup_date__day"], r["users"]) for r in rows_of(doc)]
+    assert [(str(d)[:10], n) for d, n in got] == [(d.isoformat(), n) for d, n in expected]
