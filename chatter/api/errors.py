@@ -67,7 +67,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, err: StarletteHTTPException) -> JSONResponse:
         codes = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}
         code = codes.get(err.status_code, "http_error")
-        detail = str(err.detail)
+        detail = redact_text(str(err.detail))  # it may quote the path: never a secret back
         if err.status_code == 400 and "parsing the body" in detail:
             # FastAPI's word for a body it cannot decode (bad UTF-8, nesting past its limit).
             code, detail = "invalid_request", "Invalid request: the body cannot be decoded as JSON."

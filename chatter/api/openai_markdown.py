@@ -11,7 +11,9 @@ its options. It ends with the session marker (``chatter.api.openai_sessions``).
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -39,14 +41,14 @@ def answer_markdown(response: ChatResponse, formats: Mapping[str, str], cap: int
     reply = Answer.model_validate(response.answer or {})
     parts: list[str] = []
     if reply.interpretation is not None:
-        parts.append(f"**Understood:** {reply.interpretation.text}")
+        parts.append(f"**Understood:** {inert(reply.interpretation.text)}")
     if reply.clarification:
-        parts.append(reply.text)
+        parts.append(inert(reply.text))
         parts += [_bullets(reply.options)] if reply.options else []
     else:
         parts += _answer_parts(reply, response.results, formats, cap)
     if reply.database:
-        parts.append(f"_Database: {reply.database}_")
+        parts.append(f"_Database: {inert(reply.database)}_")
     parts.append(session_marker(response.session_id))
     return "\n\n".join(p for p in parts if p)
 
@@ -56,9 +58,9 @@ def _answer_parts(reply: Answer, results: Table, formats: Mapping[str, str], cap
     if reply.workflow == "query":
         # A query's text is its lead sentence (kept in the step's notes, with the caveats)
         # and a raw table, which the formatted one below replaces.
-        parts = list(primary.notes) if primary else [reply.text]
+        parts = [inert(n) for n in primary.notes] if primary else [inert(reply.text)]
     else:
-        parts = [reply.text, _evidence(reply)]
+        parts = [inert(reply.text), _evidence(reply)]
     if results.columns and results.rows:
         parts.append(markdown_table(results.columns, results.rows, formats))
         parts.append(_cut_note(results, cap))
@@ -111,7 +113,10 @@ def _evidence(reply: Answer) -> str:
     cited = [evidence_text(i.evidence, reply, _row_name) for i in reply.insights]
     if not any(cited):
         return ""
-    lines = [f"{n}. {text or 'no evidence cited'}" for n, text in enumerate(cited, start=1)]
+    lines = [
+        f"{n}. {inert(text) if text else 'no evidence cited'}"
+        for n, text in enumerate(cited, start=1)
+    ]
     return "**Evidence** (for each insight above, in order):\n\n" + "\n".join(lines)
 
 
@@ -150,7 +155,9 @@ def _finding_cells(finding: Finding) -> tuple[str, ...]:
 
 def _failed_steps(steps: Sequence[StepResult]) -> str:
     failed = [s for s in steps if s.status != "completed"]
-    return "\n".join(f"- Step {s.id} {s.status}: {s.error or 'no reason given'}" for s in failed)
+    return "\n".join(
+        f"- Step {inert(s.id)} {s.status}: {inert(s.error or 'no reason given')}" for s in failed
+    )
 
 
 def _row_name(step: StepResult, index: int) -> str:
@@ -165,12 +172,26 @@ def _row(cells: Any) -> str:
 
 
 def _cell(text: str) -> str:
-    """A table cell's text: a pipe would end the cell, a newline the row."""
-    return " ".join(str(text).split()).replace("|", "\\|")
+    """A table cell's text, inert: a pipe would end the cell, a newline the row."""
+    return inert(" ".join(str(text).split())).replace("|", "\\|")
 
 
 def _bullets(items: Sequence[str]) -> str:
-    return "\n".join(f"- {item}" for item in items)
+    return "\n".join(f"- {inert(item)}" for item in items)
+
+
+#: What opens markdown's links and images (their brackets) and inline code: what could turn
+#: text into a link, an image a front end fetches, or code.
+_MARKUP = re.compile(r"([\\`\[\]])")
+
+
+def inert(text: str) -> str:
+    """``text`` from the data or the question, as markdown that only shows it: HTML escaped
+    (a front end that renders HTML runs none of it), links, images and code spans undone. A
+    level named ``<img src=x onerror=...>`` or ``![x](https://...)`` is shown, never run or
+    fetched."""
+    escaped = html.escape(str(text), quote=False)
+    return _MARKUP.sub(r"\\\1", escaped)
 
 
 def _fenced(text: str, language: str) -> str:

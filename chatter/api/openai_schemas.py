@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_va
 from pydantic_core import PydanticCustomError
 
 from chatter.api.schemas import JsonValue, Request
+from chatter.sensitive import redact_text
 
 #: The one model served: the analyst itself (no language model's name).
 MODEL_ID = "chatter"
@@ -31,7 +32,7 @@ def _refuse_unless(value: Any, allowed: tuple[Any, ...], field: str, why: str) -
         raise PydanticCustomError(
             "unsupported",
             "{field}={value} is not supported: {why}",
-            {"field": field, "value": repr(value)[:60], "why": why},
+            {"field": field, "value": redact_text(repr(value))[:60], "why": why},
         )
     return value
 
@@ -196,7 +197,7 @@ class ChatCompletionRequest(Request):
     def _known_fields(cls, data: Any) -> Any:
         """An unknown field named with the ones this route takes (a typo is never ignored)."""
         if isinstance(data, dict):
-            unknown = sorted(str(k)[:64] for k in data if k not in cls.model_fields)
+            unknown = sorted(redact_text(str(k))[:64] for k in data if k not in cls.model_fields)
             if unknown:
                 raise PydanticCustomError(
                     "unknown_field",

@@ -23,6 +23,7 @@ from typing import Literal
 
 from chatter.api.openai_schemas import ChatCompletionRequest
 from chatter.errors import BadInputError
+from chatter.sensitive import redact_text
 
 SESSION_HEADER = "X-Chatter-Session"
 METADATA_KEY = "chatter_session"
@@ -81,7 +82,7 @@ def session_of(body: ChatCompletionRequest, header: str | None) -> SessionChoice
     if named is not None:
         if not re.match(SESSION_PATTERN, named):
             raise InvalidSessionIdError(
-                f"metadata.{METADATA_KEY} {named[:64]!r} is not a session id (1 to 64 "
+                f"metadata.{METADATA_KEY} {redact_text(named)[:64]!r} is not a session id (1 to 64 "
                 "letters, digits, '_' or '-')."
             )
         return SessionChoice(named, "metadata")

@@ -21,6 +21,7 @@ from api_server import Server, key_of, running_server
 from postgres_fixture import as_url
 from test_serve_workers import serving_pid, worker_pids
 
+from chatter.api.openai_markdown import inert
 from chatter.number_text import cell_text
 
 pytestmark = pytest.mark.integration
@@ -148,7 +149,8 @@ def test_a_workflow_answer_shows_its_findings_numbered_as_the_evidence_cites_the
     reference = http_answer(server, "alice", question)
     findings = reference["findings"]
     assert reference["route"]["workflow"] != "query" and findings
-    assert reference["content"] in content  # the answer's own words, insights included
+    # The answer's own words, insights included (shown inert: "p < 0.001" as "p &lt; 0.001").
+    assert inert(reference["content"]) in content
     numbered = re.findall(r"^\| (\d+) \| ", content, flags=re.MULTILINE)
     assert numbered == [str(n) for n in range(1, len(findings) + 1)]
     significant = sum(f["significant"] for f in findings if f["testable"] and not f["descriptive"])

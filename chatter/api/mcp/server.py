@@ -9,6 +9,7 @@ from mcp.server.mcpserver import MCPServer
 
 from chatter.api.mcp.host import McpHost
 from chatter.api.mcp.resources import register_resources
+from chatter.api.mcp.screening import register_screening
 from chatter.api.mcp.tools import register_tools
 from chatter.logs import get_logger
 from chatter.version import __version__
@@ -38,6 +39,7 @@ def build_server(host: McpHost) -> MCPServer:
     _log_sdk_as_json()
     register_tools(server, host)
     register_resources(server, host)
+    register_screening(server, host)  # first of the middleware: before the guard of reads
     return server
 
 

@@ -94,7 +94,7 @@ def _model_card() -> ModelCard:
 def _served(model: str) -> None:
     if model != MODEL_ID:
         raise UnknownModelError(
-            f"The model {model[:200]!r} does not exist here; this server has: {MODEL_ID} "
+            f"The model {redact_text(model)[:200]!r} does not exist here; this server has: {MODEL_ID} "
             "(the chatter analyst)."
         )
 
