@@ -46,7 +46,10 @@ def print_query_step(
     if step.sql:
         import sqlglot
 
-        pretty = sqlglot.transpile(step.sql, read="duckdb", write="duckdb", pretty=True)[0]
+        try:
+            pretty = sqlglot.transpile(step.sql, read="duckdb", write="duckdb", pretty=True)[0]
+        except sqlglot.errors.SqlglotError:  # another engine's spelling (Spark's backticks)
+            pretty = step.sql
         console.print(Text(pretty, style="dim"), soft_wrap=True)
 
 

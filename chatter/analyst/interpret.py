@@ -62,10 +62,9 @@ def unsaid_grain(parsed: ParsedQuestion) -> str:
     by day is rarely what is meant), but by day in a window of a month or less ("signups by
     date last week": one row per day, not one for the month)."""
     window = parsed.window
-    if window is not None and window.start is not None and window.end is not None:
-        if (window.end - window.start).days < DAYS_SPLIT_BY_DAY:
-            return "day"
-    return "month"
+    if window is None or window.start is None or window.end is None:
+        return "month"
+    return "day" if (window.end - window.start).days < DAYS_SPLIT_BY_DAY else "month"
 
 
 def own_table(name: str, measures: list[str], model: SemanticModel) -> str:

@@ -7,22 +7,17 @@ numbers compare to a relative 1e-9; everything else compares exactly."""
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
-from typing import Any
 
 import pytest
 from cli_runner import run_cli
+from engine_parity import QUERIES, QUESTIONS, SEED, TEMPLATES, USERS, same
 from postgres_fixture import as_url
 
 import chatter
 from chatter.services import Services
 
 pytestmark = pytest.mark.integration
-
-USERS, SEED = 4_000, 11
-TOLERANCE = 1e-9
-TEMPLATES = ("conversion_deep_dive", "feature_usage_deep_dive", "revenue_optimization")
 
 
 @pytest.fixture(scope="module")
@@ -36,26 +31,6 @@ def databases(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> di
         assert ran.returncode == 0, ran.stderr
         assert f"{USERS:,} users" in ran.stdout
     return {"duckdb": duck, "postgres": pg}
-
-
-def same(a: Any, b: Any, where: str = "") -> None:
-    """``a`` equals ``b``, floats to a relative TOLERANCE (None and NaN alike)."""
-    if isinstance(a, float) or isinstance(b, float):
-        assert isinstance(a, int | float) and isinstance(b, int | float), (where, a, b)
-        if math.isnan(a) or math.isnan(b):
-            assert math.isnan(a) and math.isnan(b), (where, a, b)
-        else:
-            assert math.isclose(a, b, rel_tol=TOLERANCE, abs_tol=1e-12), (where, a, b)
-    elif isinstance(a, dict):
-        assert isinstance(b, dict) and a.keys() == b.keys(), (where, a, b)
-        for key in a:
-            same(a[key], b[key], f"{where}.{key}")
-    elif isinstance(a, list):
-        assert isinstance(b, list) and len(a) == len(b), (where, len(a), b)
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            same(x, y, f"{where}[{i}]")
-    else:
-        assert a == b, (where, a, b)
 
 
 @pytest.mark.parametrize("template", TEMPLATES)
@@ -83,33 +58,6 @@ def test_templates_give_the_same_rows_findings_and_insights(
     assert any("DOUBLE PRECISION" in json.dumps(sql) for sql in statements)
 
 
-QUERIES: list[list[str]] = [
-    ["-m", "users", "-d", "plan_type"],
-    ["-m", "conversion_rate", "-d", "acquisition_channel", "--order", "-conversion_rate"],
-    ["-m", "mrr", "-d", "month", "--time-grain", "quarter"],
-    ["-m", "arpu", "-d", "plan_type"],
-    ["-m", "events", "-d", "event_type", "-d", "plan_type"],
-    ["-m", "users", "-d", "country", "-f", "industry = fintech", "--limit", "3"],
-    ["-m", "churn_rate", "-d", "company_size", "-f", "signup_date >= 2024-06-01"],
-    ["-m", "revenue", "-m", "avg_mrr", "-d", "industry"],
-    ["-m", "events_per_user", "-m", "active_users", "-d", "company_size"],
-    ["-m", "users", "-d", "signup_date", "--time-grain", "month", "-f", "country in US,DE"],
-    [
-        "-m",
-        "events",
-        "-d",
-        "event_ts",
-        "--time-grain",
-        "week",
-        "--order",
-        "-events",
-        "--limit",
-        "5",
-    ],
-    ["-m", "users", "-f", "industry contains Tech"],
-]
-
-
 @pytest.mark.parametrize("query", QUERIES, ids=lambda q: "_".join(q).replace(" ", ""))
 def test_single_queries_on_the_cli_give_the_same_rows(
     query: list[str], databases: dict[str, str], tmp_path: Path
@@ -123,14 +71,6 @@ def test_single_queries_on_the_cli_give_the_same_rows(
         rows[engine] = step["rows"]
     assert rows["duckdb"], "an empty answer proves nothing"
     same(rows["duckdb"], rows["postgres"], " ".join(query))
-
-
-QUESTIONS = [
-    "conversion rate by plan",
-    "mrr by month",
-    "which channel converts best",
-    "how many users signed up in 2024 by country",
-]
 
 
 @pytest.mark.parametrize("question", QUESTIONS)

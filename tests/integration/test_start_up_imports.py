@@ -13,7 +13,16 @@ from pathlib import Path
 
 import pytest
 
-HEAVY = ("scipy", "fastapi", "langchain_openai", "openai", "psycopg", "uvicorn", "statsmodels")
+HEAVY = (
+    "scipy",
+    "fastapi",
+    "langchain_openai",
+    "openai",
+    "psycopg",
+    "pyspark",
+    "uvicorn",
+    "statsmodels",
+)
 
 # The command as the console script runs it; on exit, the heavy modules that were loaded.
 _PROBE = """

@@ -1,8 +1,9 @@
 """The engines chatter reads user data with, behind one interface (``base.Engine``).
 
 ``open_engine`` picks one from where the data lives: a file path is a DuckDB database, a
-``postgresql://`` (or ``postgres://``) URL a PostgreSQL one. Each engine module keeps its
-driver's errors and settings to itself.
+``postgresql://`` (or ``postgres://``) URL a PostgreSQL one, a ``spark://`` or Spark Connect
+``sc://`` URL Spark SQL (pyspark is imported only then). Each engine module keeps its driver's
+errors and settings to itself.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ def open_engine(
 ) -> Engine:
     """The read-only engine for ``database`` (a DuckDB file path or a database URL)."""
     where = parse_database(database)
+    if isinstance(where, DatabaseUrl) and where.kind == "spark":
+        from chatter.semantic.engines.spark import SparkEngine
+
+        return SparkEngine(where, timeout_s=timeout_s)
     if isinstance(where, DatabaseUrl):
         from chatter.semantic.engines.postgres import PostgresEngine
 

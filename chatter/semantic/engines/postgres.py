@@ -9,8 +9,6 @@ stays inside the connection string: messages and logs name the database by its i
 
 from __future__ import annotations
 
-import datetime as dt
-import decimal
 import hashlib
 import threading
 import time
@@ -33,6 +31,7 @@ from chatter.logs import get_logger
 from chatter.semantic import deadlines
 from chatter.semantic.engines.base import RawResult, first_line
 from chatter.semantic.engines.locator import DatabaseUrl, scrub
+from chatter.semantic.engines.rows import column_array, plain_row
 
 log = get_logger(__name__)
 
@@ -263,7 +262,7 @@ class PostgresEngine:
             rows = rows[:row_cap]
         duration_ms = (time.perf_counter() - started) * 1000
         log.debug("query_executed", rows=len(rows), truncated=truncated, ms=round(duration_ms, 2))
-        return RawResult(columns, [_plain_row(r) for r in rows], truncated, duration_ms)
+        return RawResult(columns, [plain_row(r) for r in rows], truncated, duration_ms)
 
     def fetch_arrays(self, sql: str, params: dict[str, Any] | None = None) -> dict[str, np.ndarray]:
         """Run one statement and return its columns as numpy arrays of the dtypes DuckDB's
@@ -273,7 +272,7 @@ class PostgresEngine:
             names = [d.name for d in cursor.description or ()]
             rows = cursor.fetchall()
         columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
-        return {name: _array(values) for name, values in zip(names, columns, strict=True)}
+        return {name: column_array(values) for name, values in zip(names, columns, strict=True)}
 
 
 def writable_connection(url: DatabaseUrl) -> psycopg.Connection[Any]:
@@ -317,41 +316,6 @@ def connection_error(url: DatabaseUrl, text: str) -> DatabaseError:
     return DatabaseUnreachableError(
         f"Cannot connect to the PostgreSQL server at {_where(url)} ({url.identity}): {reason}."
     )
-
-
-def _plain_row(row: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Rows as DuckDB gives them: a whole NUMERIC (the SUM of integers) as int, any other
-    (an average of integers) as float."""
-    return tuple(_plain(v) for v in row)
-
-
-def _plain(value: Any) -> Any:
-    if not isinstance(value, decimal.Decimal):
-        return value
-    exponent = value.as_tuple().exponent
-    if isinstance(exponent, int) and exponent >= 0:
-        return int(value)
-    return float(value)
-
-
-def _array(values: tuple[Any, ...]) -> np.ndarray:
-    present = [v for v in values if v is not None]
-    if not present:
-        return np.full(len(values), np.nan)
-    sample = present[0]
-    missing = len(present) != len(values)
-    if isinstance(sample, bool):
-        return np.array(values, dtype=object if missing else bool)
-    if isinstance(sample, int) and not missing:
-        return np.array(values, dtype=np.int64)
-    if isinstance(sample, int | float | decimal.Decimal):
-        return np.array([np.nan if v is None else float(v) for v in values], dtype=np.float64)
-    if isinstance(sample, dt.date):
-        return np.array(
-            [np.datetime64("NaT") if v is None else np.datetime64(v, "us") for v in values],
-            dtype="datetime64[us]",
-        )
-    return np.array(values, dtype=object)
 
 
 def _server_reason(text: str) -> str:
