@@ -107,8 +107,8 @@ def postgres_engine(url: str, users: int) -> Engine:
     renderer = PostgresEngine(where)  # type: ignore[arg-type]
 
     def prepare(sql: str) -> str:
-        """The answer's SQL as the engine ran it: its renderer writes ANY_VALUE (PostgreSQL
-        16+) as MIN and escapes ``%`` for psycopg; the SQL shown has neither."""
+        """The answer's SQL as the engine ran it: its renderer escapes ``%`` for psycopg,
+        which the SQL shown does not."""
         return renderer.render(sqlglot.parse_one(sql, read="postgres"))
 
     def close() -> None:

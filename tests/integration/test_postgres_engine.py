@@ -103,7 +103,7 @@ def test_a_long_query_is_cancelled_by_the_statement_timeout(loaded: str) -> None
 
 def test_every_statement_is_read_only(loaded: str) -> None:
     with open_engine(loaded) as engine:
-        assert engine.dialect == "postgres"
+        assert engine.dialect == "chatterpostgres"  # postgres, ANY_VALUE as MIN
         for statement in (
             "CREATE TABLE intruder (a int)",
             "DELETE FROM users",
@@ -314,3 +314,16 @@ def test_bad_database_over_http_is_a_4xx(loaded: str, tmp_path: Path) -> None:
     message = json.dumps(body)
     assert "no_such_db_here" in message and PASSWORD not in message
     assert PASSWORD not in logs
+
+
+def test_the_sql_an_answer_shows_is_the_sql_that_ran(loaded: str, tmp_path: Path) -> None:
+    """Every step's SQL, as the answer shows it, runs on the server as it is: no function the
+    server lacks (ANY_VALUE is PostgreSQL 16+), the same rows as the step."""
+    ran = run_cli("run", "feature_usage_deep_dive", "--json", "--database", loaded, home=tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    steps = [s for s in json.loads(ran.stdout)["steps"] if s["sql"]]
+    assert any("MIN(" in s["sql"] and "ANY_VALUE" not in s["sql"] for s in steps)
+    with admin(loaded) as con:
+        for step in steps:
+            for statement in step["sql"].split(";\n"):  # a step may show several statements
+                con.execute(statement)  # type: ignore[arg-type]

@@ -31,6 +31,7 @@ from chatter.logs import get_logger
 from chatter.semantic import deadlines
 from chatter.semantic.engines.base import RawResult, first_line
 from chatter.semantic.engines.locator import DatabaseUrl, scrub
+from chatter.semantic.engines.postgres_dialect import NAME as POSTGRES_DIALECT
 from chatter.semantic.engines.rows import column_array, plain_row
 
 log = get_logger(__name__)
@@ -71,7 +72,7 @@ class DatabaseUnreachableError(DatabaseError):
 class PostgresEngine:
     """One PostgreSQL database; each query runs on a pooled connection of its own."""
 
-    dialect = "postgres"
+    dialect = POSTGRES_DIALECT
 
     def __init__(self, url: DatabaseUrl, *, timeout_s: float = 30.0, max_idle: int = 4) -> None:
         self.url = url
@@ -228,8 +229,6 @@ class PostgresEngine:
                 return exp.Identifier(this=node.this.replace("%", "%%"), quoted=True)
             if isinstance(node, exp.Mod):
                 return exp.Anonymous(this="MOD", expressions=[node.this, node.expression])
-            if isinstance(node, exp.AnyValue):  # ANY_VALUE is PostgreSQL 16+; MIN is one value
-                return exp.Min(this=node.this)
             return node
 
         return ast.copy().transform(escape).sql(self.dialect)
