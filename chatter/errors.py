@@ -243,10 +243,13 @@ class OutputExistsError(BadInputError):
 
 
 class QueryTimeoutError(ChatterError):
-    """A query ran past its time limit and was interrupted."""
+    """A query ran past its time limit and was interrupted. The caller's to act on (its message
+    says how: a longer limit, or a narrower question), so exit code 2 and a 4xx on every
+    engine, not a server failure."""
 
     code = "query_timeout"
-    http_status = 504
+    bad_input = True
+    http_status = 422
 
 
 class PermissionDeniedError(BadInputError):

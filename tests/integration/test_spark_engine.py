@@ -296,8 +296,9 @@ def test_a_timeout_on_the_cli_exits_with_the_timeout_code(loaded: str, tmp_path:
         home=tmp_path / "home",
         env={"CHATTER_QUERY_TIMEOUT_S": "0.001"},
     )
-    # A timeout is the engine's doing, not bad input: exit code 1 (HTTP 504), on every engine.
-    assert ran.returncode == 1 and "Traceback" not in ran.stderr
+    # The caller's to act on (a longer limit, a narrower question): exit code 2, as on every
+    # engine (HTTP 422).
+    assert ran.returncode == 2 and "Traceback" not in ran.stderr
     assert "longer than 0.001 s" in ran.stderr
 
 
