@@ -290,8 +290,15 @@ def _execute(
                 replayed = replay(services, memo, ctx, run_id, progress)
             if replayed is None:
                 with recording_calls() as calls, tracking_hits() as hits:
+                    # "sync": each super-step's checkpoint is saved before the next starts,
+                    # so a process killed in a step never loses the steps before it (with
+                    # LangGraph's default, "async", a kill right after a step could).
                     for mode, chunk in graph.stream(
-                        initial, config, context=ctx, stream_mode=["custom", "values"]
+                        initial,
+                        config,
+                        context=ctx,
+                        stream_mode=["custom", "values"],
+                        durability="sync",
                     ):
                         if mode == "values":
                             final = chunk
