@@ -4,7 +4,9 @@ queries and questions asked of every engine, and ``same`` (equal rows, floats to
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 from typing import Any
 
 USERS, SEED = 4_000, 11
@@ -67,3 +69,62 @@ QUESTIONS = [
     "which channel converts best",
     "how many users signed up in 2024 by country",
 ]
+
+
+def same_template_run(
+    template: str, databases: dict[str, str], services: Any, other: str
+) -> dict[str, Any]:
+    """Run ``template`` on DuckDB and on ``other``: the same step rows, findings and insight
+    sentences. Returns ``other``'s result, for what only that engine shows."""
+    import chatter
+
+    runs = {
+        engine: chatter.run_workflow(template, database=db, services=services).model_dump(
+            mode="json"
+        )
+        for engine, db in databases.items()
+    }
+    duck, theirs = runs["duckdb"], runs[other]
+    assert duck["status"] == theirs["status"] == "completed"
+    assert [s["id"] for s in duck["steps"]] == [s["id"] for s in theirs["steps"]]
+    for a, b in zip(duck["steps"], theirs["steps"], strict=True):
+        assert a["error"] is None and b["error"] is None, (a["error"], b["error"])
+        same(a["rows"], b["rows"], f"{template}.{a['id']}.rows")
+    assert theirs["findings"], "a template with no findings proves nothing"
+    same(duck["findings"], theirs["findings"], f"{template}.findings")
+    assert [i["text"] for i in duck["insights"]] == [i["text"] for i in theirs["insights"]]
+    assert theirs["insights"]
+    return theirs
+
+
+def same_query_rows(query: list[str], databases: dict[str, str], home: Path, other: str) -> None:
+    """``chatter query`` on DuckDB and on ``other``: the same rows."""
+    from cli_runner import run_cli
+
+    rows = {}
+    for engine, db in databases.items():
+        ran = run_cli("query", *query, "--database", db, "--json", home=home / engine)
+        assert ran.returncode == 0, ran.stderr
+        step = json.loads(ran.stdout)["steps"][0]
+        assert step["error"] is None
+        rows[engine] = step["rows"]
+    assert rows["duckdb"], "an empty answer proves nothing"
+    same(rows["duckdb"], rows[other], " ".join(query))
+
+
+def same_answer(
+    question: str, databases: dict[str, str], services: Any, other: str
+) -> dict[str, Any]:
+    """``chatter.ask`` on DuckDB and on ``other``: the same rows and words. Returns ``other``'s
+    answer."""
+    import chatter
+
+    answers = {
+        engine: chatter.ask(question, database=db, services=services).model_dump(mode="json")
+        for engine, db in databases.items()
+    }
+    duck, theirs = answers["duckdb"], answers[other]
+    assert theirs["error"] is None and theirs["steps"]
+    same([s["rows"] for s in duck["steps"]], [s["rows"] for s in theirs["steps"]], question)
+    assert duck["text"] == theirs["text"]
+    return theirs

@@ -11,10 +11,19 @@ from pathlib import Path
 
 import pytest
 from cli_runner import run_cli
-from engine_parity import QUERIES, QUESTIONS, SEED, TEMPLATES, USERS, same
+from engine_parity import (
+    QUERIES,
+    QUESTIONS,
+    SEED,
+    TEMPLATES,
+    USERS,
+    same,
+    same_answer,
+    same_query_rows,
+    same_template_run,
+)
 from postgres_fixture import as_url
 
-import chatter
 from chatter.services import Services
 
 pytestmark = pytest.mark.integration
@@ -37,22 +46,7 @@ def databases(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> di
 def test_templates_give_the_same_rows_findings_and_insights(
     template: str, databases: dict[str, str], services: Services
 ) -> None:
-    runs = {
-        engine: chatter.run_workflow(template, database=db, services=services).model_dump(
-            mode="json"
-        )
-        for engine, db in databases.items()
-    }
-    duck, pg = runs["duckdb"], runs["postgres"]
-    assert duck["status"] == pg["status"] == "completed"
-    assert [s["id"] for s in duck["steps"]] == [s["id"] for s in pg["steps"]]
-    for a, b in zip(duck["steps"], pg["steps"], strict=True):
-        assert a["error"] is None and b["error"] is None, (a["error"], b["error"])
-        same(a["rows"], b["rows"], f"{template}.{a['id']}.rows")
-    assert pg["findings"], "a template with no findings proves nothing"
-    same(duck["findings"], pg["findings"], f"{template}.findings")
-    assert [i["text"] for i in duck["insights"]] == [i["text"] for i in pg["insights"]]
-    assert pg["insights"]
+    pg = same_template_run(template, databases, services, "postgres")
     # The PostgreSQL run really ran PostgreSQL SQL (a DuckDB spelling would not have parsed).
     statements = [s["sql"] for s in pg["steps"] if s["sql"]]
     assert any("DOUBLE PRECISION" in json.dumps(sql) for sql in statements)
@@ -62,29 +56,14 @@ def test_templates_give_the_same_rows_findings_and_insights(
 def test_single_queries_on_the_cli_give_the_same_rows(
     query: list[str], databases: dict[str, str], tmp_path: Path
 ) -> None:
-    rows = {}
-    for engine, db in databases.items():
-        ran = run_cli("query", *query, "--database", db, "--json", home=tmp_path / engine)
-        assert ran.returncode == 0, ran.stderr
-        step = json.loads(ran.stdout)["steps"][0]
-        assert step["error"] is None
-        rows[engine] = step["rows"]
-    assert rows["duckdb"], "an empty answer proves nothing"
-    same(rows["duckdb"], rows["postgres"], " ".join(query))
+    same_query_rows(query, databases, tmp_path, "postgres")
 
 
 @pytest.mark.parametrize("question", QUESTIONS)
 def test_questions_through_ask_give_the_same_answer(
     question: str, databases: dict[str, str], services: Services
 ) -> None:
-    answers = {
-        engine: chatter.ask(question, database=db, services=services).model_dump(mode="json")
-        for engine, db in databases.items()
-    }
-    duck, pg = answers["duckdb"], answers["postgres"]
-    assert pg["error"] is None and pg["steps"]
-    same([s["rows"] for s in duck["steps"]], [s["rows"] for s in pg["steps"]], question)
-    assert duck["text"] == pg["text"]
+    pg = same_answer(question, databases, services, "postgres")
     assert pg["database"] == databases["postgres"]
 
 

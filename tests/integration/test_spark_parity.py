@@ -13,7 +13,17 @@ from pathlib import Path
 
 import pytest
 from cli_runner import run_cli
-from engine_parity import QUERIES, QUESTIONS, SEED, TEMPLATES, USERS, same
+from engine_parity import (
+    QUERIES,
+    QUESTIONS,
+    SEED,
+    TEMPLATES,
+    USERS,
+    same,
+    same_answer,
+    same_query_rows,
+    same_template_run,
+)
 from spark_fixture import require_spark, spark_url
 
 import chatter
@@ -45,22 +55,7 @@ def databases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 def test_templates_give_the_same_rows_findings_and_insights(
     template: str, databases: dict[str, str], services: Services
 ) -> None:
-    runs = {
-        engine: chatter.run_workflow(template, database=db, services=services).model_dump(
-            mode="json"
-        )
-        for engine, db in databases.items()
-    }
-    duck, spark = runs["duckdb"], runs["spark"]
-    assert duck["status"] == spark["status"] == "completed"
-    assert [s["id"] for s in duck["steps"]] == [s["id"] for s in spark["steps"]]
-    for a, b in zip(duck["steps"], spark["steps"], strict=True):
-        assert a["error"] is None and b["error"] is None, (a["error"], b["error"])
-        same(a["rows"], b["rows"], f"{template}.{a['id']}.rows")
-    assert spark["findings"], "a template with no findings proves nothing"
-    same(duck["findings"], spark["findings"], f"{template}.findings")
-    assert [i["text"] for i in duck["insights"]] == [i["text"] for i in spark["insights"]]
-    assert spark["insights"]
+    spark = same_template_run(template, databases, services, "spark")
     # The Spark run really ran Spark SQL: backquoted names, which DuckDB does not read.
     statements = [s["sql"] for s in spark["steps"] if s["sql"]]
     assert statements and all("`" in json.dumps(sql) for sql in statements)
@@ -70,29 +65,14 @@ def test_templates_give_the_same_rows_findings_and_insights(
 def test_single_queries_on_the_cli_give_the_same_rows(
     query: list[str], databases: dict[str, str], tmp_path: Path
 ) -> None:
-    rows = {}
-    for engine, db in databases.items():
-        ran = run_cli("query", *query, "--database", db, "--json", home=tmp_path / engine)
-        assert ran.returncode == 0, ran.stderr
-        step = json.loads(ran.stdout)["steps"][0]
-        assert step["error"] is None
-        rows[engine] = step["rows"]
-    assert rows["duckdb"], "an empty answer proves nothing"
-    same(rows["duckdb"], rows["spark"], " ".join(query))
+    same_query_rows(query, databases, tmp_path, "spark")
 
 
 @pytest.mark.parametrize("question", QUESTIONS)
 def test_questions_through_ask_give_the_same_answer(
     question: str, databases: dict[str, str], services: Services
 ) -> None:
-    answers = {
-        engine: chatter.ask(question, database=db, services=services).model_dump(mode="json")
-        for engine, db in databases.items()
-    }
-    duck, spark = answers["duckdb"], answers["spark"]
-    assert spark["error"] is None and spark["steps"]
-    same([s["rows"] for s in duck["steps"]], [s["rows"] for s in spark["steps"]], question)
-    assert duck["text"] == spark["text"]
+    spark = same_answer(question, databases, services, "spark")
     assert spark["database"] == str(chatter.Context(database=databases["spark"]).database)
 
 
