@@ -245,6 +245,28 @@ def test_planted_upsells_are_found_with_mrr_at_stake_as_numpy_computes_it(
     assert problems == []
 
 
+def test_a_short_list_is_the_head_of_the_full_one_when_stakes_tie(tmp_path: Path) -> None:
+    # Whole-dollar prices: many candidates tie on MRR at stake, across the cut of a short list
+    # and across the two pairs of plans; the short list is still the full list's first rows,
+    # ties by account id as text (10 before 9).
+    rng = np.random.default_rng(21)
+    n = 900
+    plan = rng.choice(list(PRICES), n, p=[0.45, 0.35, 0.2])
+    rate = np.select([plan == "tin", plan == "copper"], [2.0, 8.0], 25.0)
+    heavy = (plan != "zinc") & (rng.random(n) < 0.3)
+    rate = np.where(heavy, np.where(plan == "tin", 8.0, 25.0), rate)
+    mrr = np.array([PRICES[p] for p in plan]) - rng.integers(0, 3, n)
+    path = write(
+        tmp_path / "ties.duckdb", Accounts(plan, mrr, rng.poisson(rate[:, None] * np.ones(3)))
+    )
+    full = run(path).rows
+    stakes = [r["mrr_at_stake"] for r in full]
+    assert len(full) > 40 and len(set(stakes[:40])) < 10  # the ties are there
+    for k in (1, 7, 25, 40):
+        assert run(path, analyses.ExpansionParams(max_rows=k)).rows == full[:k]
+    assert full == sorted(full, key=lambda r: (-r["mrr_at_stake"], str(r["entity"])))
+
+
 # ---- (c) heavy-tailed revenue: plans by their median -------------------------------------
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import numpy as np
 from pydantic import Field
 from sqlglot import exp
 
@@ -30,7 +29,8 @@ from chatter.tools.stats.rates import rate_ratio_test
 
 DAYS_PER_MONTH = 365.25 / 12
 
-_AT_LANDMARK_SQL = """
+# The accounts compared: paying, still paying on the landmark day and observed past it.
+_AT_LANDMARK = """
 SELECT A_U.C_KEY AS entity,
   (A_U.C_CHURNED AND A_U.C_CHURN <= $snapshot) AS churned,
   date_diff('day', A_U.C_SIGNUP + CAST($days AS INTEGER),
@@ -44,13 +44,33 @@ WHERE A_U.C_CONVERTED
   AND NOT (A_U.C_CHURNED AND A_U.C_CHURN <= A_U.C_SIGNUP + CAST($days AS INTEGER))
 """
 
-_EARLY_USE_SQL = """
+# Each account's features used in its first $days days (each pair once).
+_EARLY_USE = """
 SELECT DISTINCT A_EV.C_EKEY AS entity, A_EV.C_FEATURE AS feature
 FROM T_EV AS A_EV JOIN T_U AS A_U ON A_EV.C_EKEY = A_U.C_KEY
 WHERE A_U.C_CONVERTED AND A_EV.C_FEATURE IS NOT NULL
   AND CAST(A_EV.C_TS AS DATE) >= A_U.C_SIGNUP
   AND CAST(A_EV.C_TS AS DATE) < A_U.C_SIGNUP + CAST($days AS INTEGER)
   AND CAST(A_EV.C_TS AS DATE) <= $snapshot
+"""
+
+# Sums, not per-account rows: at a million accounts their early use is millions of pairs, and
+# only these few numbers per feature enter the test. Exposure is summed in whole days (exact).
+_TOTALS_SQL = f"""
+WITH at_landmark AS ({_AT_LANDMARK})
+SELECT COUNT(*) AS accounts,
+  SUM(CASE WHEN at_landmark.churned THEN 1 ELSE 0 END) AS churns,
+  SUM(at_landmark.exposure_days) AS exposure_days
+FROM at_landmark
+"""
+
+_ADOPTERS_SQL = f"""
+WITH at_landmark AS ({_AT_LANDMARK}), early AS ({_EARLY_USE})
+SELECT early.feature AS feature, COUNT(*) AS adopters,
+  SUM(CASE WHEN at_landmark.churned THEN 1 ELSE 0 END) AS churns,
+  SUM(at_landmark.exposure_days) AS exposure_days
+FROM early JOIN at_landmark ON early.entity = at_landmark.entity
+GROUP BY early.feature
 """
 
 
@@ -70,42 +90,6 @@ def _statement(
     return timed_statement(warehouse.model, p, template, params, p.filters, {"C_FEATURE": feature})
 
 
-class _AtLandmark:
-    """The accounts compared (one row each): id, paying months after the landmark, churned."""
-
-    def __init__(self, at: dict[str, np.ndarray]) -> None:
-        entity = np.asarray(at.get("entity", []), dtype=np.int64)
-        order = np.argsort(entity, kind="stable")
-        self.entity = entity[order]  # sorted: an id is found by binary search
-        self.months = np.asarray(at.get("exposure_days", []), dtype=np.float64)[order] / (
-            DAYS_PER_MONTH
-        )
-        self.churned = np.asarray(at.get("churned", []), dtype=bool)[order]
-
-    def positions(self, ids: np.ndarray) -> np.ndarray:
-        """Where each of ``ids`` is among the accounts, -1 where it is not one of them."""
-        at = np.searchsorted(self.entity, ids)
-        found = at < len(self.entity)
-        found[found] = self.entity[at[found]] == ids[found]
-        return np.where(found, at, -1)
-
-
-def _early_adopters(accounts: _AtLandmark, early: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Per feature, the positions of the compared accounts that used it early (each once).
-    In arrays, not sets of ids: a million accounts' early use is a million pairs."""
-    where = accounts.positions(np.asarray(early.get("entity", []), dtype=np.int64))
-    codes: dict[str, int] = {}
-    feature = np.fromiter(
-        (codes.setdefault(str(f), len(codes)) for f in early.get("feature", [])),
-        dtype=np.int64,
-        count=len(where),
-    )
-    kept = where >= 0
-    where, feature = where[kept], feature[kept]
-    users = {name: np.unique(where[feature == code]) for name, code in codes.items()}
-    return {name: positions for name, positions in users.items() if len(positions)}
-
-
 def churn_relationship(warehouse: Warehouse, params: ChurnParams | None = None) -> AnalysisResult:
     """Per feature: paying accounts that used it in their first ``landmark_days`` days against
     those that did not, among accounts still paying at that day; churns per paying month after
@@ -114,26 +98,28 @@ def churn_relationship(warehouse: Warehouse, params: ChurnParams | None = None) 
     rec = Recorder(warehouse)
     quality = observation_end(warehouse, p, p.snapshot_date)
     bound = {"snapshot": quality.snapshot, "days": p.landmark_days}
-    at = rec.arrays(*_statement(warehouse, p, _AT_LANDMARK_SQL, bound))
-    early = rec.arrays(*_statement(warehouse, p, _EARLY_USE_SQL, bound))
-    accounts = _AtLandmark(at)
-    adopters = _early_adopters(accounts, early)
-    total_months, total_churns = float(accounts.months.sum()), int(accounts.churned.sum())
+    totals = rec.rows(*_statement(warehouse, p, _TOTALS_SQL, bound))[0]
+    adopters = {
+        str(r["feature"]): r for r in rec.rows(*_statement(warehouse, p, _ADOPTERS_SQL, bound))
+    }
+    accounts = int(totals["accounts"] or 0)
+    total_months = float(totals["exposure_days"] or 0) / DAYS_PER_MONTH
+    total_churns = int(totals["churns"] or 0)
     rows, findings = [], []
     for feature in sorted(adopters):
-        users = adopters[feature]
-        t_a = float(accounts.months[users].sum())
-        c_a = int(accounts.churned[users].sum())
+        users = int(adopters[feature]["adopters"])
+        t_a = float(adopters[feature]["exposure_days"] or 0) / DAYS_PER_MONTH
+        c_a = int(adopters[feature]["churns"] or 0)
         t_r, c_r = total_months - t_a, total_churns - c_a
         test = rate_ratio_test(c_a, t_a, c_r, t_r, label=feature, unit="paying month")
         rows.append(
             {
                 "feature": feature,
-                "adopters": len(users),
+                "adopters": users,
                 "adopter_churns": c_a,
                 "adopter_paying_months": t_a,
                 "adopter_monthly_churn": c_a / t_a if t_a else None,
-                "non_adopters": len(accounts.entity) - len(users),
+                "non_adopters": accounts - users,
                 "non_adopter_churns": c_r,
                 "non_adopter_paying_months": t_r,
                 "non_adopter_monthly_churn": c_r / t_r if t_r else None,
@@ -163,7 +149,7 @@ def churn_relationship(warehouse: Warehouse, params: ChurnParams | None = None) 
         quality.note(),
     ]
     summary = {
-        "accounts_at_landmark": len(accounts.entity),
+        "accounts_at_landmark": accounts,
         "churned_after_landmark": total_churns,
         "paying_months_after_landmark": total_months,
         "landmark_days": p.landmark_days,

@@ -35,9 +35,9 @@ WITH latest AS (
     SELECT A_EV.C_EKEY AS entity, A_EV.C_FEATURE AS feature, COUNT(*) AS uses
     FROM T_EV AS A_EV WHERE A_EV.C_FEATURE IS NOT NULL GROUP BY 1, 2
 )
-SELECT current_accounts.entity, current_accounts.plan, current_accounts.amount
+SELECT current_accounts.entity, current_accounts.amount
 FROM current_accounts LEFT JOIN usage ON current_accounts.entity = usage.entity
-GROUP BY 1, 2, 3
+GROUP BY current_accounts.entity, current_accounts.plan, current_accounts.amount
 """
 
 
@@ -74,12 +74,34 @@ def plan_order(plan: np.ndarray, amount: np.ndarray) -> list[str]:
 
 
 def _members(plan: np.ndarray) -> dict[str, np.ndarray]:
-    """Each plan's accounts as a mask, the plans read once (a million accounts' names)."""
+    """Each plan's accounts as a mask, from the plans' names."""
     codes: dict[str, int] = {}
     code = np.fromiter(
         (codes.setdefault(str(p), len(codes)) for p in plan), dtype=np.int64, count=len(plan)
     )
-    return {name: code == k for name, k in codes.items()}
+    return _members_of_codes(code, list(codes))
+
+
+def _members_of_codes(code: np.ndarray, names: list[str]) -> dict[str, np.ndarray]:
+    """Each plan's accounts as a mask, from codes into ``names`` (only plans with accounts)."""
+    masks = {name: code == k for k, name in enumerate(names)}
+    return {name: mask for name, mask in masks.items() if mask.any()}
+
+
+def _plan_code(plans: list[Any]) -> exp.Expr:
+    """Column ``plan_code``: the position of the account's plan among ``plans`` (parameters
+    ``$plan0, ...``), ``len(plans)`` for none. A million accounts' plan names cost seconds to read
+    into Python one by one; their codes come back as one integer array."""
+    case = exp.Case(default=exp.Literal.number(len(plans)))
+    for k in range(len(plans)):
+        case = case.when(
+            exp.EQ(
+                this=exp.column("plan", table="current_accounts"),
+                expression=exp.Placeholder(this=f"plan{k}"),
+            ),
+            exp.Literal.number(k),
+        )
+    return exp.alias_(case, "plan_code")
 
 
 def _ordered(members: dict[str, np.ndarray], amount: np.ndarray) -> list[str]:
@@ -107,13 +129,17 @@ def log_usage(usage: np.ndarray) -> np.ndarray:
     return out
 
 
-def _at_or_above_kth(values: np.ndarray, k: int) -> np.ndarray:
-    """Positions of the values at or above the k-th largest (all of them when there are k or
-    fewer): a superset of any top k, whatever breaks the ties."""
+def _first_k(values: np.ndarray, entities: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the k rows that come first by value (largest first), ties by entity as
+    text: the order of the rows shown. Prices repeat, so thousands of accounts can tie at the
+    k-th value; only the ones that can be shown become rows."""
     if len(values) <= k:
         return np.arange(len(values))
     kth = np.partition(values, len(values) - k)[len(values) - k]
-    return np.flatnonzero(values >= kth)
+    above = np.flatnonzero(values > kth)
+    tied = np.flatnonzero(values == kth)
+    tied = tied[np.argsort(entities[tied].astype(str), kind="stable")[: k - len(above)]]
+    return np.concatenate([above, tied])
 
 
 def usage_differs(test: TestResult) -> bool:
@@ -181,8 +207,18 @@ def expansion_opportunities(
         },
     )
     assert isinstance(base, exp.Select)
-    statement = base.select(*(_uses_of(i) for i in range(len(features))), append=True)
-    data = rec.arrays(statement, {f"f{i}": f for i, f in enumerate(features)})
+    plans = [
+        r[p.plan_dimension]
+        for r in rec.query({"dimensions": [p.plan_dimension]})
+        if r[p.plan_dimension] is not None
+    ]
+    statement = base.select(
+        _plan_code(plans), *(_uses_of(i) for i in range(len(features))), append=True
+    )
+    bound = {f"f{i}": f for i, f in enumerate(features)} | {
+        f"plan{k}": plan for k, plan in enumerate(plans)
+    }
+    data = rec.arrays(statement, bound)
     amount = data["amount"].astype(np.float64)
     # Zero, negative or missing revenue: not paying for the plan it is on, so it says nothing
     # about what the plan costs or how its payers use it, and has no price to move up from.
@@ -199,7 +235,11 @@ def expansion_opportunities(
             "expansion_opportunities", [], [], ["No paying accounts in the last period.", *notes]
         )
     entities = data["entity"][paying]
-    members_of = _members(data["plan"][paying])
+    # str(None): what the plan of an account without one was always called here.
+    members_of = _members_of_codes(
+        np.asarray(data["plan_code"], dtype=np.int64)[paying],
+        [*(str(plan) for plan in plans), str(None)],
+    )
     amount = amount[paying]
     usage = (
         np.column_stack([data[f"c{i}"][paying].astype(np.float64) for i in range(len(features))])
@@ -231,9 +271,9 @@ def expansion_opportunities(
                 "next_plan_mrr": price[upper],
             }
         )
-        # Only those that can be among the rows shown become rows: all at or above the
-        # max_rows-th largest uplift of this pair (ties at it are settled by the sort below).
-        top = _at_or_above_kth(uplift, p.max_rows)
+        # Only those that can be among the rows shown become rows (the sort below orders them
+        # with the other pairs' by the same key).
+        top = _first_k(uplift, entities[chosen], p.max_rows)
         candidates += [
             {
                 "entity": entities[i].item(),

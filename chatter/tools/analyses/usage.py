@@ -245,31 +245,48 @@ class CorrelationParams(Params):
     min_both_users: int = Field(default=10, ge=3)
 
 
-def _adoption_table(
-    values: np.ndarray, weights: np.ndarray, i: int, j: int
-) -> tuple[int, int, int, int]:
-    """Accounts that adopted both features, only the first, only the second, neither."""
-    first, second = values[:, i] > 0, values[:, j] > 0
+class _Counts:
+    """The joint distribution of use counts, held by feature (one contiguous column each), with
+    every pair's adoption table worked out at once: per pair, only the accounts using both are
+    read again, for their intensity."""
 
-    def accounts(mask: np.ndarray) -> int:
-        return round(float(weights[mask].sum()))
+    def __init__(self, values: np.ndarray, weights: np.ndarray) -> None:
+        self.columns = np.ascontiguousarray(values.T)
+        self.weights = weights
+        self.adopted = self.columns > 0
+        self.rows_using = [np.flatnonzero(used) for used in self.adopted]
+        self.whole = [_whole_counts(c) if c.size else True for c in self.columns]
+        used = self.adopted.astype(np.float64)
+        # Weights are whole counts of accounts, so these sums are exact in float64.
+        self.both = (used * weights) @ used.T
+        self.users = used @ weights
+        self.total = float(weights.sum())
 
-    return (
-        accounts(first & second),
-        accounts(first & ~second),
-        accounts(~first & second),
-        accounts(~first & ~second),
-    )
+    def adoption_table(self, i: int, j: int) -> tuple[int, int, int, int]:
+        """Accounts that adopted both features, only the first, only the second, neither."""
+        both = self.both[i, j]
+        first, second = self.users[i] - both, self.users[j] - both
+        return (
+            round(float(both)),
+            round(float(first)),
+            round(float(second)),
+            round(self.total - float(both + first + second)),
+        )
 
-
-def _intensity(
-    values: np.ndarray, weights: np.ndarray, i: int, j: int, names: tuple[str, str], method: Method
-) -> TestResult:
-    """The correlation of two features' counts among the accounts that used both, over the
-    distinct (count, count) pairs with their weights: exact, and few rows to rank."""
-    both = (values[:, i] > 0) & (values[:, j] > 0)
-    pairs, summed = _distinct_pairs(values[both][:, i], values[both][:, j], weights[both])
-    return weighted_correlation_pairs(pairs, summed, names, method)[0][2]
+    def intensity(self, i: int, j: int, names: tuple[str, str], method: Method) -> TestResult:
+        """The correlation of two features' counts among the accounts that used both, over the
+        distinct (count, count) pairs with their weights: exact, and few rows to rank."""
+        # From the rows of the rarer feature: fewer to read than every row, per pair.
+        rare, other = (i, j) if len(self.rows_using[i]) <= len(self.rows_using[j]) else (j, i)
+        rows = self.rows_using[rare]
+        both = rows[self.adopted[other][rows]]
+        pairs, summed = _distinct_pairs(
+            self.columns[i][both],
+            self.columns[j][both],
+            self.weights[both],
+            whole=self.whole[i] and self.whole[j],
+        )
+        return weighted_correlation_pairs(pairs, summed, names, method)[0][2]
 
 
 _DENSE_CELLS = 1 << 22  # a count grid up to this size is summed directly: no sort at all
@@ -280,12 +297,15 @@ def _whole_counts(x: np.ndarray) -> bool:
 
 
 def _distinct_pairs(
-    a: np.ndarray, b: np.ndarray, weights: np.ndarray
+    a: np.ndarray, b: np.ndarray, weights: np.ndarray, *, whole: bool | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """The distinct (a, b) pairs in lexical order, with their summed weights. Counts are
     small whole numbers, so a grid of them is binned in one pass where it fits; sorting
-    rows (``np.unique(axis=0)``) took most of a million-account run."""
-    if a.size and _whole_counts(a) and _whole_counts(b):
+    rows (``np.unique(axis=0)``) took most of a million-account run. ``whole``: whether both
+    are known to be whole counts already (checked here when not given)."""
+    if whole is None:
+        whole = bool(a.size) and _whole_counts(a) and _whole_counts(b)
+    if a.size and whole:
         width = int(b.max()) + 1
         cells = (int(a.max()) + 1) * width
         if cells <= _DENSE_CELLS:
@@ -356,12 +376,13 @@ def usage_correlation(
         )
     values, weights = _usage_counts(rec, warehouse, p, names)
     n = round(float(weights.sum()))
+    counts = _Counts(values, weights)
     rows: list[dict[str, Any]] = []
     findings = []
     too_few: list[str] = []
     for (i, a), (j, b) in itertools.combinations(enumerate(names), 2):
         subject = f"{a} ~ {b}"
-        table = _adoption_table(values, weights, i, j)
+        table = counts.adoption_table(i, j)
         co_adoption = phi_test(*table, names=(a, b))
         findings.append(
             to_finding(
@@ -374,7 +395,7 @@ def usage_correlation(
         both_users = table[0]
         intensity: TestResult | None = None
         if both_users >= p.min_both_users:
-            intensity = _intensity(values, weights, i, j, (a, b), p.method)
+            intensity = counts.intensity(i, j, (a, b), p.method)
             # Said by the finding itself: this correlation is over the accounts using both.
             intensity.estimates["accounts_using_both"] = float(both_users)
             findings.append(
