@@ -135,7 +135,7 @@ class Warehouse:
         sql, literal = compiled.sql, compiled.literal_sql  # compiled for DuckDB
         if self.engine.dialect != "duckdb":
             sql = self.engine.render(compiled.ast)
-            literal = literal_sql(compiled.ast, compiled.params, self.engine.dialect)
+            literal = literal_sql(compiled.ast, compiled.params, self.engine.dialect, rendered=sql)
         result = self._run(
             sql,
             compiled.params,
@@ -169,10 +169,11 @@ class Warehouse:
         rendered for the engine's dialect."""
         ast, params = scope_statement(ast, self.model, self.scope, params or {})
         cap = self.row_cap if row_cap is None else row_cap
+        sql = self.engine.render(ast)
         return self._run(
-            self.engine.render(ast),
+            sql,
             params,
-            literal_sql(ast, params, self.engine.dialect),
+            literal_sql(ast, params, self.engine.dialect, rendered=sql),
             required_columns(ast, self.model),
             limit=None,
             row_cap=cap,
@@ -201,8 +202,9 @@ class Warehouse:
         cached: per-row pulls are large, and the aggregates built on them are what repeats."""
         ast, params = scope_statement(ast, self.model, self.scope, params or {})
         check_schema(self.engine.identity, self.schema(), required_columns(ast, self.model))
-        arrays = self.engine.fetch_arrays(self.engine.render(ast), params)
-        return arrays, literal_sql(ast, params, self.engine.dialect)
+        sql = self.engine.render(ast)
+        arrays = self.engine.fetch_arrays(sql, params)
+        return arrays, literal_sql(ast, params, self.engine.dialect, rendered=sql)
 
     def memo_key(self, name: str, params: Any) -> str:
         """The result-cache key of a computed value named ``name`` with ``params`` over this

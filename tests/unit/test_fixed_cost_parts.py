@@ -11,6 +11,8 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pytest
+import sqlglot
+from sqlglot import exp
 
 from chatter.governance.audit import AuditLog
 from chatter.governance.audit_batch import batched, current_batch
@@ -205,3 +207,57 @@ def test_distinct_pairs_match_a_sort_of_the_rows(spread: int) -> None:
     half = a + 0.5  # not whole counts: the sort, still right
     pairs, _ = _distinct_pairs(half, b, weights)
     assert np.array_equal(pairs, np.unique(np.column_stack([half, b]), axis=0))
+
+
+# ---- statements built once ---------------------------------------------------------------------
+
+
+def test_a_built_template_is_the_callers_own_copy() -> None:
+    from chatter.tools.analyses.sql_template import build_sql
+
+    names = {"T_X": "users", "A_X": "users", "C_K": "user_id"}
+    first = build_sql("SELECT A_X.C_K FROM T_X AS A_X WHERE A_X.C_K > $k", names)
+    first.find(exp.Table).replace(exp.to_table("someone_elses"))  # a caller edits its tree
+    again = build_sql("SELECT A_X.C_K FROM T_X AS A_X WHERE A_X.C_K > $k", names)
+    assert (
+        again.sql("duckdb")
+        == 'SELECT "users"."user_id" FROM "users" AS "users" WHERE "users"."user_id" > $k'
+    )
+    other = build_sql("SELECT A_X.C_K FROM T_X AS A_X WHERE A_X.C_K > $k", {**names, "C_K": "id"})
+    assert '"users"."id"' in other.sql("duckdb")
+
+
+def test_the_sql_shown_follows_the_values_and_their_types() -> None:
+    import datetime as dt
+
+    from chatter.semantic.literals import literal_sql
+
+    ast = sqlglot.parse_one("SELECT a FROM t WHERE d <= $day AND n = $n", read="duckdb")
+    rendered = ast.sql("duckdb")
+    shown = [
+        literal_sql(ast, {"day": dt.date(2024, 1, 31), "n": 1}, "duckdb", rendered=rendered),
+        literal_sql(ast, {"day": dt.date(2024, 1, 31), "n": 1}, "duckdb", rendered=rendered),
+        literal_sql(ast, {"day": dt.date(2024, 2, 1), "n": 1}, "duckdb", rendered=rendered),
+        literal_sql(ast, {"day": dt.date(2024, 2, 1), "n": "1"}, "duckdb", rendered=rendered),
+    ]
+    assert shown[0] == shown[1] == literal_sql(ast, {"day": dt.date(2024, 1, 31), "n": 1})
+    assert "'2024-01-31'" in shown[0] and "n = 1" in shown[0]
+    assert "'2024-02-01'" in shown[2]
+    assert "n = '1'" in shown[3]  # the same repr, another type: another statement shown
+    assert "$" in ast.sql("duckdb")  # the tree itself keeps its placeholders
+
+
+def test_a_statement_over_clean_tables_is_not_copied(tiny_db: Path) -> None:
+    from chatter.tools.analyses.clean_rows import RowCleaner
+    from chatter.tools.analyses.sql_template import build_sql
+
+    with Warehouse(Engine(tiny_db), default_model()) as wh:
+        ast = build_sql("SELECT COUNT(*) FROM T_U AS A_U", {"T_U": "users", "A_U": "users"})
+        assert RowCleaner(wh).clean(ast) is ast
+    con = duckdb.connect(str(tiny_db))
+    con.execute("INSERT INTO users SELECT * FROM users LIMIT 1; CHECKPOINT")  # a duplicate id
+    con.close()
+    with Warehouse(Engine(tiny_db), default_model()) as wh:
+        cleaned = RowCleaner(wh).clean(ast)
+        assert cleaned is not ast and cleaned.sql("duckdb") != ast.sql("duckdb")
+        assert wh.run_ast(cleaned).rows[0][0] == wh.run_ast(ast).rows[0][0] - 1

@@ -231,7 +231,7 @@ class PostgresEngine:
                 return exp.Anonymous(this="MOD", expressions=[node.this, node.expression])
             return node
 
-        return ast.copy().transform(escape).sql(self.dialect)
+        return ast.transform(escape).sql(self.dialect)  # transform copies: ``ast`` stays
 
     def schema(self) -> dict[str, dict[str, str]]:
         """Table -> column -> type, for the tables of the current schema."""

@@ -134,18 +134,23 @@ class RowCleaner:
         return int(row[1] or 0), int(row[0] or 0)
 
     def clean(self, ast: exp.Expr) -> exp.Expr:
-        out = ast.copy()
-        ctes = {cte.alias_or_name for cte in out.find_all(exp.CTE)}
-        for node in list(out.find_all(exp.Table)):
+        """``ast`` reading clean copies of the tables with orphans or duplicates; ``ast``
+        itself (not a copy) when none of its tables has any."""
+        ctes = {cte.alias_or_name for cte in ast.find_all(exp.CTE)}
+        dirty = []
+        for i, node in enumerate(ast.find_all(exp.Table)):
             if node.name not in self.checks or node.name in ctes or node.args.get("db"):
                 continue
             orphans, duplicates = self._counts(node.name)
             if orphans or duplicates:
-                node.replace(
-                    self.checks[node.name].cleaned(
-                        node.alias_or_name, bool(orphans), bool(duplicates)
-                    )
-                )
+                dirty.append((i, bool(orphans), bool(duplicates)))
+        if not dirty:
+            return ast
+        out = ast.copy()
+        tables = list(out.find_all(exp.Table))  # the same walk, so the same positions
+        for i, orphans, duplicates in dirty:
+            node = tables[i]
+            node.replace(self.checks[node.name].cleaned(node.alias_or_name, orphans, duplicates))
         return out
 
     def check(self, sql: str) -> None:

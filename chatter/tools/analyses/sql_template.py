@@ -8,7 +8,7 @@ table alias, the model's table name) or ``C_`` (a column). Values go in as ``$na
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cache
+from functools import cache, lru_cache
 
 import sqlglot
 from sqlglot import exp
@@ -22,12 +22,19 @@ def _parse(template: str) -> exp.Expr:
 
 
 def build_sql(template: str, names: Mapping[str, str]) -> exp.Expr:
-    """Parse ``template`` and replace each placeholder identifier by its (quoted) name.
+    """Parse ``template`` and replace each placeholder identifier by its (quoted) name: a
+    tree of the caller's own (built once per template and names, then copied).
 
     >>> build_sql("SELECT A_X.C_K FROM T_X AS A_X", {"T_X": "users", "A_X": "users",
     ...     "C_K": "user_id"}).sql("duckdb")
     'SELECT "users"."user_id" FROM "users" AS "users"'
     """
+    return _built(template, tuple(sorted(names.items()))).copy()
+
+
+@lru_cache(maxsize=1024)  # templates times the models' names: few
+def _built(template: str, items: tuple[tuple[str, str], ...]) -> exp.Expr:
+    names = dict(items)
     unused = set(names)
 
     def swap(node: exp.Expr) -> exp.Expr:
@@ -36,7 +43,7 @@ def build_sql(template: str, names: Mapping[str, str]) -> exp.Expr:
             return exp.to_identifier(names[node.name], quoted=True)
         return node
 
-    ast = _parse(template).copy().transform(swap)
+    ast = _parse(template).transform(swap)  # a copy: the parsed template stays as it was
     if unused:  # a template and its caller disagree: a bug, not a user error
         raise AssertionError(f"placeholders not in the template: {sorted(unused)}")
     leftover = sorted(
