@@ -1,8 +1,12 @@
 """The omnibus chi-square test across every level of a dimension (rows) and outcome (columns).
 
 Inputs are counts from SQL aggregates (users per level and outcome), so the test works on the
-contingency table itself and never needs the raw rows. scipy's ``chi2_contingency`` computes the
-test; this module decides what is testable, drops empty levels and judges the expected counts.
+contingency table itself and never needs the raw rows. The statistic is scipy's
+``chi2_contingency`` (``correction=False``) in scipy's own arithmetic, and the p-value its
+``chi2.sf`` (tests/unit/test_stats_agreement.py holds them to scipy and statsmodels): the
+call itself spent more time checking its arguments (its axis and NaN policy wrapper inspects
+signatures) than testing a small table, a dozen times a run. This module also decides what is
+testable, drops empty levels and judges the expected counts.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from chatter.result import CAVEAT
-from chatter.tools.stats._scipy import stats
+from chatter.tools.stats.distributions import chi2_sf
 from chatter.tools.stats.inputs import distinct_labels
 from chatter.tools.stats.test_result import (
     AssumptionCheck,
@@ -53,6 +57,20 @@ def _as_table(counts: Sequence[Sequence[float]]) -> np.ndarray:
     if not math.isfinite(float(table.sum())):
         raise Untestable("counts are too large to add up")
     return table
+
+
+def _pearson(observed: np.ndarray) -> tuple[float, float, int, np.ndarray]:
+    """Pearson's statistic, its p-value, degrees of freedom and the expected counts of a table
+    with no empty row or column, as scipy computes them (its ``expected_freq`` and
+    ``power_divergence``). ValueError where scipy raises it: expected counts of zero."""
+    expected = (
+        observed.sum(axis=1, keepdims=True) * observed.sum(axis=0, keepdims=True)
+    ) / observed.sum()
+    if np.any(expected == 0):
+        raise ValueError("an expected count is zero")
+    dof = expected.size - sum(expected.shape) + expected.ndim - 1
+    statistic = float(((observed - expected) ** 2 / expected).sum())
+    return statistic, chi2_sf(statistic, dof), dof, expected
 
 
 @guarded("chi_square")
@@ -101,18 +119,17 @@ def chi_square_test(
     observed = table[keep_rows][:, keep_cols]
     kept_labels = [label for label, k in zip(rows, keep_rows, strict=True) if k]
     try:  # Pearson's statistic as it is: no Yates correction, on a 2x2 table either
-        result = stats.chi2_contingency(observed, correction=False)
-    except ValueError:  # expected counts that under- or overflow floats (0 or inf): scipy refuses
+        statistic, p_value, dof, expected = _pearson(observed)
+    except ValueError:  # expected counts that underflow floats to 0: scipy refuses too
         raise Untestable(
             "the expected counts are not finite or zero (counts too large or too small)",
             n=n,
             n_per_group=n_per_group,
         ) from None
-    statistic, p_value = float(result.statistic), float(result.pvalue)
     require_finite(statistic=statistic, p_value=p_value)
     # scipy.stats.contingency.association would recompute the test and wants integer counts.
     cramers_v = min(1.0, math.sqrt(statistic / (observed.sum() * (min(observed.shape) - 1))))
-    check = _expected_counts_check(result.expected_freq)
+    check = _expected_counts_check(expected)
     if not check.passed:
         warnings.append(
             f"{CAVEAT}some expected counts are small ({check.detail}), so the chi-square "
@@ -123,7 +140,7 @@ def chi_square_test(
         test="chi_square",
         statistic=statistic,
         p_value=p_value,
-        df=float(result.dof),
+        df=float(dof),
         effect_size=cramers_v,
         effect_size_name="cramers_v",
         n=n,
