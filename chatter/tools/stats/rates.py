@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 from chatter.result import CAVEAT
 from chatter.tools.stats._scipy import stats
-from chatter.tools.stats.distributions import chi2_sf
+from chatter.tools.stats.distributions import binomial_two_sided_p, chi2_sf, clopper_pearson
 from chatter.tools.stats.test_result import (
     AssumptionCheck,
     TestResult,
@@ -71,10 +71,9 @@ def rate_ratio_test(
     n_per_group = {label: int(events), "rest": int(events_rest)}
     if total == 0:
         raise Untestable("no events in either group: rates of 0 cannot be compared", n=0)
-    binom = stats.binomtest(int(events), total, share, alternative="two-sided")
-    p_value = float(binom.pvalue)
+    p_value = binomial_two_sided_p(int(events), total, share)
     require_finite(p_value=p_value)
-    low, high = binom.proportion_ci(confidence_level=CONFIDENCE, method="exact")
+    low, high = clopper_pearson(int(events), total, CONFIDENCE)
     odds = exposure_rest / exposure
 
     def ratio(p: float) -> float | None:
