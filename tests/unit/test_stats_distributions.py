@@ -16,6 +16,8 @@ from chatter.tools.stats.distributions import (
     clopper_pearson,
     normal_quantile,
     normal_sf,
+    t_quantile,
+    t_sf,
 )
 from chatter.tools.stats.proportions import _two_by_two
 
@@ -69,3 +71,12 @@ def test_the_exact_interval_is_statsmodels_clopper_pearson(confidence: float) ->
         assert clopper_pearson(k, n, confidence) == (float(low), float(high)), (k, n)
         scipy_low, scipy_high = stats.binomtest(k, n).proportion_ci(confidence, "exact")
         assert clopper_pearson(k, n, confidence) == pytest.approx((scipy_low, scipy_high), rel=1e-8)
+
+
+@pytest.mark.parametrize("df", [1, 2, 3.5, 7, 30, 299, 1e6])
+def test_the_t_tail_and_quantile_are_scipys(df: float) -> None:
+    for x in [0.0, 1e-9, 0.5, *POINTS[2:], 1e4, float("inf")]:
+        assert t_sf(x, df) == float(stats.t.sf(x, df)), (x, df)
+        assert t_sf(-x, df) == float(stats.t.sf(-x, df)), (-x, df)
+    for q in [0.5, 0.9, 0.95, 0.975, 0.995]:
+        assert t_quantile(q, df) == float(stats.t.ppf(q, df)), (q, df)

@@ -4,6 +4,7 @@ with the monthly revenue at stake, proposed only when usage differs by plan at a
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from itertools import pairwise
 from typing import Any
 
@@ -13,7 +14,12 @@ from sqlglot import exp
 
 from chatter.number_text import number, p_value
 from chatter.semantic.warehouse import Warehouse
-from chatter.tools.analyses.model_names import event_source, revenue_source
+from chatter.tools.analyses.model_names import (
+    EventSource,
+    RevenueSource,
+    event_source,
+    revenue_source,
+)
 from chatter.tools.analyses.result import AnalysisResult, Recorder, to_finding
 from chatter.tools.analyses.sql_template import build_sql
 from chatter.tools.params import Dimension, Measure, Params, Table
@@ -88,12 +94,12 @@ def _members_of_codes(code: np.ndarray, names: list[str]) -> dict[str, np.ndarra
     return {name: mask for name, mask in masks.items() if mask.any()}
 
 
-def _plan_code(plans: list[Any]) -> exp.Expr:
-    """Column ``plan_code``: the position of the account's plan among ``plans`` (parameters
-    ``$plan0, ...``), ``len(plans)`` for none. A million accounts' plan names cost seconds to read
+def _plan_code(plans: int) -> exp.Expr:
+    """Column ``plan_code``: the position of the account's plan among the ``plans`` known
+    (parameters ``$plan0, ...``), ``plans`` for none. A million accounts' plan names cost seconds to read
     into Python one by one; their codes come back as one integer array."""
-    case = exp.Case(default=exp.Literal.number(len(plans)))
-    for k in range(len(plans)):
+    case = exp.Case(default=exp.Literal.number(plans))
+    for k in range(plans):
         case = case.when(
             exp.EQ(
                 this=exp.column("plan", table="current_accounts"),
@@ -170,6 +176,29 @@ def _evidence_note(test: TestResult, plan_dimension: str, differs: bool) -> str:
     )
 
 
+@lru_cache(maxsize=256)
+def _statement(rev: RevenueSource, ev: EventSource, features: int, plans: int) -> exp.Expr:
+    """Each paying account's plan code, amount and uses of each feature (names and plans are
+    parameters, so the tree is built once per source and number of each)."""
+    base = build_sql(
+        _EXPANSION_SQL,
+        {
+            "T_REV": rev.table,
+            "A_REV": rev.alias,
+            "C_RKEY": rev.key,
+            "C_PERIOD": rev.period,
+            "C_PLAN": rev.plan,
+            "C_AMOUNT": rev.amount,
+            "T_EV": ev.table,
+            "A_EV": ev.alias,
+            "C_EKEY": ev.key,
+            "C_FEATURE": ev.feature,
+        },
+    )
+    assert isinstance(base, exp.Select)
+    return base.select(_plan_code(plans), *(_uses_of(i) for i in range(features)), append=True)
+
+
 def expansion_opportunities(
     warehouse: Warehouse, params: ExpansionParams | None = None
 ) -> AnalysisResult:
@@ -191,30 +220,12 @@ def expansion_opportunities(
         for r in rec.query({"dimensions": [p.feature_dimension]})
         if r[p.feature_dimension] is not None
     )
-    base = build_sql(
-        _EXPANSION_SQL,
-        {
-            "T_REV": rev.table,
-            "A_REV": rev.alias,
-            "C_RKEY": rev.key,
-            "C_PERIOD": rev.period,
-            "C_PLAN": rev.plan,
-            "C_AMOUNT": rev.amount,
-            "T_EV": ev.table,
-            "A_EV": ev.alias,
-            "C_EKEY": ev.key,
-            "C_FEATURE": ev.feature,
-        },
-    )
-    assert isinstance(base, exp.Select)
     plans = [
         r[p.plan_dimension]
         for r in rec.query({"dimensions": [p.plan_dimension]})
         if r[p.plan_dimension] is not None
     ]
-    statement = base.select(
-        _plan_code(plans), *(_uses_of(i) for i in range(len(features))), append=True
-    )
+    statement = _statement(rev, ev, len(features), len(plans)).copy()
     bound = {f"f{i}": f for i, f in enumerate(features)} | {
         f"plan{k}": plan for k, plan in enumerate(plans)
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any, Literal
 
 import numpy as np
@@ -31,9 +32,10 @@ FROM T_EV AS A_EV WHERE A_EV.C_FEATURE IS NOT NULL GROUP BY 1
 """
 
 
-def feature_pivot(src: EventSource, features: Sequence[str]) -> exp.Select:
-    """One pass over the events: per active entity, its total uses and its uses of each feature
-    (``c0``, ``c1``, ... for parameters ``$f0``, ``$f1``, ...); a pivot, so no join."""
+def feature_pivot(src: EventSource, count: int) -> exp.Select:
+    """One pass over the events: per active entity, its total uses and its uses of each of
+    ``count`` features (``c0``, ``c1``, ... for parameters ``$f0``, ``$f1``, ...); a pivot, so
+    no join."""
     activity = build_sql(
         _ACTIVITY_SQL,
         {"T_EV": src.table, "A_EV": src.alias, "C_KEY": src.key, "C_FEATURE": src.feature},
@@ -52,7 +54,7 @@ def feature_pivot(src: EventSource, features: Sequence[str]) -> exp.Select:
                 f"c{i}",
                 quoted=True,
             )
-            for i in range(len(features))
+            for i in range(count)
         ),
         append=True,
     )
@@ -60,8 +62,14 @@ def feature_pivot(src: EventSource, features: Sequence[str]) -> exp.Select:
 
 def power_user_sql(src: EventSource, features: Sequence[str]) -> exp.Expr:
     """Each active entity's total and per-feature uses, the activity cut, then per tier the
-    moments of every feature's uses."""
-    wide = feature_pivot(src, features)
+    moments of every feature's uses (the caller's own tree: built once per source and number
+    of features, whose names are parameters)."""
+    return _power_user_sql(src, len(features)).copy()
+
+
+@lru_cache(maxsize=256)
+def _power_user_sql(src: EventSource, count: int) -> exp.Expr:
+    wide = feature_pivot(src, count)
     per_tier: list[exp.Expr] = [
         exp.alias_(
             exp.GTE(
@@ -73,7 +81,7 @@ def power_user_sql(src: EventSource, features: Sequence[str]) -> exp.Expr:
         exp.alias_(exp.AnyValue(this=exp.column("threshold", table="cut")), "threshold"),
         exp.alias_(exp.Count(this=exp.Star()), "accounts"),
     ]
-    for i in range(len(features)):
+    for i in range(count):
         uses = exp.column(f"c{i}", table="wide", quoted=True)
         per_tier += [
             exp.alias_(
@@ -223,13 +231,19 @@ _ENTITIES_SQL = "SELECT COUNT(*) AS entities FROM T_U AS A_U"
 def usage_distribution_sql(src: EventSource, features: Sequence[str]) -> exp.Expr:
     """Active entities' use counts per feature as their joint distribution: each distinct
     combination of counts once, with how many entities share it. Exact for any statistic of the
-    counts, and small: usage counts repeat, so millions of accounts come back as few rows."""
-    columns = [exp.column(f"c{i}", quoted=True) for i in range(len(features))]
+    counts, and small: usage counts repeat, so millions of accounts come back as few rows.
+    (The caller's own tree, built once per source and number of features.)"""
+    return _usage_distribution_sql(src, len(features)).copy()
+
+
+@lru_cache(maxsize=256)
+def _usage_distribution_sql(src: EventSource, count: int) -> exp.Expr:
+    columns = [exp.column(f"c{i}", quoted=True) for i in range(count)]
     return (
         exp.select(*columns, exp.alias_(exp.Count(this=exp.Star()), "weight"))
         .from_("wide")
         .group_by(*columns)
-        .with_("wide", as_=feature_pivot(src, features))
+        .with_("wide", as_=feature_pivot(src, count))
     )
 
 

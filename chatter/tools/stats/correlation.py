@@ -20,7 +20,7 @@ from numpy.typing import ArrayLike, NDArray
 from chatter.result import CAVEAT
 from chatter.tools.stats._scipy import stats
 from chatter.tools.stats.contingency import chi_square_test
-from chatter.tools.stats.distributions import normal_quantile
+from chatter.tools.stats.distributions import normal_quantile, t_sf
 from chatter.tools.stats.inputs import as_count, as_sample, is_constant
 from chatter.tools.stats.proportions import fisher_exact_test
 from chatter.tools.stats.test_result import (
@@ -127,7 +127,7 @@ def _spearman_result(rho: float, n: int) -> TestResult:
         return not_testable("spearman", "rho is not finite (values too large)", n=n)
     dof = n - 2
     t = rho * math.sqrt(max(0.0, dof / ((rho + 1.0) * (1.0 - rho)))) if abs(rho) < 1 else math.inf
-    p_value = float(2 * stats.t.sf(abs(t), dof))
+    p_value = 2 * t_sf(abs(t), dof)
     low, high = _fisher_interval(rho, n, FIELLER_VARIANCE)
     return TestResult(
         test="spearman",

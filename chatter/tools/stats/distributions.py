@@ -1,7 +1,8 @@
 """Tail probabilities and quantiles the tests call hundreds of times a run, at the cost of one
 ufunc call. scipy's distribution objects spend 50-80 µs per scalar call checking arguments
 (a conversion deep dive makes a few hundred); the values here are scipy's own, bit for bit:
-``norm.sf(x)`` is ``special.ndtr(-x)`` and ``chi2.sf(x, df)`` is ``special.chdtrc(df, x)`` in
+``norm.sf(x)`` is ``special.ndtr(-x)``, ``chi2.sf(x, df)`` is ``special.chdtrc(df, x)``,
+``t.sf(x, df)`` is ``special.stdtr(df, -x)`` and ``t.ppf(q, df)`` ``special.stdtrit(df, q)`` in
 scipy's implementation, and quantiles are scipy's, kept per argument
 (tests/unit/test_stats_distributions.py checks both against the distribution objects).
 
@@ -25,6 +26,8 @@ __all__ = [
     "clopper_pearson",
     "normal_quantile",
     "normal_sf",
+    "t_quantile",
+    "t_sf",
 ]
 
 
@@ -42,6 +45,18 @@ def normal_sf(x: float) -> float:
 def chi2_sf(x: float, df: float) -> float:
     """P(X > x) for a chi-square X with ``df`` degrees of freedom (``chi2.sf``)."""
     return float(special.chdtrc(df, x))
+
+
+def t_sf(x: float, df: float) -> float:
+    """P(T > x) for Student's T with ``df`` degrees of freedom (``t.sf``; 0 at infinity)."""
+    if math.isinf(x):
+        return 0.0 if x > 0 else 1.0
+    return float(special.stdtr(df, -x))
+
+
+def t_quantile(q: float, df: float) -> float:
+    """Student's T ``q`` quantile, 0 < q < 1 (``t.ppf``)."""
+    return float(special.stdtrit(df, q))
 
 
 @lru_cache(maxsize=1)

@@ -12,6 +12,7 @@ from numpy.typing import ArrayLike
 
 from chatter.result import CAVEAT
 from chatter.tools.stats._scipy import special, stats
+from chatter.tools.stats.distributions import t_quantile
 from chatter.tools.stats.inputs import as_sample, distinct_labels, is_constant
 from chatter.tools.stats.test_result import (
     AssumptionCheck,
@@ -92,7 +93,7 @@ def welch_t_test(a: GroupStats, b: GroupStats, labels: tuple[str, str] = ("a", "
     # scipy returns neither the Welch-Satterthwaite df nor the CI from moments.
     share_a, share_b = va / (va + vb), vb / (va + vb)  # scale-free: no under- or overflow
     dof = 1 / (share_a**2 / (a.n - 1) + share_b**2 / (b.n - 1))
-    half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, dof)) * math.sqrt(va + vb)
+    half = t_quantile(0.5 + CONFIDENCE / 2, dof) * math.sqrt(va + vb)
     pooled_dof = a.n + b.n - 2
     pooled_sd = math.sqrt(((a.n - 1) * a.variance + (b.n - 1) * b.variance) / pooled_dof)
     hedges_g = np.float64(diff) / pooled_sd * _hedges_correction(pooled_dof)

@@ -12,7 +12,7 @@ from numpy.typing import NDArray
 
 from chatter.result import CAVEAT
 from chatter.tools.stats._scipy import stats
-from chatter.tools.stats.distributions import normal_sf
+from chatter.tools.stats.distributions import normal_sf, t_quantile, t_sf
 from chatter.tools.stats.inputs import as_sample, is_constant
 from chatter.tools.stats.test_result import (
     AssumptionCheck,
@@ -94,8 +94,8 @@ def ols_trend_test(y: Sequence[float], x: Sequence[float] | None = None) -> Test
         warnings.append("the points lie exactly on a line")
     else:
         t = slope / se
-        p_value = float(2 * stats.t.sf(abs(t), dof))
-    half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, dof)) * se
+        p_value = 2 * t_sf(abs(t), dof)
+    half = t_quantile(0.5 + CONFIDENCE / 2, dof) * se
     check = _lag1_check(residuals, "residuals")
     if check is not None and not check.passed:
         warnings.append(
