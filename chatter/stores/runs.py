@@ -86,16 +86,17 @@ class RunStore:
         self,
         run_id: str,
         status: str,
-        result: dict[str, Any] | None = None,
+        result: dict[str, Any] | str | None = None,
         *,
         reason: str | None = None,
     ) -> None:
-        """Record where a run is; an ended run also lets go of its owner."""
+        """Record where a run is; an ended run also lets go of its owner. ``result``: the
+        run's document, or its JSON text already written (pydantic writes it faster)."""
         owner_kept = "owner" if status not in ENDED else "NULL"
         self._write(
             f"UPDATE runs SET status = ?, updated_at = ?, result = COALESCE(?, result), "
             f"reason = COALESCE(?, reason), owner = {owner_kept} WHERE run_id = ?",
-            (status, time.time(), json.dumps(result) if result else None, reason, run_id),
+            (status, time.time(), _as_json(result), reason, run_id),
         )
 
     def set_progress(self, run_id: str, event: dict[str, Any]) -> None:
@@ -270,3 +271,9 @@ def _record(row: tuple[Any, ...]) -> dict[str, Any]:
         "cancel_requested": bool(row[13]),
         "progress": json.loads(row[14]) if row[14] else None,
     }
+
+
+def _as_json(result: dict[str, Any] | str | None) -> str | None:
+    if not result:
+        return None
+    return result if isinstance(result, str) else json.dumps(result)

@@ -335,7 +335,7 @@ def _execute(
         result = result.model_copy(update=update)
         if memo is not None and replayed is None and worth_keeping(template, result):
             keep(memo, result, calls, hits)
-        store.set_status(run_id, result.status, result.model_dump(mode="json"))
+        store.set_status(run_id, result.status, result.model_dump_json())
         services.metrics.record_run(
             template=template.name,
             run_id=run_id,

@@ -111,10 +111,14 @@ def _plan_code(plans: int) -> exp.Expr:
 
 
 def _ordered(members: dict[str, np.ndarray], amount: np.ndarray) -> list[str]:
-    return sorted(
-        members,
-        key=lambda p: (float(np.median(amount[members[p]])), float(amount[members[p]].mean()), p),
-    )
+    return list(_medians(members, amount))
+
+
+def _medians(members: dict[str, np.ndarray], amount: np.ndarray) -> dict[str, float]:
+    """Each plan's median amount, the plans in order: by median, then mean, then name."""
+    paid = {p: amount[mask] for p, mask in members.items()}
+    key = {p: (float(np.median(a)), float(a.mean()), p) for p, a in paid.items()}
+    return {p: key[p][0] for p in sorted(key, key=key.__getitem__)}
 
 
 def log_usage(usage: np.ndarray) -> np.ndarray:
@@ -122,15 +126,15 @@ def log_usage(usage: np.ndarray) -> np.ndarray:
     (1 + uses) taken in exact integers: accounts whose sums are equal (1 and 5 uses, or 2 and
     3) get the same number, where summing rounded logs can split them by a last bit and so
     break a tie in the ranks the Kruskal-Wallis test works on."""
-    factors = usage.astype(np.int64) + 1
-    product = factors.astype(np.float64).prod(axis=1)
+    factors = usage + 1.0  # whole numbers, exact as floats
+    product = factors.prod(axis=1)
     # Below 2**53 every partial product of whole factors is a whole float: exact as it is.
     small = product < 2.0**53
     out = np.empty(len(product))
     out[small] = np.log(product[small])
     big = np.flatnonzero(~small)
     if big.size:
-        exact = factors[big].astype(object).prod(axis=1)
+        exact = factors[big].astype(np.int64).astype(object).prod(axis=1)
         out[big] = [math.log(v) for v in exact]
     return out
 
@@ -245,21 +249,28 @@ def expansion_opportunities(
         return rec.result(
             "expansion_opportunities", [], [], ["No paying accounts in the last period.", *notes]
         )
-    entities = data["entity"][paying]
+    everyone = bool(paying.all())  # the usual case: no copies to make
+
+    def paid(values: np.ndarray) -> np.ndarray:
+        return values if everyone else values[paying]
+
+    entities = paid(data["entity"])
     # str(None): what the plan of an account without one was always called here.
     members_of = _members_of_codes(
-        np.asarray(data["plan_code"], dtype=np.int64)[paying],
+        paid(np.asarray(data["plan_code"], dtype=np.int64)),
         [*(str(plan) for plan in plans), str(None)],
     )
-    amount = amount[paying]
+    amount = paid(amount)
     usage = (
-        np.column_stack([data[f"c{i}"][paying].astype(np.float64) for i in range(len(features))])
+        np.column_stack([paid(data[f"c{i}"]) for i in range(len(features))]).astype(
+            np.float64, copy=False
+        )
         if features
         else np.zeros((len(entities), 0))
     )
     profile = np.log1p(usage)
-    levels = _ordered(members_of, amount)
-    price = {p: float(np.median(amount[members_of[p]])) for p in levels}
+    price = _medians(members_of, amount)
+    levels = list(price)
     centroid = {p: profile[members_of[p]].mean(axis=0) for p in levels}
     score = log_usage(usage)
     test = kruskal_wallis_test({p: score[members_of[p]] for p in levels})
