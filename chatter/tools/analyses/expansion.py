@@ -4,6 +4,7 @@ with the monthly revenue at stake, proposed only when usage differs by plan at a
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from functools import lru_cache
 from itertools import pairwise
 from typing import Any
@@ -114,8 +115,9 @@ def _ordered(members: dict[str, np.ndarray], amount: np.ndarray) -> list[str]:
     return list(_medians(members, amount))
 
 
-def _medians(members: dict[str, np.ndarray], amount: np.ndarray) -> dict[str, float]:
-    """Each plan's median amount, the plans in order: by median, then mean, then name."""
+def _medians(members: Mapping[str, np.ndarray | slice], amount: np.ndarray) -> dict[str, float]:
+    """Each plan's median amount, the plans in order: by median, then mean, then name
+    (``members``: each plan's accounts, as a mask or a slice of ``amount``)."""
     paid = {p: amount[mask] for p, mask in members.items()}
     key = {p: (float(np.median(a)), float(a.mean()), p) for p, a in paid.items()}
     return {p: key[p][0] for p in sorted(key, key=key.__getitem__)}
@@ -249,25 +251,28 @@ def expansion_opportunities(
         return rec.result(
             "expansion_opportunities", [], [], ["No paying accounts in the last period.", *notes]
         )
-    everyone = bool(paying.all())  # the usual case: no copies to make
-
-    def paid(values: np.ndarray) -> np.ndarray:
-        return values if everyone else values[paying]
-
-    entities = paid(data["entity"])
-    # str(None): what the plan of an account without one was always called here.
-    members_of = _members_of_codes(
-        paid(np.asarray(data["plan_code"], dtype=np.int64)),
-        [*(str(plan) for plan in plans), str(None)],
-    )
-    amount = paid(amount)
+    # Each plan's accounts side by side, in their order (so every number is as with masks):
+    # a plan is a slice of the arrays, and its usage a view, not a copy per use.
+    code = np.asarray(data["plan_code"], dtype=np.int64)
+    order = np.concatenate([np.flatnonzero(paying & (code == k)) for k in range(len(plans) + 1)])
+    code = code[order]
+    entities = data["entity"][order]
+    amount = amount[order]
     usage = (
-        np.column_stack([paid(data[f"c{i}"]) for i in range(len(features))]).astype(
+        np.column_stack([data[f"c{i}"][order] for i in range(len(features))]).astype(
             np.float64, copy=False
         )
         if features
         else np.zeros((len(entities), 0))
     )
+    # str(None): what the plan of an account without one was always called here.
+    names = [*(str(plan) for plan in plans), str(None)]
+    bounds = np.searchsorted(code, np.arange(len(names) + 1))
+    members_of = {
+        name: slice(int(bounds[k]), int(bounds[k + 1]))
+        for k, name in enumerate(names)
+        if bounds[k + 1] > bounds[k]
+    }
     profile = np.log1p(usage)
     price = _medians(members_of, amount)
     levels = list(price)
@@ -277,19 +282,23 @@ def expansion_opportunities(
     differs = usage_differs(test)
     candidates: list[dict[str, Any]] = []
     summary_rows: list[dict[str, Any]] = []
+    stakes: list[float] = []
     for lower, upper in pairwise(levels):
-        members = np.flatnonzero(members_of[lower])
-        own = np.linalg.norm(profile[members] - centroid[lower], axis=1)
-        up = np.linalg.norm(profile[members] - centroid[upper], axis=1)
+        span = members_of[lower]
+        members = np.arange(span.start, span.stop)
+        own = np.linalg.norm(profile[span] - centroid[lower], axis=1)
+        up = np.linalg.norm(profile[span] - centroid[upper], axis=1)
         chosen = members[up < own] if differs else members[:0]
         uplift = np.maximum(price[upper] - amount[chosen], 0.0)
+        stakes.extend(uplift.tolist())
         summary_rows.append(
             {
                 "plan": lower,
                 "next_plan": upper,
                 "accounts": len(members),
                 "candidates": len(chosen),
-                "mrr_at_stake": float(uplift.sum()),
+                # Exact sums: the same whatever order the database returned the rows in.
+                "mrr_at_stake": math.fsum(uplift),
                 "next_plan_mrr": price[upper],
             }
         )
@@ -332,7 +341,7 @@ def expansion_opportunities(
         summary={
             "plans": summary_rows,
             "candidates": sum(s["candidates"] for s in summary_rows),
-            "mrr_at_stake": sum(s["mrr_at_stake"] for s in summary_rows),
+            "mrr_at_stake": math.fsum(stakes),
             "evidence": differs,
             "evidence_p_value": test.p_value,
             "evidence_alpha": EVIDENCE_ALPHA,
