@@ -270,6 +270,17 @@ def test_kruskal_matches_scipy_and_formula(seed: int, sizes: tuple[int, ...]) ->
     assert result.effect_size == pytest.approx(h * (n + 1) / (n**2 - 1), rel=1e-9)
 
 
+@pytest.mark.parametrize("decimals", [0, 1, 6])  # many ties, some, almost none
+def test_kruskal_is_scipys_bit_for_bit(decimals: int) -> None:
+    rng = np.random.default_rng(decimals)
+    for _ in range(40):
+        sizes = rng.integers(2, 3000, size=int(rng.integers(2, 6)))
+        samples = [np.round(rng.normal(i * 0.1, 2.0, n), decimals) for i, n in enumerate(sizes)]
+        result = kruskal_wallis_test({f"g{i}": s for i, s in enumerate(samples)})
+        reference = stats.kruskal(*samples)
+        assert (result.statistic, result.p_value) == (reference.statistic, reference.pvalue)
+
+
 # --- correlation -----------------------------------------------------------------------------
 
 
