@@ -3,11 +3,14 @@ resume an interrupted run, cancel a running one (from any process)."""
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
+
+from pydantic_core import PydanticSerializationError
 
 from chatter.context import Context, context_from_dict, context_to_dict
 from chatter.errors import ChatterError, InvalidValueError, RunStateError, UnknownRunError
@@ -335,7 +338,7 @@ def _execute(
         result = result.model_copy(update=update)
         if memo is not None and replayed is None and worth_keeping(template, result):
             keep(memo, result, calls, hits)
-        store.set_status(run_id, result.status, result.model_dump_json())
+        store.set_status(run_id, result.status, _as_json(result))
         services.metrics.record_run(
             template=template.name,
             run_id=run_id,
@@ -363,3 +366,12 @@ def _execute(
 def _reason(err: BaseException) -> str:
     message = err.message if isinstance(err, ChatterError) else str(err)
     return f"{type(err).__name__}: {message}"[:500]
+
+
+def _as_json(result: WorkflowResult) -> str:
+    """The run's document as JSON text: pydantic's writer (fast), or the standard library's
+    where pydantic refuses a string (a lone surrogate, which json escapes)."""
+    try:
+        return result.model_dump_json()
+    except PydanticSerializationError:
+        return json.dumps(result.model_dump(mode="json"))

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -21,6 +22,7 @@ from synthetic import write_contract_tables
 
 from chatter.semantic.engine import Engine
 from chatter.semantic.model import default_model
+from chatter.semantic.query import Filter
 from chatter.semantic.warehouse import Warehouse
 from chatter.tools import analyses
 from chatter.tools.analyses.expansion import plan_order
@@ -265,6 +267,47 @@ def test_a_short_list_is_the_head_of_the_full_one_when_stakes_tie(tmp_path: Path
     for k in (1, 7, 25, 40):
         assert run(path, analyses.ExpansionParams(max_rows=k)).rows == full[:k]
     assert full == sorted(full, key=lambda r: (-r["mrr_at_stake"], str(r["entity"])))
+
+
+def test_plans_are_the_ones_billed_whatever_the_signup_plan_or_scope(tmp_path: Path) -> None:
+    # The plan billed in the last month, not the one chosen at signup: a plan nobody signed
+    # up with is a level of its own, and a scope on the signup plan keeps the billed names.
+    rng = np.random.default_rng(4)
+    n = 600
+    plan = rng.choice(list(PRICES), n, p=[0.5, 0.3, 0.2])
+    path = write(
+        tmp_path / "billed.duckdb", Accounts(plan, priced(rng, plan), rng.poisson(4.0, (n, 3)))
+    )
+    con = duckdb.connect(str(path))
+    moved = [int(i) + 1 for i in np.flatnonzero(plan == "zinc")[:40]]
+    con.execute(
+        "UPDATE revenue SET plan_type = 'pewter', mrr = 400 WHERE month = ? AND user_id IN "
+        f"({', '.join(map(str, moved))})",
+        [LAST],
+    )
+    upgraded = [int(i) + 1 for i in np.flatnonzero(plan == "tin")[:30]]
+    con.execute(
+        "UPDATE revenue SET plan_type = 'copper' WHERE month = ? AND user_id IN "
+        f"({', '.join(map(str, upgraded))})",
+        [LAST],
+    )
+    con.close()
+    steps = [(s["plan"], s["next_plan"], s["accounts"]) for s in run(path).summary["plans"]]
+    billed = {"tin": (plan == "tin").sum() - 30, "copper": (plan == "copper").sum() + 30}
+    assert steps == [
+        ("tin", "copper", billed["tin"]),
+        ("copper", "zinc", billed["copper"]),
+        ("zinc", "pewter", (plan == "zinc").sum() - 40),
+    ]
+    scope = (Filter(field="users.plan_type", op="=", value="tin"),)
+    with Warehouse(Engine(path), default_model(), scope=scope) as wh:
+        scoped = analyses.expansion_opportunities(wh, ALL_ROWS)
+    # Within the scope: the tin sign-ups, billed tin or (30 of them, at tin's price) copper.
+    ((lower, upper, accounts),) = [
+        (s["plan"], s["next_plan"], s["accounts"]) for s in scoped.summary["plans"]
+    ]
+    assert (lower, upper, accounts) == ("copper", "tin", 30)
+    assert not any("None" in note for note in scoped.notes)
 
 
 # ---- (c) heavy-tailed revenue: plans by their median -------------------------------------

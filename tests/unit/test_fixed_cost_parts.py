@@ -261,3 +261,15 @@ def test_a_statement_over_clean_tables_is_not_copied(tiny_db: Path) -> None:
         cleaned = RowCleaner(wh).clean(ast)
         assert cleaned is not ast and cleaned.sql("duckdb") != ast.sql("duckdb")
         assert wh.run_ast(cleaned).rows[0][0] == wh.run_ast(ast).rows[0][0] - 1
+
+
+def test_a_run_document_pydantic_cannot_write_is_stored_as_json_writes_it() -> None:
+    import json
+
+    from chatter.result import WorkflowResult
+    from chatter.workflow.runs import _as_json
+
+    fine = WorkflowResult(workflow="w", run_id="r", status="completed")
+    assert json.loads(_as_json(fine)) == fine.model_dump(mode="json")
+    odd = WorkflowResult(workflow="w \udcff", run_id="r", status="completed")  # a lone surrogate
+    assert json.loads(_as_json(odd))["workflow"] == "w \udcff"

@@ -56,21 +56,22 @@ WHERE A_U.C_CONVERTED AND A_EV.C_FEATURE IS NOT NULL
 
 # Sums, not per-account rows: at a million accounts their early use is millions of pairs, and
 # only these few numbers per feature enter the test. Exposure is summed in whole days (exact).
+# The CTEs' names cannot be a table's (a model's table named like one would be shadowed).
 _TOTALS_SQL = f"""
-WITH at_landmark AS ({_AT_LANDMARK})
+WITH __churn_at_landmark AS ({_AT_LANDMARK})
 SELECT COUNT(*) AS accounts,
-  SUM(CASE WHEN at_landmark.churned THEN 1 ELSE 0 END) AS churns,
-  SUM(at_landmark.exposure_days) AS exposure_days
-FROM at_landmark
+  SUM(CASE WHEN __churn_at_landmark.churned THEN 1 ELSE 0 END) AS churns,
+  SUM(__churn_at_landmark.exposure_days) AS exposure_days
+FROM __churn_at_landmark
 """
 
 _ADOPTERS_SQL = f"""
-WITH at_landmark AS ({_AT_LANDMARK}), early AS ({_EARLY_USE})
-SELECT early.feature AS feature, COUNT(*) AS adopters,
-  SUM(CASE WHEN at_landmark.churned THEN 1 ELSE 0 END) AS churns,
-  SUM(at_landmark.exposure_days) AS exposure_days
-FROM early JOIN at_landmark ON early.entity = at_landmark.entity
-GROUP BY early.feature
+WITH __churn_at_landmark AS ({_AT_LANDMARK}), __churn_early_use AS ({_EARLY_USE})
+SELECT __churn_early_use.feature AS feature, COUNT(*) AS adopters,
+  SUM(CASE WHEN __churn_at_landmark.churned THEN 1 ELSE 0 END) AS churns,
+  SUM(__churn_at_landmark.exposure_days) AS exposure_days
+FROM __churn_early_use JOIN __churn_at_landmark ON __churn_early_use.entity = __churn_at_landmark.entity
+GROUP BY __churn_early_use.feature
 """
 
 

@@ -32,29 +32,40 @@ from chatter.tools.stats import TestResult, kruskal_wallis_test
 EVIDENCE_ALPHA = 0.05
 
 # A NULL amount is read as zero, so it is left out with the other accounts that pay nothing.
-_EXPANSION_SQL = """
-WITH latest AS (
+# The CTEs' names cannot be a table's (a model's table named "usage" would be shadowed).
+_CURRENT_ACCOUNTS = """
+WITH __expansion_latest AS (
     SELECT MAX(A_REV.C_PERIOD) AS period FROM T_REV AS A_REV
-), current_accounts AS (
+), __expansion_accounts AS (
     SELECT A_REV.C_RKEY AS entity, A_REV.C_PLAN AS plan, COALESCE(A_REV.C_AMOUNT, 0) AS amount
-    FROM T_REV AS A_REV JOIN latest ON A_REV.C_PERIOD = latest.period
-), usage AS (
+    FROM T_REV AS A_REV JOIN __expansion_latest ON A_REV.C_PERIOD = __expansion_latest.period
+)"""
+
+# The plans billed in the last period: the levels the accounts' plan codes point into.
+_PLANS_SQL = f"""{_CURRENT_ACCOUNTS}
+SELECT DISTINCT __expansion_accounts.plan AS plan
+FROM __expansion_accounts WHERE __expansion_accounts.plan IS NOT NULL
+"""
+
+_EXPANSION_SQL = f"""{_CURRENT_ACCOUNTS}, __expansion_usage AS (
     SELECT A_EV.C_EKEY AS entity, A_EV.C_FEATURE AS feature, COUNT(*) AS uses
     FROM T_EV AS A_EV WHERE A_EV.C_FEATURE IS NOT NULL GROUP BY 1, 2
 )
-SELECT current_accounts.entity, current_accounts.amount
-FROM current_accounts LEFT JOIN usage ON current_accounts.entity = usage.entity
-GROUP BY current_accounts.entity, current_accounts.plan, current_accounts.amount
+SELECT __expansion_accounts.entity, __expansion_accounts.amount
+FROM __expansion_accounts
+  LEFT JOIN __expansion_usage ON __expansion_accounts.entity = __expansion_usage.entity
+GROUP BY __expansion_accounts.entity, __expansion_accounts.plan, __expansion_accounts.amount
 """
 
 
 def _uses_of(i: int) -> exp.Expr:
     """Column ``c<i>``: the account's uses of feature parameter ``$f<i>`` (zero if none)."""
     uses = exp.Filter(
-        this=exp.Sum(this=exp.column("uses", table="usage")),
+        this=exp.Sum(this=exp.column("uses", table="__expansion_usage")),
         expression=exp.Where(
             this=exp.EQ(
-                this=exp.column("feature", table="usage"), expression=exp.Placeholder(this=f"f{i}")
+                this=exp.column("feature", table="__expansion_usage"),
+                expression=exp.Placeholder(this=f"f{i}"),
             )
         ),
     )
@@ -103,7 +114,7 @@ def _plan_code(plans: int) -> exp.Expr:
     for k in range(plans):
         case = case.when(
             exp.EQ(
-                this=exp.column("plan", table="current_accounts"),
+                this=exp.column("plan", table="__expansion_accounts"),
                 expression=exp.Placeholder(this=f"plan{k}"),
             ),
             exp.Literal.number(k),
@@ -182,25 +193,29 @@ def _evidence_note(test: TestResult, plan_dimension: str, differs: bool) -> str:
     )
 
 
+def _names(rev: RevenueSource, ev: EventSource | None = None) -> dict[str, str]:
+    names = {
+        "T_REV": rev.table,
+        "A_REV": rev.alias,
+        "C_RKEY": rev.key,
+        "C_PERIOD": rev.period,
+        "C_PLAN": rev.plan,
+        "C_AMOUNT": rev.amount,
+    }
+    if ev is not None:
+        names |= {"T_EV": ev.table, "A_EV": ev.alias, "C_EKEY": ev.key, "C_FEATURE": ev.feature}
+    return names
+
+
+def _plans_statement(rev: RevenueSource) -> exp.Expr:
+    return build_sql(_PLANS_SQL, _names(rev))
+
+
 @lru_cache(maxsize=256)
 def _statement(rev: RevenueSource, ev: EventSource, features: int, plans: int) -> exp.Expr:
     """Each paying account's plan code, amount and uses of each feature (names and plans are
     parameters, so the tree is built once per source and number of each)."""
-    base = build_sql(
-        _EXPANSION_SQL,
-        {
-            "T_REV": rev.table,
-            "A_REV": rev.alias,
-            "C_RKEY": rev.key,
-            "C_PERIOD": rev.period,
-            "C_PLAN": rev.plan,
-            "C_AMOUNT": rev.amount,
-            "T_EV": ev.table,
-            "A_EV": ev.alias,
-            "C_EKEY": ev.key,
-            "C_FEATURE": ev.feature,
-        },
-    )
+    base = build_sql(_EXPANSION_SQL, _names(rev, ev))
     assert isinstance(base, exp.Select)
     return base.select(_plan_code(plans), *(_uses_of(i) for i in range(features)), append=True)
 
@@ -226,11 +241,9 @@ def expansion_opportunities(
         for r in rec.query({"dimensions": [p.feature_dimension]})
         if r[p.feature_dimension] is not None
     )
-    plans = [
-        r[p.plan_dimension]
-        for r in rec.query({"dimensions": [p.plan_dimension]})
-        if r[p.plan_dimension] is not None
-    ]
+    # From the rows the codes are taken from (the same scope and cleaning): a plan no account
+    # signed up with, or one outside the caller's scope, is still a level of its own.
+    plans = sorted((r["plan"] for r in rec.rows(_plans_statement(rev))), key=lambda plan: str(plan))
     statement = _statement(rev, ev, len(features), len(plans)).copy()
     bound = {f"f{i}": f for i, f in enumerate(features)} | {
         f"plan{k}": plan for k, plan in enumerate(plans)
@@ -254,6 +267,12 @@ def expansion_opportunities(
     # Each plan's accounts side by side, in their order (so every number is as with masks):
     # a plan is a slice of the arrays, and its usage a view, not a copy per use.
     code = np.asarray(data["plan_code"], dtype=np.int64)
+    # str(None): what the plan of an account without one was always called here; a plan of
+    # that name and the accounts without one are one level, as they always were.
+    names = [str(plan) for plan in plans]
+    if str(None) in names:
+        code = np.where(code == len(plans), names.index(str(None)), code)
+    names.append(str(None))
     order = np.concatenate([np.flatnonzero(paying & (code == k)) for k in range(len(plans) + 1)])
     code = code[order]
     entities = data["entity"][order]
@@ -265,8 +284,6 @@ def expansion_opportunities(
         if features
         else np.zeros((len(entities), 0))
     )
-    # str(None): what the plan of an account without one was always called here.
-    names = [*(str(plan) for plan in plans), str(None)]
     bounds = np.searchsorted(code, np.arange(len(names) + 1))
     members_of = {
         name: slice(int(bounds[k]), int(bounds[k + 1]))

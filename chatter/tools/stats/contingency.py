@@ -62,12 +62,13 @@ def _as_table(counts: Sequence[Sequence[float]]) -> np.ndarray:
 def _pearson(observed: np.ndarray) -> tuple[float, float, int, np.ndarray]:
     """Pearson's statistic, its p-value, degrees of freedom and the expected counts of a table
     with no empty row or column, as scipy computes them (its ``expected_freq`` and
-    ``power_divergence``). ValueError where scipy raises it: expected counts of zero."""
+    ``power_divergence``). ValueError where scipy refuses the table: expected counts of zero,
+    or too large for floats."""
     expected = (
         observed.sum(axis=1, keepdims=True) * observed.sum(axis=0, keepdims=True)
     ) / observed.sum()
-    if np.any(expected == 0):
-        raise ValueError("an expected count is zero")
+    if np.any(expected == 0) or not np.all(np.isfinite(expected)):
+        raise ValueError("an expected count is zero or not finite")
     dof = expected.size - sum(expected.shape) + expected.ndim - 1
     statistic = float(((observed - expected) ** 2 / expected).sum())
     return statistic, chi2_sf(statistic, dof), dof, expected
@@ -120,7 +121,7 @@ def chi_square_test(
     kept_labels = [label for label, k in zip(rows, keep_rows, strict=True) if k]
     try:  # Pearson's statistic as it is: no Yates correction, on a 2x2 table either
         statistic, p_value, dof, expected = _pearson(observed)
-    except ValueError:  # expected counts that underflow floats to 0: scipy refuses too
+    except ValueError:  # expected counts that under- or overflow floats (0 or inf)
         raise Untestable(
             "the expected counts are not finite or zero (counts too large or too small)",
             n=n,
