@@ -8,6 +8,13 @@ line and headers slowly, or never, holds a connection and a file for ever (slowl
 headers must arrive within ``http_header_timeout_s`` of the connection opening, or of the
 previous response, else the connection is closed. ``chatter serve`` names it by import
 string (``HTTP_PROTOCOL``), so every worker process loads it.
+
+A request refused before it is read to its end (a head over the size limit, malformed bytes)
+is answered 400 and the connection closed the way HTTP servers close after an error
+("lingering close"): the response, then the end of the server's side, then the rest of what the
+client sends is read and dropped (for at most ``LINGER_S``) until it closes too. Closed at
+once, with the client's bytes still unread, the kernel resets the connection, and a client
+still sending its oversized request may lose the 400 it was sent.
 """
 
 from __future__ import annotations
@@ -18,11 +25,12 @@ from typing import Any
 
 import h11
 from uvicorn.protocols.http import h11_impl
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.h11_impl import STATUS_PHRASES, H11Protocol
 
 from chatter.settings import get_settings
 
 HTTP_PROTOCOL = "chatter.cli.http_limits:HeaderTimeoutProtocol"
+LINGER_S = 2.0
 _BUSY = json.dumps(
     {
         "error": {
@@ -65,15 +73,38 @@ class HeaderTimeoutProtocol(H11Protocol):
         super().__init__(*args, **kwargs)
         self.header_timeout_s = get_settings().http_header_timeout_s
         self._header_timer: asyncio.TimerHandle | None = None
+        self._lingering = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._arm()
 
     def data_received(self, data: bytes) -> None:
+        if self._lingering:
+            return  # the rest of a refused request: read and dropped
         super().data_received(data)
         if self.conn.their_state is not h11.IDLE:  # the whole head is in: a request began
             self._disarm()
+
+    def send_400_response(self, msg: str) -> None:
+        """uvicorn's 400 (the same response), then a lingering close rather than its
+        immediate one."""
+        transport = self.transport
+        head = h11.Response(
+            status_code=400,
+            headers=[(b"content-type", b"text/plain; charset=utf-8"), (b"connection", b"close")],
+            reason=STATUS_PHRASES[400],
+        )
+        for event in (head, h11.Data(data=msg.encode("ascii")), h11.EndOfMessage()):
+            transport.write(self.conn.send(event) or b"")
+        if transport.is_closing():
+            return
+        self._disarm()
+        self._lingering = True
+        if transport.can_write_eof():
+            transport.write_eof()  # the response is all: the client reads it to its end
+        # The client closing its side ends it (asyncio closes the transport on that EOF).
+        self.loop.call_later(LINGER_S, transport.close)
 
     def on_response_complete(self) -> None:
         super().on_response_complete()

@@ -603,6 +603,22 @@ def test_connections_over_the_limit_get_503_and_an_oversized_head_400(strict: Se
         assert sock.recv(65536).startswith(b"HTTP/1.1 400")
 
 
+def test_a_client_still_sending_a_huge_head_reads_its_400_not_a_reset(strict: Server) -> None:
+    # Megabytes past the cap: the server answers before reading them. Closing at once with
+    # them unread resets the connection, and the client loses the 400 (uvicorn's own close
+    # did so every time here); the lingering close drains them and the client reads it.
+    head = b"GET /" + b"A" * 3_000_000 + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    for _ in range(5):
+        with _connect(strict) as sock:
+            sock.sendall(head)
+            reply = b""
+            while chunk := sock.recv(65536):
+                reply += chunk
+        assert reply.startswith(b"HTTP/1.1 400"), reply[:80]
+    with httpx.Client(base_url=strict.url, timeout=10) as http:
+        assert http.get("/health").status_code == 200  # and the server serves on
+
+
 def test_a_state_server_gone_mid_serve_is_a_503_then_recovers(
     own_database: str, tmp_path: Path, demo_db: Path, postgres_url: str
 ) -> None:
