@@ -88,7 +88,8 @@ class HeaderTimeoutProtocol(H11Protocol):
 
     def send_400_response(self, msg: str) -> None:
         """uvicorn's 400 (the same response), then a lingering close rather than its
-        immediate one."""
+        immediate one. Written out, not wrapped: uvloop's transports do not let their
+        ``close`` be swapped for the length of uvicorn's method."""
         transport = self.transport
         head = h11.Response(
             status_code=400,

@@ -96,7 +96,7 @@ class RunStore:
         self._write(
             f"UPDATE runs SET status = ?, updated_at = ?, result = COALESCE(?, result), "
             f"reason = COALESCE(?, reason), owner = {owner_kept} WHERE run_id = ?",
-            (status, time.time(), _as_json(result), reason, run_id),
+            (status, time.time(), result_json(result), reason, run_id),
         )
 
     def set_progress(self, run_id: str, event: dict[str, Any]) -> None:
@@ -273,7 +273,8 @@ def _record(row: tuple[Any, ...]) -> dict[str, Any]:
     }
 
 
-def _as_json(result: dict[str, Any] | str | None) -> str | None:
+def result_json(result: dict[str, Any] | str | None) -> str | None:
+    """A run's document as stored: JSON text (given as text already, kept as it is)."""
     if not result:
         return None
     return result if isinstance(result, str) else json.dumps(result)

@@ -12,7 +12,7 @@ from typing import Any
 from chatter.stores.postgres.pool import OwnedPool
 
 # One record shape for both backends: the columns read and how a row becomes a record.
-from chatter.stores.runs import _RECORD, ENDED, UNFINISHED, _record
+from chatter.stores.runs import _RECORD, ENDED, UNFINISHED, _record, result_json
 
 _SCHEMA = (
     """
@@ -92,7 +92,7 @@ class PostgresRunStore:
         self._write(
             f"UPDATE runs SET status = %s, updated_at = %s, result = COALESCE(%s, result), "
             f"reason = COALESCE(%s, reason), owner = {owner_kept} WHERE run_id = %s",
-            (status, time.time(), _as_json(result), reason, run_id),
+            (status, time.time(), result_json(result), reason, run_id),
         )
 
     def set_progress(self, run_id: str, event: dict[str, Any]) -> None:
@@ -238,9 +238,3 @@ class PostgresRunStore:
 
     def close(self) -> None:
         self._pool.close()
-
-
-def _as_json(result: dict[str, Any] | str | None) -> str | None:
-    if not result:
-        return None
-    return result if isinstance(result, str) else json.dumps(result)

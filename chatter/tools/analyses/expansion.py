@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from functools import lru_cache
 from itertools import pairwise
 from typing import Any
 
@@ -22,7 +21,7 @@ from chatter.tools.analyses.model_names import (
     revenue_source,
 )
 from chatter.tools.analyses.result import AnalysisResult, Recorder, to_finding
-from chatter.tools.analyses.sql_template import build_sql
+from chatter.tools.analyses.sql_template import build_sql, built_once
 from chatter.tools.params import Dimension, Measure, Params, Table
 from chatter.tools.stats import TestResult, kruskal_wallis_test
 
@@ -97,19 +96,13 @@ def _members(plan: np.ndarray) -> dict[str, np.ndarray]:
     code = np.fromiter(
         (codes.setdefault(str(p), len(codes)) for p in plan), dtype=np.int64, count=len(plan)
     )
-    return _members_of_codes(code, list(codes))
-
-
-def _members_of_codes(code: np.ndarray, names: list[str]) -> dict[str, np.ndarray]:
-    """Each plan's accounts as a mask, from codes into ``names`` (only plans with accounts)."""
-    masks = {name: code == k for k, name in enumerate(names)}
-    return {name: mask for name, mask in masks.items() if mask.any()}
+    return {name: code == k for name, k in codes.items()}
 
 
 def _plan_code(plans: int) -> exp.Expr:
     """Column ``plan_code``: the position of the account's plan among the ``plans`` known
-    (parameters ``$plan0, ...``), ``plans`` for none. A million accounts' plan names cost seconds to read
-    into Python one by one; their codes come back as one integer array."""
+    (parameters ``$plan0, ...``), ``plans`` for none. A million accounts' plan names cost
+    seconds to read into Python one by one; their codes come back as one integer array."""
     case = exp.Case(default=exp.Literal.number(plans))
     for k in range(plans):
         case = case.when(
@@ -211,7 +204,7 @@ def _plans_statement(rev: RevenueSource) -> exp.Expr:
     return build_sql(_PLANS_SQL, _names(rev))
 
 
-@lru_cache(maxsize=256)
+@built_once
 def _statement(rev: RevenueSource, ev: EventSource, features: int, plans: int) -> exp.Expr:
     """Each paying account's plan code, amount and uses of each feature (names and plans are
     parameters, so the tree is built once per source and number of each)."""
@@ -244,7 +237,7 @@ def expansion_opportunities(
     # From the rows the codes are taken from (the same scope and cleaning): a plan no account
     # signed up with, or one outside the caller's scope, is still a level of its own.
     plans = sorted((r["plan"] for r in rec.rows(_plans_statement(rev))), key=lambda plan: str(plan))
-    statement = _statement(rev, ev, len(features), len(plans)).copy()
+    statement = _statement(rev, ev, len(features), len(plans))
     bound = {f"f{i}": f for i, f in enumerate(features)} | {
         f"plan{k}": plan for k, plan in enumerate(plans)
     }

@@ -7,8 +7,8 @@ table alias, the model's table name) or ``C_`` (a column). Values go in as ``$na
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from functools import cache, lru_cache
+from collections.abc import Callable, Hashable, Mapping
+from functools import cache, lru_cache, wraps
 
 import sqlglot
 from sqlglot import exp
@@ -21,6 +21,19 @@ def _parse(template: str) -> exp.Expr:
     return sqlglot.parse_one(template, read=DIALECT)
 
 
+def built_once(build: Callable[..., exp.Expr]) -> Callable[..., exp.Expr]:
+    """``build`` (a pure function of hashable positional arguments: sources, names, counts)
+    run once per arguments; each call gets a copy of the tree it built, the caller's own to
+    change. Kept for 1,024 argument sets: templates times the models' names are few."""
+    cached = lru_cache(maxsize=1024)(build)
+
+    @wraps(build)
+    def copy(*args: Hashable) -> exp.Expr:
+        return cached(*args).copy()
+
+    return copy
+
+
 def build_sql(template: str, names: Mapping[str, str]) -> exp.Expr:
     """Parse ``template`` and replace each placeholder identifier by its (quoted) name: a
     tree of the caller's own (built once per template and names, then copied).
@@ -29,10 +42,10 @@ def build_sql(template: str, names: Mapping[str, str]) -> exp.Expr:
     ...     "C_K": "user_id"}).sql("duckdb")
     'SELECT "users"."user_id" FROM "users" AS "users"'
     """
-    return _built(template, tuple(sorted(names.items()))).copy()
+    return _built(template, tuple(sorted(names.items())))
 
 
-@lru_cache(maxsize=1024)  # templates times the models' names: few
+@built_once
 def _built(template: str, items: tuple[tuple[str, str], ...]) -> exp.Expr:
     names = dict(items)
     unused = set(names)

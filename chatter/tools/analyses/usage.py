@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from functools import lru_cache
 from typing import Any, Literal
 
 import numpy as np
@@ -15,7 +14,7 @@ from sqlglot import exp
 from chatter.semantic.warehouse import Warehouse
 from chatter.tools.analyses.model_names import EventSource, event_source
 from chatter.tools.analyses.result import AnalysisResult, Recorder, to_finding
-from chatter.tools.analyses.sql_template import build_sql
+from chatter.tools.analyses.sql_template import build_sql, built_once
 from chatter.tools.params import Dimension, Measure, Params, Table
 from chatter.tools.stats import (
     GroupStats,
@@ -64,10 +63,10 @@ def power_user_sql(src: EventSource, features: Sequence[str]) -> exp.Expr:
     """Each active entity's total and per-feature uses, the activity cut, then per tier the
     moments of every feature's uses (the caller's own tree: built once per source and number
     of features, whose names are parameters)."""
-    return _power_user_sql(src, len(features)).copy()
+    return _power_user_sql(src, len(features))
 
 
-@lru_cache(maxsize=256)
+@built_once
 def _power_user_sql(src: EventSource, count: int) -> exp.Expr:
     wide = feature_pivot(src, count)
     per_tier: list[exp.Expr] = [
@@ -233,10 +232,10 @@ def usage_distribution_sql(src: EventSource, features: Sequence[str]) -> exp.Exp
     combination of counts once, with how many entities share it. Exact for any statistic of the
     counts, and small: usage counts repeat, so millions of accounts come back as few rows.
     (The caller's own tree, built once per source and number of features.)"""
-    return _usage_distribution_sql(src, len(features)).copy()
+    return _usage_distribution_sql(src, len(features))
 
 
-@lru_cache(maxsize=256)
+@built_once
 def _usage_distribution_sql(src: EventSource, count: int) -> exp.Expr:
     columns = [exp.column(f"c{i}", quoted=True) for i in range(count)]
     return (
