@@ -56,6 +56,7 @@ class CompiledQuery:
     columns: tuple[str, ...]
     required: dict[str, frozenset[str]]  # physical table -> columns the SQL reads
     ast: exp.Expr = field(repr=False, compare=False)
+    dimensions: tuple[str, ...] = ()  # the output columns that are dimensions
 
 
 def required_columns(ast: exp.Expr, model: SemanticModel) -> dict[str, frozenset[str]]:
@@ -87,4 +88,5 @@ def compile_query(
         columns=columns,
         required=required_columns(ast, model),
         ast=ast,
+        dimensions=tuple(d.alias for d in query.dimensions),
     )

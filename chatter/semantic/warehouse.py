@@ -27,6 +27,7 @@ from chatter.semantic.compiler import (
     required_columns,
 )
 from chatter.semantic.engines import Engine, check_schema
+from chatter.semantic.grouping_sets import GROUPING_COLUMN, by_grouping_sets, grouping_mask
 from chatter.semantic.model import SemanticModel
 from chatter.semantic.query import Filter, SemanticQuery, resolve
 from chatter.semantic.scope import scope_statement
@@ -99,6 +100,7 @@ class Warehouse:
         self.flight = flight or SingleFlight()
         self._schema: tuple[str, dict[str, dict[str, str]]] | None = None
         self._compiled: dict[str, CompiledQuery] = {}
+        self._regrouped: dict[tuple[str, tuple[tuple[str, ...], ...]], Any] = {}
 
     def close(self) -> None:
         self.engine.close()
@@ -144,6 +146,46 @@ class Warehouse:
             limit=parsed.limit,
         )
         return replace(result, query=parsed)
+
+    def query_sets(
+        self, query: SemanticQuery | dict[str, Any], groupings: list[tuple[str, ...]]
+    ) -> tuple[list[QueryResult], str] | None:
+        """``query``'s measures by each of ``groupings`` (tuples of its dimensions, named as in
+        the query), from one statement that groups by all of them at once (grouping_sets); with
+        that statement's SQL as run. None when the statement cannot be regrouped or its rows
+        were cut at the row cap: then ask one query per grouping."""
+        parsed = SemanticQuery.parse(query)
+        compiled = self.compile(parsed)
+        if len(compiled.dimensions) != len(parsed.dimensions):
+            return None  # a dimension asked twice: the names no longer line up
+        dimensions = list(compiled.dimensions)
+        alias = dict(zip(parsed.dimensions, dimensions, strict=True))
+        groupings = [tuple(alias[d] for d in g) for g in groupings]
+        key = (parsed.model_dump_json(), tuple(groupings))
+        if key not in self._regrouped:  # built and rendered once, as compile() does
+            ast = by_grouping_sets(compiled.ast, dimensions, groupings)
+            built = None if ast is None else (ast, self.engine.render(ast))
+            if len(self._regrouped) >= 512:
+                self._regrouped.pop(next(iter(self._regrouped)))
+            self._regrouped[key] = built
+        if (built := self._regrouped[key]) is None:
+            return None
+        ast, sql = built
+        literal = literal_sql(ast, compiled.params, self.engine.dialect, rendered=sql)
+        result = self._run(sql, compiled.params, literal, compiled.required, limit=None)
+        if result.truncated:
+            return None
+        measures = [c for c in compiled.columns if c not in compiled.dimensions]
+        position = {c: i for i, c in enumerate(result.columns)}
+        mask_at = position[GROUPING_COLUMN]
+        out = []
+        for grouping in groupings:
+            mask = grouping_mask(dimensions, grouping)
+            keep = [position[c] for c in (*(d for d in dimensions if d in grouping), *measures)]
+            rows = [tuple(row[i] for i in keep) for row in result.rows if row[mask_at] == mask]
+            columns = tuple(result.columns[i] for i in keep)
+            out.append(replace(result, columns=columns, rows=rows, query=parsed))
+        return out, result.sql
 
     def compile(self, query: SemanticQuery) -> CompiledQuery:
         """Resolve and compile, remembering recent queries: a repeated question (a warm cache

@@ -105,6 +105,21 @@ class Recorder:
         self.truncated |= result.truncated
         return [dict(zip(result.columns, row, strict=True)) for row in result.rows]
 
+    def query_sets(
+        self, query: dict[str, Any], groupings: list[tuple[str, ...]]
+    ) -> list[list[dict[str, Any]]]:
+        """Rows of ``query``'s measures by each of ``groupings`` (tuples of its dimensions): one
+        statement when the warehouse can group by all of them at once, else one per grouping."""
+        if not groupings:
+            return []
+        found = self.warehouse.query_sets(query, groupings)
+        if found is None:
+            return [self.query({**query, "dimensions": list(g)}) for g in groupings]
+        results, sql = found
+        self.sql.append(sql)
+        self.cached &= all(r.cached for r in results)
+        return [[dict(zip(r.columns, row, strict=True)) for row in r.rows] for r in results]
+
     def rows(self, ast: exp.Expr, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Rows of an analysis's own statement as dicts (aggregates: a few rows)."""
         result = self.warehouse.run_ast(self.cleaner.clean(ast), params, row_cap=100_000)

@@ -60,6 +60,48 @@ def _caveat(finding: Finding, other: str, result: dict[str, Any]) -> str:
     )
 
 
+def _checked(
+    f: Finding,
+    references: dict[tuple[str, str], tuple[str, ...]],
+    dimensions: Sequence[str],
+    alpha: float,
+) -> bool:
+    """Is ``f`` a level test to check within the other dimensions?"""
+    return (
+        len(dimensions) >= 2
+        and f.segment is not None
+        and f.dimension in dimensions
+        and not f.descriptive
+        and f.testable
+        and f.p_value is not None
+        and f.p_value < alpha
+        and (f.dimension, f.segment) in references
+    )
+
+
+def pairs_to_check(
+    findings: list[Finding],
+    references: dict[tuple[str, str], tuple[str, ...]],
+    dimensions: Sequence[str],
+    alpha: float = 0.05,
+) -> list[tuple[str, str]]:
+    """The pairs of dimensions (each once, in ``dimensions`` order) whose cross counts
+    ``check_confounding`` will ask for, so they can be fetched together beforehand."""
+    wanted = {
+        frozenset((f.dimension, other))
+        for f in findings
+        if _checked(f, references, dimensions, alpha)
+        for other in dimensions
+        if other != f.dimension
+    }
+    return [
+        (a, b)
+        for i, a in enumerate(dimensions)
+        for b in dimensions[i + 1 :]
+        if frozenset((a, b)) in wanted
+    ]
+
+
 def check_confounding(
     findings: list[Finding],
     references: dict[tuple[str, str], tuple[str, ...]],
@@ -75,16 +117,7 @@ def check_confounding(
     cache: dict[tuple[str, str], CrossCounts] = {}
     out = []
     for f in findings:
-        eligible = (
-            f.segment is not None
-            and f.dimension in dimensions
-            and not f.descriptive
-            and f.testable
-            and f.p_value is not None
-            and f.p_value < alpha
-            and (f.dimension, f.segment) in references
-        )
-        if not eligible or len(dimensions) < 2:
+        if not _checked(f, references, dimensions, alpha):
             out.append(f)
             continue
         assert f.dimension is not None and f.segment is not None

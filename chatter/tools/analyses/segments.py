@@ -20,7 +20,7 @@ from chatter.tools.analyses.churn_exposure import (
 from chatter.tools.analyses.model_names import qualify
 from chatter.tools.analyses.result import AnalysisResult, Recorder
 from chatter.tools.analyses.segment_churn import churn_per_exposure, counts_churn
-from chatter.tools.analyses.segment_confounding import check_confounding
+from chatter.tools.analyses.segment_confounding import check_confounding, pairs_to_check
 from chatter.tools.analyses.segment_dimensions import (
     MAX_DEFAULT_LEVELS,
     DimensionChoice,
@@ -181,16 +181,22 @@ def segment_rate_tests(
     rec = Recorder(warehouse)
     rows: list[dict[str, Any]] = []
     findings: list[Finding] = []
-    pairs: list[str] = []
+    two_level: list[str] = []
     tested: dict[str, str] = {}  # name -> qualified
     references: dict[tuple[str, str], tuple[str, ...]] = {}
     names: dict[str, LevelNames] = {}
-    for dimension in choice.dimensions:
-        qualified = qualify(warehouse.model, dimension, p.entity_table)
+    qualified_dims = list(
+        dict.fromkeys(qualify(warehouse.model, d, p.entity_table) for d in choice.dimensions)
+    )
+
+    def counts(groupings: list[tuple[str, ...]]) -> list[list[dict[str, Any]]]:
+        # Every grouping from one statement (GROUP BY GROUPING SETS) where the engine can.
+        dims = list(dict.fromkeys(d for g in groupings for d in g))
+        query = {"measures": [num, den], "dimensions": dims, "filters": list(p.filters)}
+        return rec.query_sets(query, groupings)
+
+    for qualified, data in zip(qualified_dims, counts([(q,) for q in qualified_dims]), strict=True):
         name = qualified.split(".")[-1]
-        data = rec.query(
-            {"measures": [num, den], "dimensions": [qualified], "filters": list(p.filters)}
-        )
         names[name] = level_name = LevelNames([r[name] for r in data])
         levels = [
             (level_name(r[name]), int(r[num] or 0), int(r[den] or 0))
@@ -201,27 +207,31 @@ def segment_rate_tests(
             choice.too_many_levels(name, len(levels))
             continue
         tested[name] = qualified
-        pairs += [name] if len(levels) == 2 else []
+        two_level += [name] if len(levels) == 2 else []
         done = dimension_tests(levels, p.metric, name, (num, den))
         rows += done.rows
         findings += done.findings
         references.update({(name, lv): ref for lv, ref in done.references.items()})
 
-    def cross_counts(first: str, second: str) -> dict[tuple[str, str], tuple[int, int]]:
-        data = rec.query(
-            {
-                "measures": [num, den],
-                "dimensions": [tested[first], tested[second]],
-                "filters": list(p.filters),
-            }
-        )
-        return {
+    crossed = pairs_to_check(findings, references, list(tested))
+    fetched: dict[tuple[str, str], dict[tuple[str, str], tuple[int, int]]] = {
+        (first, second): {
             (names[first](r[first]), names[second](r[second])): (
                 int(r[num] or 0),
                 int(r[den] or 0),
             )
             for r in data
         }
+        for (first, second), data in zip(
+            crossed, counts([(tested[a], tested[b]) for a, b in crossed]), strict=True
+        )
+    }
+
+    def cross_counts(first: str, second: str) -> dict[tuple[str, str], tuple[int, int]]:
+        # The counts by (first, second) are those by (second, first) read the other way.
+        if (first, second) in fetched:
+            return fetched[(first, second)]
+        return {(b, a): both for (a, b), both in fetched[(second, first)].items()}
 
     findings = check_confounding(findings, references, cross_counts, list(tested))
     notes = [
@@ -236,9 +246,9 @@ def segment_rate_tests(
         *_renamed(names),
         *choice.notes(list(tested)),
     ]
-    if pairs:
+    if two_level:
         notes.append(
-            f"{', '.join(pairs)} {'has' if len(pairs) == 1 else 'have'} two levels: one question, "
+            f"{', '.join(two_level)} {'has' if len(two_level) == 1 else 'have'} two levels: one question, "
             "tested once (the smaller level against the other); the omnibus and the mirror "
             "test are shown as descriptive, outside the correction."
         )

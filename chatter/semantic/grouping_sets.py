@@ -1,0 +1,73 @@
+"""One statement for several groupings of the same measures: ``GROUP BY GROUPING SETS``.
+
+An analysis that wants conversion by each of five dimensions, or by several pairs of them, would
+otherwise scan the table once per grouping; with grouping sets the engine scans it once and
+keeps one hash table per grouping (on the demo data, 11 statements took 63 ms at 1M users and
+two of these 49 ms; 10.8 ms against 5.7 ms at 10k, where each statement's fixed cost dominates).
+
+Only a plain grouped SELECT is rewritten: one measure table, joins along many-to-one edges,
+no CTE or subquery. A statement that makes rows distinct before aggregating (the fan-out guard)
+or aggregates twice (a semi-additive measure) would count wrongly per set, so it is left alone
+and the caller runs one statement per grouping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlglot import exp
+
+from chatter.semantic.sql_nodes import col
+
+#: The output column saying which grouping a row belongs to (a bit per dimension left out).
+GROUPING_COLUMN = "__grouping_set"
+
+
+def grouping_mask(dimensions: Sequence[str], grouping: Sequence[str]) -> int:
+    """The value of ``GROUPING_COLUMN`` on the rows of ``grouping``: bit ``k - 1 - i`` is set
+    when the i-th of the ``k`` dimensions is not grouped (as SQL's ``GROUPING(a, b, ...)``)."""
+    k = len(dimensions)
+    return sum(1 << (k - 1 - i) for i, d in enumerate(dimensions) if d not in grouping)
+
+
+def by_grouping_sets(
+    ast: exp.Expr, dimensions: Sequence[str], groupings: Sequence[Sequence[str]]
+) -> exp.Select | None:
+    """``ast`` (grouped by ``dimensions``, its output columns in that order) regrouped by each
+    of ``groupings`` at once, with ``GROUPING_COLUMN`` added and rows ordered by it and then by
+    the dimensions; None when the statement is not a plain grouped SELECT."""
+    if not isinstance(ast, exp.Select) or ast.args.get("with"):
+        return None
+    if next(ast.find_all(exp.Subquery, exp.Union, exp.CTE), None) is not None:
+        return None
+    group = ast.args.get("group")
+    if group is None or GROUPING_COLUMN in dimensions:
+        return None
+    projected = {e.alias: e.this for e in ast.expressions if isinstance(e, exp.Alias) and e.alias}
+    if any(d not in projected for d in dimensions) or len(group.expressions) != len(dimensions):
+        return None
+    keys = [projected[d] for d in dimensions]
+    if [k.sql() for k in keys] != [g.sql() for g in group.expressions]:
+        return None
+    sets = []
+    for grouping in groupings:
+        if not grouping or any(d not in dimensions for d in grouping):
+            return None
+        ordered = [keys[dimensions.index(d)].copy() for d in dimensions if d in grouping]
+        sets.append(exp.Tuple(expressions=ordered))
+    out = ast.copy()
+    # A sum of one-column GROUPING()s: every engine has that form (Spark's GROUPING takes one).
+    k = len(dimensions)
+    mask: exp.Expr = exp.Literal.number(0)
+    for i, key in enumerate(keys):
+        bit = exp.Mul(
+            this=exp.Grouping(expressions=[key.copy()]),
+            expression=exp.Literal.number(1 << (k - 1 - i)),
+        )
+        mask = bit if i == 0 else exp.Add(this=mask, expression=bit)
+    out.set("expressions", [*out.expressions, exp.alias_(mask, GROUPING_COLUMN, quoted=True)])
+    out.set("group", exp.Group(expressions=[exp.GroupingSets(expressions=sets)]))
+    order = [exp.Ordered(this=col(GROUPING_COLUMN), desc=False, nulls_first=False)]
+    order += [exp.Ordered(this=col(d), desc=False, nulls_first=False) for d in dimensions]
+    out.set("order", exp.Order(expressions=order))
+    return out
