@@ -128,3 +128,31 @@ def same_answer(
     same([s["rows"] for s in duck["steps"]], [s["rows"] for s in theirs["steps"]], question)
     assert duck["text"] == theirs["text"]
     return theirs
+
+
+GROUPED_BY = ("plan_type", "industry", "acquisition_channel", "company_size", "country")
+
+
+def same_grouping_sets(databases: dict[str, str], services: Any, other: str) -> None:
+    """Counts by every pair of five dimensions from one statement, grouped over the rows and
+    over the combinations (what the segment tests ask), on ``other`` give each pair the rows its
+    own query gives there, and the rows DuckDB gives."""
+    from chatter.context import Context
+
+    query = {"measures": ["converted_users", "users"], "dimensions": list(GROUPED_BY)}
+    pairs = [(a, b) for i, a in enumerate(GROUPED_BY) for b in GROUPED_BY[i + 1 :]]
+    found: dict[str, list[list[list[Any]]]] = {}
+    for engine, db in databases.items():
+        warehouse = services.warehouse(Context(database=db))
+        apart = [
+            [list(r) for r in warehouse.query({**query, "dimensions": list(p)}).rows] for p in pairs
+        ]
+        for pre_aggregate in (False, True):
+            sets = warehouse.query_sets(query, pairs, pre_aggregate=pre_aggregate)
+            assert sets is not None, (engine, pre_aggregate)
+            results, sql = sets
+            assert ("__combinations" in sql) == pre_aggregate
+            assert [[list(r) for r in g.rows] for g in results] == apart, (engine, pre_aggregate)
+        found[engine] = apart
+    assert sum(len(rows) for rows in found[other]) > 40
+    same(found["duckdb"], found[other])

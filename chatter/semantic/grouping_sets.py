@@ -9,6 +9,13 @@ Only a plain grouped SELECT is rewritten: one measure table, joins along many-to
 no CTE or subquery. A statement that makes rows distinct before aggregating (the fan-out guard)
 or aggregates twice (a semi-additive measure) would count wrongly per set, so it is left alone
 and the caller runs one statement per grouping.
+
+Many groupings of a few low-cardinality dimensions (the pairs a confounding check reads) cost
+the engine a hash table each over every row; asked ``pre_aggregate``, the statement instead
+groups the rows once by all the dimensions and forms the groupings from those few combination
+rows (ten pairs at 1M users: 62 ms as grouping sets over the table, 28 ms grouping once). That
+is exact only for counts: each row falls in one combination, and a count summed over
+combinations is the count over their rows.
 """
 
 from __future__ import annotations
@@ -30,12 +37,54 @@ def grouping_mask(dimensions: Sequence[str], grouping: Sequence[str]) -> int:
     return sum(1 << (k - 1 - i) for i, d in enumerate(dimensions) if d not in grouping)
 
 
+_FINE = "__combinations"
+
+
+def _counts_only(ast: exp.Select, dimensions: Sequence[str]) -> bool:
+    """Is every output column besides the dimensions a plain count (``COUNT(*)`` or
+    ``COUNT(x)``, filtered or not, never distinct)?"""
+    for e in ast.expressions:
+        if not isinstance(e, exp.Alias) or e.alias in dimensions:
+            continue
+        inner = e.this.this if isinstance(e.this, exp.Filter) else e.this
+        if not isinstance(inner, exp.Count) or isinstance(inner.this, exp.Distinct):
+            return False
+    return True
+
+
+def _summed_from_combinations(ast: exp.Select, dimensions: Sequence[str]) -> exp.Select:
+    """``SELECT dims, CAST(SUM(count) AS BIGINT) ... FROM (ast) GROUP BY dims``: the same rows
+    as ``ast``, read from its own result (ready to be regrouped)."""
+    fine = ast.copy()
+    for arg in ("order", "limit", "offset"):
+        fine.set(arg, None)
+    outputs = []
+    for e in ast.expressions:
+        ref = col(e.alias, _FINE)
+        value = ref if e.alias in dimensions else exp.cast(exp.Sum(this=ref), "BIGINT")
+        outputs.append(exp.alias_(value, e.alias, quoted=True))
+    source = exp.Subquery(
+        this=fine, alias=exp.TableAlias(this=exp.to_identifier(_FINE, quoted=True))
+    )
+    return (
+        exp.select(*outputs)
+        .from_(source, copy=False)
+        .group_by(*(col(d, _FINE) for d in dimensions), copy=False)
+    )
+
+
 def by_grouping_sets(
-    ast: exp.Expr, dimensions: Sequence[str], groupings: Sequence[Sequence[str]]
+    ast: exp.Expr,
+    dimensions: Sequence[str],
+    groupings: Sequence[Sequence[str]],
+    *,
+    pre_aggregate: bool = False,
 ) -> exp.Select | None:
     """``ast`` (grouped by ``dimensions``, its output columns in that order) regrouped by each
     of ``groupings`` at once, with ``GROUPING_COLUMN`` added and rows ordered by it and then by
-    the dimensions; None when the statement is not a plain grouped SELECT."""
+    the dimensions; None when the statement is not a plain grouped SELECT. With
+    ``pre_aggregate``, and only counts measured, the groupings are summed from the rows of
+    every combination of the dimensions (see the module's note)."""
     if not isinstance(ast, exp.Select) or ast.args.get("with"):
         return None
     if next(ast.find_all(exp.Subquery, exp.Union, exp.CTE), None) is not None:
@@ -49,6 +98,9 @@ def by_grouping_sets(
     keys = [projected[d] for d in dimensions]
     if [k.sql() for k in keys] != [g.sql() for g in group.expressions]:
         return None
+    if pre_aggregate and _counts_only(ast, dimensions):
+        ast = _summed_from_combinations(ast, dimensions)
+        keys = [col(d, _FINE) for d in dimensions]
     sets = []
     for grouping in groupings:
         if not grouping or any(d not in dimensions for d in grouping):

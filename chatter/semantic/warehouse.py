@@ -100,7 +100,7 @@ class Warehouse:
         self.flight = flight or SingleFlight()
         self._schema: tuple[str, dict[str, dict[str, str]]] | None = None
         self._compiled: dict[str, CompiledQuery] = {}
-        self._regrouped: dict[tuple[str, tuple[tuple[str, ...], ...]], Any] = {}
+        self._regrouped: dict[tuple[str, tuple[tuple[str, ...], ...], bool], Any] = {}
 
     def close(self) -> None:
         self.engine.close()
@@ -148,12 +148,18 @@ class Warehouse:
         return replace(result, query=parsed)
 
     def query_sets(
-        self, query: SemanticQuery | dict[str, Any], groupings: list[tuple[str, ...]]
+        self,
+        query: SemanticQuery | dict[str, Any],
+        groupings: list[tuple[str, ...]],
+        *,
+        pre_aggregate: bool = False,
     ) -> tuple[list[QueryResult], str] | None:
         """``query``'s measures by each of ``groupings`` (tuples of its dimensions, named as in
         the query), from one statement that groups by all of them at once (grouping_sets); with
         that statement's SQL as run. None when the statement cannot be regrouped or its rows
-        were cut at the row cap: then ask one query per grouping."""
+        were cut at the row cap: then ask one query per grouping. ``pre_aggregate``: the caller
+        expects far fewer combinations of the dimensions than rows (grouping_sets says when
+        that helps)."""
         parsed = SemanticQuery.parse(query)
         compiled = self.compile(parsed)
         if len(compiled.dimensions) != len(parsed.dimensions):
@@ -161,9 +167,9 @@ class Warehouse:
         dimensions = list(compiled.dimensions)
         alias = dict(zip(parsed.dimensions, dimensions, strict=True))
         groupings = [tuple(alias[d] for d in g) for g in groupings]
-        key = (parsed.model_dump_json(), tuple(groupings))
+        key = (parsed.model_dump_json(), tuple(groupings), pre_aggregate)
         if key not in self._regrouped:  # built and rendered once, as compile() does
-            ast = by_grouping_sets(compiled.ast, dimensions, groupings)
+            ast = by_grouping_sets(compiled.ast, dimensions, groupings, pre_aggregate=pre_aggregate)
             built = None if ast is None else (ast, self.engine.render(ast))
             if len(self._regrouped) >= 512:
                 self._regrouped.pop(next(iter(self._regrouped)))

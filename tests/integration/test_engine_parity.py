@@ -19,6 +19,7 @@ from engine_parity import (
     USERS,
     same,
     same_answer,
+    same_grouping_sets,
     same_query_rows,
     same_template_run,
 )
@@ -82,3 +83,9 @@ def test_the_python_api_takes_a_url(databases: dict[str, str], services: Service
         [list(r) for r in results["postgres"].rows],
     )
     assert "DOUBLE PRECISION" in results["postgres"].sql  # the SQL as run, PostgreSQL's spelling
+
+
+def test_grouping_sets_give_each_pair_its_own_rows(
+    databases: dict[str, str], services: Services
+) -> None:
+    same_grouping_sets(databases, services, "postgres")

@@ -17,7 +17,7 @@ from chatter.semantic.engine import Engine
 from chatter.semantic.model import default_model
 from chatter.semantic.query import Filter
 from chatter.semantic.warehouse import Warehouse
-from chatter.tools.analyses import SegmentTestParams, segment_rate_tests
+from chatter.tools.analyses import SegmentTestParams, segment_rate_tests, segments
 from chatter.tools.analyses.result import Recorder
 
 pytestmark = pytest.mark.integration
@@ -83,15 +83,21 @@ def one_by_one(wh: Warehouse, query: dict[str, Any], groupings: list[tuple[str, 
     ids=["plain", "filtered", "scoped"],
 )
 @pytest.mark.parametrize("groupings", [[(d,) for d in DIMS], PAIRS], ids=["single", "pairs"])
+@pytest.mark.parametrize("pre_aggregate", [False, True], ids=["over rows", "over combinations"])
 def test_each_grouping_has_the_rows_of_its_own_query(
-    db: Path, filters: list[dict[str, Any]], scope: tuple[Filter, ...], groupings: list
+    db: Path,
+    filters: list[dict[str, Any]],
+    scope: tuple[Filter, ...],
+    groupings: list,
+    pre_aggregate: bool,
 ) -> None:
     query = {"measures": ["converted_users", "users"], "dimensions": DIMS, "filters": filters}
     with Warehouse(Engine(db), default_model(), scope=scope) as wh:
-        found = wh.query_sets(query, groupings)
+        found = wh.query_sets(query, groupings, pre_aggregate=pre_aggregate)
         assert found is not None
         results, sql = found
-        assert "GROUPING SETS" in sql
+        assert "GROUPING SETS" in sql and ("__combinations" in sql) == pre_aggregate
+        assert all(type(v) is int for r in results for row in r.rows for v in row[-2:])
         together = [(r.columns, r.rows) for r in results]
         assert together == one_by_one(wh, query, groupings)
         # Not vacuous: NULL and empty levels are among the rows, each grouping its own size.
@@ -122,6 +128,19 @@ def test_a_statement_it_cannot_regroup_runs_once_per_grouping(db: Path, query: d
         ]
 
 
+@pytest.mark.parametrize("measures", [["users", "conversion_rate"], ["events", "active_users"]])
+def test_only_counts_are_summed_from_the_combinations(db: Path, measures: list[str]) -> None:
+    """A rate (or a distinct count) is not the sum of its combinations' values: asked to
+    pre-aggregate, the statement groups the rows directly, with the same rows as apart."""
+    query = {"measures": measures, "dimensions": DIMS}
+    with Warehouse(Engine(db), default_model()) as wh:
+        found = wh.query_sets(query, PAIRS, pre_aggregate=True)
+        assert found is not None
+        results, sql = found
+        assert "GROUPING SETS" in sql and "__combinations" not in sql
+        assert [(r.columns, r.rows) for r in results] == one_by_one(wh, query, PAIRS)
+
+
 def test_rows_past_the_cap_are_asked_one_grouping_at_a_time(db: Path) -> None:
     query = {"measures": ["converted_users", "users"], "dimensions": DIMS}
     groupings = [(d,) for d in DIMS]  # 4 + 5 + 3 + 3 rows: 15 in all, none above 6
@@ -136,20 +155,25 @@ def test_rows_past_the_cap_are_asked_one_grouping_at_a_time(db: Path) -> None:
 class OneQueryPerGrouping(Warehouse):
     """The fallback path everywhere: what the segment tests found before grouping sets."""
 
-    def query_sets(self, query: Any, groupings: Any) -> None:
+    def query_sets(self, query: Any, groupings: Any, **how: Any) -> None:
         return None
 
 
 @pytest.mark.parametrize("scope", [(), (Filter(field="country", op="!=", value="VN"),)])
+@pytest.mark.parametrize("rows_per_combination", [2, 10**9], ids=["combinations", "rows"])
 def test_segment_tests_find_the_same_from_grouping_sets(
-    db: Path, scope: tuple[Filter, ...]
+    db: Path, scope: tuple[Filter, ...], rows_per_combination: int, monkeypatch: Any
 ) -> None:
+    # 3,000 users, 180 combinations of the four dimensions: the cross counts come from the
+    # combinations unless a combination must stand for more rows than there are.
+    monkeypatch.setattr(segments, "_ROWS_PER_COMBINATION", rows_per_combination)
     params = SegmentTestParams(dimensions=("plan_type", "industry", "company_size", "country"))
     with Warehouse(Engine(db), default_model(), scope=scope) as wh:
         together = segment_rate_tests(wh, params)
     with OneQueryPerGrouping(Engine(db), default_model(), scope=scope) as wh:
         apart = segment_rate_tests(wh, params)
     assert len(together.sql) == 2 and len(apart.sql) > 4
+    assert ("__combinations" in together.sql[1]) == (rows_per_combination == 2)
     assert any(f.stratified for f in together.findings)  # the pairs were read
     assert json.dumps(together.rows, default=str) == json.dumps(apart.rows, default=str)
     assert [f.model_dump() for f in together.findings] == [f.model_dump() for f in apart.findings]

@@ -21,6 +21,7 @@ from engine_parity import (
     USERS,
     same,
     same_answer,
+    same_grouping_sets,
     same_query_rows,
     same_template_run,
 )
@@ -91,3 +92,9 @@ def test_the_python_api_takes_a_spark_url(databases: dict[str, str], services: S
         [list(r) for r in results["spark"].rows],
     )
     assert "`users`" in results["spark"].sql  # the SQL as run, Spark's spelling
+
+
+def test_grouping_sets_give_each_pair_its_own_rows(
+    databases: dict[str, str], services: Services
+) -> None:
+    same_grouping_sets(databases, services, "spark")

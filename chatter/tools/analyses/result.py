@@ -106,13 +106,18 @@ class Recorder:
         return [dict(zip(result.columns, row, strict=True)) for row in result.rows]
 
     def query_sets(
-        self, query: dict[str, Any], groupings: list[tuple[str, ...]]
+        self,
+        query: dict[str, Any],
+        groupings: list[tuple[str, ...]],
+        *,
+        pre_aggregate: bool = False,
     ) -> list[list[dict[str, Any]]]:
         """Rows of ``query``'s measures by each of ``groupings`` (tuples of its dimensions): one
-        statement when the warehouse can group by all of them at once, else one per grouping."""
+        statement when the warehouse can group by all of them at once, else one per grouping
+        (``pre_aggregate``: see Warehouse.query_sets)."""
         if not groupings:
             return []
-        found = self.warehouse.query_sets(query, groupings)
+        found = self.warehouse.query_sets(query, groupings, pre_aggregate=pre_aggregate)
         if found is None:
             return [self.query({**query, "dimensions": list(g)}) for g in groupings]
         results, sql = found

@@ -7,6 +7,7 @@ ever churned: levels followed for less time have had less time to churn.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any, Literal
 
 from chatter.errors import InvalidQueryError
@@ -30,6 +31,13 @@ from chatter.tools.analyses.segment_levels import dimension_tests
 from chatter.tools.analyses.snapshot import TimeRoles, observation_end
 from chatter.tools.params import Dimension, FilteredParams, Measure
 from chatter.tools.stats.stratified import mantel_haenszel_rate
+
+# Group once by every crossed dimension when there are at least this many rows per possible
+# combination of their levels (an upper bound of the combinations seen). On the demo data, ten
+# pairs over 9,600 possible combinations: 21 -> 12 ms at 100k users, 62 -> 28 ms at 1M; at 10k
+# (4,400 seen) about even. With about as many combinations as rows, grouping first is a second
+# full-size aggregation, hence the margin.
+_ROWS_PER_COMBINATION = 2
 
 MISSING = "(missing)"
 EMPTY = "(empty)"
@@ -189,14 +197,20 @@ def segment_rate_tests(
         dict.fromkeys(qualify(warehouse.model, d, p.entity_table) for d in choice.dimensions)
     )
 
-    def counts(groupings: list[tuple[str, ...]]) -> list[list[dict[str, Any]]]:
+    def counts(
+        groupings: list[tuple[str, ...]], pre_aggregate: bool = False
+    ) -> list[list[dict[str, Any]]]:
         # Every grouping from one statement (GROUP BY GROUPING SETS) where the engine can.
         dims = list(dict.fromkeys(d for g in groupings for d in g))
         query = {"measures": [num, den], "dimensions": dims, "filters": list(p.filters)}
-        return rec.query_sets(query, groupings)
+        return rec.query_sets(query, groupings, pre_aggregate=pre_aggregate)
 
+    level_counts: dict[str, int] = {}  # name -> levels seen, NULL included
+    entities = 0
     for qualified, data in zip(qualified_dims, counts([(q,) for q in qualified_dims]), strict=True):
         name = qualified.split(".")[-1]
+        level_counts[name] = len(data)
+        entities = max(entities, sum(int(r[den] or 0) for r in data))
         names[name] = level_name = LevelNames([r[name] for r in data])
         levels = [
             (level_name(r[name]), int(r[num] or 0), int(r[den] or 0))
@@ -214,6 +228,10 @@ def segment_rate_tests(
         references.update({(name, lv): ref for lv, ref in done.references.items()})
 
     crossed = pairs_to_check(findings, references, list(tested))
+    # Few combinations against many rows: group the rows once by every dimension crossed and
+    # sum the pairs from those combinations (grouping_sets' note).
+    combinations = math.prod(level_counts[d] for d in {d for pair in crossed for d in pair})
+    few = bool(crossed) and combinations * _ROWS_PER_COMBINATION <= entities
     fetched: dict[tuple[str, str], dict[tuple[str, str], tuple[int, int]]] = {
         (first, second): {
             (names[first](r[first]), names[second](r[second])): (
@@ -223,7 +241,7 @@ def segment_rate_tests(
             for r in data
         }
         for (first, second), data in zip(
-            crossed, counts([(tested[a], tested[b]) for a, b in crossed]), strict=True
+            crossed, counts([(tested[a], tested[b]) for a, b in crossed], few), strict=True
         )
     }
 
