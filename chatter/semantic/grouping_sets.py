@@ -8,7 +8,11 @@ two of these 49 ms; 10.8 ms against 5.7 ms at 10k, where each statement's fixed 
 Only a plain grouped SELECT is rewritten: one measure table, joins along many-to-one edges,
 no CTE or subquery. A statement that makes rows distinct before aggregating (the fan-out guard)
 or aggregates twice (a semi-additive measure) would count wrongly per set, so it is left alone
-and the caller runs one statement per grouping.
+and the caller runs one statement per grouping. ``Warehouse.query_sets`` also compiles each
+grouping's own query and regroups only when it is the same plain statement with fewer keys:
+the same output names, values and tables read (a measure that is semi-additive over a date
+among the dimensions, two dimensions over one column, names that clash only together, or a
+join a grouping would not make, where repeated keys would count twice, are asked apart).
 
 Many groupings of a few low-cardinality dimensions (the pairs a confounding check reads) cost
 the engine a hash table each over every row; asked ``pre_aggregate``, the statement instead
@@ -38,6 +42,28 @@ def grouping_mask(dimensions: Sequence[str], grouping: Sequence[str]) -> int:
 
 
 _FINE = "__combinations"
+
+
+def grouping_keys(ast: exp.Expr, dimensions: Sequence[str]) -> list[exp.Expr] | None:
+    """The expressions ``ast`` groups by, one per output column in ``dimensions`` (in that
+    order), when it is a plain grouped SELECT (no CTE, subquery or union: the fan-out guard and
+    semi-additive measures are written so) whose group keys are exactly those, each distinct
+    (two dimensions over one column cannot be told apart by GROUPING()); else None."""
+    if not isinstance(ast, exp.Select) or ast.args.get("with"):
+        return None
+    if next(ast.find_all(exp.Subquery, exp.Union, exp.CTE), None) is not None:
+        return None
+    group = ast.args.get("group")
+    if group is None or len(group.expressions) != len(dimensions):
+        return None
+    projected = {e.alias: e.this for e in ast.expressions if isinstance(e, exp.Alias) and e.alias}
+    if any(d not in projected for d in dimensions):
+        return None
+    keys = [projected[d] for d in dimensions]
+    rendered = [k.sql() for k in keys]
+    if rendered != [g.sql() for g in group.expressions] or len(set(rendered)) != len(rendered):
+        return None
+    return keys
 
 
 def _counts_only(ast: exp.Select, dimensions: Sequence[str]) -> bool:
@@ -85,19 +111,13 @@ def by_grouping_sets(
     the dimensions; None when the statement is not a plain grouped SELECT. With
     ``pre_aggregate``, and only counts measured, the groupings are summed from the rows of
     every combination of the dimensions (see the module's note)."""
-    if not isinstance(ast, exp.Select) or ast.args.get("with"):
+    keys = grouping_keys(ast, dimensions)
+    if keys is None or not isinstance(ast, exp.Select):
         return None
-    if next(ast.find_all(exp.Subquery, exp.Union, exp.CTE), None) is not None:
-        return None
-    group = ast.args.get("group")
-    if group is None or GROUPING_COLUMN in dimensions:
-        return None
-    projected = {e.alias: e.this for e in ast.expressions if isinstance(e, exp.Alias) and e.alias}
-    if any(d not in projected for d in dimensions) or len(group.expressions) != len(dimensions):
-        return None
-    keys = [projected[d] for d in dimensions]
-    if [k.sql() for k in keys] != [g.sql() for g in group.expressions]:
-        return None
+    if any(e.alias_or_name == GROUPING_COLUMN for e in ast.expressions):
+        return None  # a column of that name would be read as the mask
+    if not groupings or any(all(d not in g for g in groupings) for d in dimensions):
+        return None  # GROUPING() of a column no set groups by is an error
     if pre_aggregate and _counts_only(ast, dimensions):
         ast = _summed_from_combinations(ast, dimensions)
         keys = [col(d, _FINE) for d in dimensions]

@@ -27,7 +27,12 @@ from chatter.semantic.compiler import (
     required_columns,
 )
 from chatter.semantic.engines import Engine, check_schema
-from chatter.semantic.grouping_sets import GROUPING_COLUMN, by_grouping_sets, grouping_mask
+from chatter.semantic.grouping_sets import (
+    GROUPING_COLUMN,
+    by_grouping_sets,
+    grouping_keys,
+    grouping_mask,
+)
 from chatter.semantic.model import SemanticModel
 from chatter.semantic.query import Filter, SemanticQuery, resolve
 from chatter.semantic.scope import scope_statement
@@ -78,6 +83,17 @@ def json_safe(value: Any) -> Any:
     return str(value)
 
 
+@dataclass(frozen=True)
+class _Regrouping:
+    """One statement for several groupings, and where each grouping's rows and columns are."""
+
+    sql: str
+    params: dict[str, Any]
+    literal: str
+    required: dict[str, frozenset[str]]
+    layout: dict[tuple[str, ...], tuple[int, list[int]]]  # grouping -> (mask, columns kept)
+
+
 class Warehouse:
     """Run semantic queries or built ASTs against one database, through the result cache."""
 
@@ -100,7 +116,9 @@ class Warehouse:
         self.flight = flight or SingleFlight()
         self._schema: tuple[str, dict[str, dict[str, str]]] | None = None
         self._compiled: dict[str, CompiledQuery] = {}
-        self._regrouped: dict[tuple[str, tuple[tuple[str, ...], ...], bool], Any] = {}
+        self._regrouped: dict[
+            tuple[str, tuple[tuple[str, ...], ...], bool], _Regrouping | None
+        ] = {}
 
     def close(self) -> None:
         self.engine.close()
@@ -156,42 +174,86 @@ class Warehouse:
     ) -> tuple[list[QueryResult], str] | None:
         """``query``'s measures by each of ``groupings`` (tuples of its dimensions, named as in
         the query), from one statement that groups by all of them at once (grouping_sets); with
-        that statement's SQL as run. None when the statement cannot be regrouped or its rows
+        that statement's SQL as run. Each grouping's rows are exactly its own query's (the query
+        with that grouping as its dimensions). None when that cannot be promised or the rows
         were cut at the row cap: then ask one query per grouping. ``pre_aggregate``: the caller
         expects far fewer combinations of the dimensions than rows (grouping_sets says when
         that helps)."""
         parsed = SemanticQuery.parse(query)
-        compiled = self.compile(parsed)
-        if len(compiled.dimensions) != len(parsed.dimensions):
-            return None  # a dimension asked twice: the names no longer line up
-        dimensions = list(compiled.dimensions)
-        alias = dict(zip(parsed.dimensions, dimensions, strict=True))
-        groupings = [tuple(alias[d] for d in g) for g in groupings]
-        key = (parsed.model_dump_json(), tuple(groupings), pre_aggregate)
-        if key not in self._regrouped:  # built and rendered once, as compile() does
-            ast = by_grouping_sets(compiled.ast, dimensions, groupings, pre_aggregate=pre_aggregate)
-            built = None if ast is None else (ast, self.engine.render(ast))
+        asked = tuple(tuple(g) for g in groupings)
+        key = (parsed.model_dump_json(), asked, pre_aggregate)
+        if key not in self._regrouped:  # checked, built and rendered once
             if len(self._regrouped) >= 512:
                 self._regrouped.pop(next(iter(self._regrouped)))
-            self._regrouped[key] = built
-        if (built := self._regrouped[key]) is None:
+            self._regrouped[key] = self._regrouping(parsed, asked, pre_aggregate)
+        plan = self._regrouped[key]
+        if plan is None:
             return None
-        ast, sql = built
-        literal = literal_sql(ast, compiled.params, self.engine.dialect, rendered=sql)
-        result = self._run(sql, compiled.params, literal, compiled.required, limit=None)
+        result = self._run(plan.sql, plan.params, plan.literal, plan.required, limit=None)
         if result.truncated:
             return None
-        measures = [c for c in compiled.columns if c not in compiled.dimensions]
-        position = {c: i for i, c in enumerate(result.columns)}
-        mask_at = position[GROUPING_COLUMN]
+        mask_at = result.columns.index(GROUPING_COLUMN)
         out = []
-        for grouping in groupings:
-            mask = grouping_mask(dimensions, grouping)
-            keep = [position[c] for c in (*(d for d in dimensions if d in grouping), *measures)]
+        for grouping in asked:
+            mask, keep = plan.layout[grouping]
             rows = [tuple(row[i] for i in keep) for row in result.rows if row[mask_at] == mask]
             columns = tuple(result.columns[i] for i in keep)
             out.append(replace(result, columns=columns, rows=rows, query=parsed))
         return out, result.sql
+
+    def _regrouping(
+        self, parsed: SemanticQuery, asked: tuple[tuple[str, ...], ...], pre_aggregate: bool
+    ) -> _Regrouping | None:
+        """The one statement for ``asked``, or None unless every grouping's own query is the
+        same plain statement grouped by fewer keys: the same measures and output names, the
+        same tables read (a join left out can change counts where a key repeats), the same
+        values, and rows in the same order (the groupings follow the query's dimensions)."""
+        if parsed.limit is not None or parsed.order_by or not asked:
+            return None
+        names = list(parsed.dimensions)
+        if len(set(names)) != len(names) or any(len(set(g)) != len(g) or not g for g in asked):
+            return None
+        if any(list(g) != [d for d in names if d in g] for g in asked):
+            return None  # rows of a grouping out of the query's order would come out of order
+        used = [d for d in names if any(d in g for g in asked)]
+        whole = parsed.model_copy(update={"dimensions": tuple(used)})
+        compiled = self.compile(whole)
+        dimensions = list(compiled.dimensions)
+        keys = grouping_keys(compiled.ast, dimensions) if len(dimensions) == len(used) else None
+        if keys is None:
+            return None
+        alias = dict(zip(used, dimensions, strict=True))
+        key_sql = {a: k.sql() for a, k in zip(dimensions, keys, strict=True)}
+        measures = tuple(c for c in compiled.columns if c not in dimensions)
+        wanted = {g: tuple(alias[d] for d in g) for g in dict.fromkeys(asked)}
+        for grouping, expected in wanted.items():
+            own = self.compile(parsed.model_copy(update={"dimensions": grouping}))
+            own_keys = grouping_keys(own.ast, list(own.dimensions))
+            if (
+                own.dimensions != expected
+                or own.columns != (*expected, *measures)
+                or own_keys is None
+                or [k.sql() for k in own_keys] != [key_sql[a] for a in expected]
+                or own.params != compiled.params
+                or set(own.required) != set(compiled.required)
+            ):
+                return None
+        ast = by_grouping_sets(
+            compiled.ast, dimensions, list(wanted.values()), pre_aggregate=pre_aggregate
+        )
+        if ast is None:
+            return None
+        sql = self.engine.render(ast)
+        columns = [e.alias_or_name for e in ast.expressions]
+        layout = {
+            grouping: (
+                grouping_mask(dimensions, expected),
+                [columns.index(c) for c in (*expected, *measures)],
+            )
+            for grouping, expected in wanted.items()
+        }
+        literal = literal_sql(ast, compiled.params, self.engine.dialect, rendered=sql)
+        return _Regrouping(sql, compiled.params, literal, compiled.required, layout)
 
     def compile(self, query: SemanticQuery) -> CompiledQuery:
         """Resolve and compile, remembering recent queries: a repeated question (a warm cache

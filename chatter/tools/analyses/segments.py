@@ -201,7 +201,8 @@ def segment_rate_tests(
         groupings: list[tuple[str, ...]], pre_aggregate: bool = False
     ) -> list[list[dict[str, Any]]]:
         # Every grouping from one statement (GROUP BY GROUPING SETS) where the engine can.
-        dims = list(dict.fromkeys(d for g in groupings for d in g))
+        # In the order of qualified_dims, as every grouping's own dimensions are.
+        dims = [d for d in qualified_dims if any(d in g for g in groupings)]
         query = {"measures": [num, den], "dimensions": dims, "filters": list(p.filters)}
         return rec.query_sets(query, groupings, pre_aggregate=pre_aggregate)
 
