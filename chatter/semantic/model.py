@@ -24,7 +24,7 @@ from pydantic import model_validator
 from chatter.errors import UnknownDimensionError, UnknownNameError
 from chatter.semantic import join_paths, model_lookup
 from chatter.semantic.join_paths import Edge
-from chatter.semantic.model_checks import check_consistency
+from chatter.semantic.model_checks import check_consistency, is_share
 from chatter.semantic.model_lookup import FieldRef, MeasureRef
 from chatter.semantic.model_schema import (
     TIME_GRAINS,
@@ -109,6 +109,15 @@ class SemanticModel(StrictModel):
         """Resolve a measure by short or ``table.measure`` name; a short name several tables
         define goes to table ``home`` when it is one of them (a ratio's own table)."""
         return model_lookup.find_measure(self.tables, name, home)
+
+    def shares(self) -> list[str]:
+        """The measures that are shares (model_checks.is_share), by the names they are asked
+        by (``table.name`` where several tables define one)."""
+        return [
+            n
+            for n in self.measure_names()
+            if (ref := self.measure(n)) and is_share(self.tables, ref.table, ref.measure.name)
+        ]
 
     def dimension_candidates(self, name: str) -> list[FieldRef]:
         """Every table's dimension that ``name`` could mean (qualified names give one)."""

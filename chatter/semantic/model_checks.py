@@ -60,6 +60,21 @@ def check_consistency(tables: Mapping[str, Table]) -> None:
         raise ValueError("; ".join(p for p in shares if p))
 
 
+def is_share(tables: Mapping[str, Table], table: str, name: str) -> bool:
+    """Is measure ``name`` of ``table`` a share: a ratio of two counts of the same kind (its
+    numerator then counts a subset of its denominator's rows, which loading checked), so
+    that each level's numerator and denominator are hits out of trials?"""
+    m = tables[table].measures[name]
+    if m.agg != "ratio" or not m.numerator or not m.denominator:
+        return False
+    top = find_measure(tables, m.numerator, home=table)
+    base = find_measure(tables, m.denominator, home=table)
+    kinds = (top.measure.agg, base.measure.agg)
+    if kinds == ("count_distinct", "count_distinct"):
+        return top.measure.column == base.measure.column
+    return kinds == ("count", "count")
+
+
 def _share_problem(tables: Mapping[str, Table], table: str, name: str) -> str | None:
     """A ratio of two counts of the same kind is a share of its denominator's rows, so its
     numerator must count a subset of them: the same table, and every filter the denominator

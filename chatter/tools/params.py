@@ -15,13 +15,16 @@ from pydantic import BaseModel, ConfigDict
 
 @dataclass(frozen=True)
 class ModelName:
-    """Marks a parameter as naming a ``dimension``, ``measure`` or ``table`` of the model."""
+    """Marks a parameter as naming a ``dimension``, ``measure`` (a ``share`` of two counts, for
+    some) or ``table`` of the model."""
 
-    kind: Literal["dimension", "measure", "table", "filters"]
+    kind: Literal["dimension", "measure", "share", "table", "filters"]
 
 
 Dimension = Annotated[str, ModelName("dimension")]
 Measure = Annotated[str, ModelName("measure")]
+#: A measure that is a share of two counts (conversion_rate): hits out of trials per level.
+Share = Annotated[str, ModelName("share")]
 Table = Annotated[str, ModelName("table")]
 #: Semantic filters ``{"field", "op", "value"}``: fields, operators and values are checked.
 Filters = Annotated[tuple[dict[str, Any], ...], ModelName("filters")]

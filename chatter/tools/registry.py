@@ -10,8 +10,14 @@ from typing import Annotated, Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from chatter.errors import UnknownParameterError, UnknownToolError, invalid_value_from
+from chatter.errors import (
+    InvalidValueError,
+    UnknownParameterError,
+    UnknownToolError,
+    invalid_value_from,
+)
 from chatter.semantic.model import SemanticModel
+from chatter.semantic.model_checks import is_share
 from chatter.semantic.query import SemanticQuery, resolve, resolve_filters
 from chatter.tools.builtin import BUILTIN_TOOLS
 from chatter.tools.params import ModelName
@@ -64,6 +70,12 @@ def check_names(params: BaseModel, model: SemanticModel) -> None:
                     model.dimension(item.split("__")[0] if "__" in item else item)
                 elif names.kind == "measure":
                     model.measure(item)
+                elif names.kind == "share":
+                    ref = model.measure(item)
+                    if not is_share(model.tables, ref.table, ref.measure.name):
+                        raise InvalidValueError(
+                            name, item, f"a share of two counts: one of {', '.join(model.shares())}"
+                        )
                 else:
                     model.table(item)
 

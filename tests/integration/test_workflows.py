@@ -200,6 +200,12 @@ def test_disabling_a_step_skips_its_dependents_with_a_reason(demo_db: Path) -> N
             "YYYY-MM-DD",
         ),
         ({"steps": {"baseline_conversion": {"enabled": "no"}}}, InvalidValueError, "true or false"),
+        # Revenue per account, events per user: no hits out of trials (a level could exceed 1).
+        (
+            {"steps": {"statistical_validation": {"parameters": {"metric": "arpu"}}}},
+            InvalidValueError,
+            "one of churn_rate, conversion_rate",
+        ),
         ({"steps": {"baseline_conversion": {"colour": 1}}}, UnknownParameterError, "enabled"),
         ({"alpha": 2}, InvalidValueError, "alpha"),
         ({"palette": 1}, UnknownParameterError, "steps"),
@@ -409,3 +415,25 @@ def test_query_slots_bound_how_many_steps_query_at_once(
     monkeypatch.setattr(services, "step_slots", threading.BoundedSemaphore(2))
     result = run_workflow(sleepy_template(a={}, b={}, c={}, d={}), database=demo_db)
     assert result.status == "completed" and peak[0] == 2
+
+
+@pytest.mark.parametrize(
+    "metric, table", [("arpu", "revenue"), ("events_per_user", "events"), ("users", "users")]
+)
+def test_segment_tests_called_directly_refuse_a_metric_that_is_no_share(
+    metric: str, table: str, demo_db: Path
+) -> None:
+    """Called from Python, past the parameters' check: a clear error naming the shares, where
+    a ratio of a sum to a count once ended in a math domain error (a rate above 1)."""
+    from chatter.errors import InvalidQueryError
+    from chatter.semantic.engine import Engine
+    from chatter.semantic.warehouse import Warehouse
+    from chatter.tools.analyses import SegmentTestParams, segment_rate_tests
+
+    with (
+        Warehouse(Engine(demo_db), default_model()) as wh,
+        pytest.raises(InvalidQueryError) as info,
+    ):
+        segment_rate_tests(wh, SegmentTestParams(metric=metric, entity_table=table))
+    assert f"metric {metric!r}" in info.value.message
+    assert "choose one of: churn_rate, conversion_rate" in info.value.message

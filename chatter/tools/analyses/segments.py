@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from chatter.errors import InvalidQueryError
 from chatter.result import Finding
+from chatter.semantic.model_checks import is_share
 from chatter.semantic.warehouse import Warehouse
 from chatter.tools.analyses.churn_exposure import (
     ExposureParams,
@@ -29,7 +30,7 @@ from chatter.tools.analyses.segment_dimensions import (
 )
 from chatter.tools.analyses.segment_levels import dimension_tests
 from chatter.tools.analyses.snapshot import TimeRoles, observation_end
-from chatter.tools.params import Dimension, FilteredParams, Measure
+from chatter.tools.params import Dimension, FilteredParams, Measure, Share
 from chatter.tools.stats.stratified import mantel_haenszel_rate
 
 # Group once by every crossed dimension when there are at least this many rows per possible
@@ -48,7 +49,7 @@ class SegmentTestParams(FilteredParams, TimeRoles):
     churn rate per paying month (to the snapshot) and any other rate as a share of accounts;
     ``accounts`` forces the share."""
 
-    metric: Measure = "conversion_rate"
+    metric: Share = "conversion_rate"
     #: None: every categorical dimension of ``entity_table`` (segment_dimensions).
     dimensions: tuple[Dimension, ...] | None = None
     exposure: Literal["auto", "accounts", "paying_months"] = "auto"
@@ -170,11 +171,21 @@ def segment_rate_tests(
     converted_users / users); its numerator and denominator give the contingency counts.
     """
     p = params or SegmentTestParams()
-    measure = warehouse.model.measure(p.metric).measure
-    if measure.agg != "ratio" or not measure.numerator or not measure.denominator:
+    ref = warehouse.model.measure(p.metric)
+    measure = ref.measure
+    if not is_share(warehouse.model.tables, ref.table, measure.name) or not (
+        measure.numerator and measure.denominator
+    ):
+        # A ratio of a sum or of other units (revenue per account, events per user) has no
+        # hits out of trials to test; its levels could even exceed 1.
+        kind = (
+            "a ratio of a sum or of other units, not a share of two counts"
+            if measure.agg == "ratio"
+            else f"not a ratio measure (it is a {measure.agg})"
+        )
         raise InvalidQueryError(
-            f"{p.metric!r} is not a ratio measure, so it has no counts to test; "
-            "choose a rate such as conversion_rate or churn_rate."
+            f"metric {p.metric!r} is {kind}, so its segments cannot be tested as rates; "
+            f"choose one of: {', '.join(warehouse.model.shares())}."
         )
     choice = choose_dimensions(
         warehouse.model,
