@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from chatter.errors import AmbiguousNameError, InvalidValueError, UnknownMeasureError
-from chatter.semantic.model_lookup import find_measure, measure_index
+from chatter.semantic.model_lookup import MeasureRef, find_measure, measure_index
 from chatter.semantic.model_schema import Measure, Table
 from chatter.semantic.values import OPERATORS, coerce
 
@@ -60,36 +60,38 @@ def check_consistency(tables: Mapping[str, Table]) -> None:
         raise ValueError("; ".join(p for p in shares if p))
 
 
-def is_share(tables: Mapping[str, Table], table: str, name: str) -> bool:
-    """Is measure ``name`` of ``table`` a share: a ratio of two counts of the same kind (its
-    numerator then counts a subset of its denominator's rows, which loading checked), so
-    that each level's numerator and denominator are hits out of trials?"""
+def share_parts(
+    tables: Mapping[str, Table], table: str, name: str
+) -> tuple[MeasureRef, MeasureRef] | None:
+    """Numerator and denominator of measure ``name`` of ``table`` when it is a share: a ratio
+    of two counts of the same kind (of one column, if distinct), so that each level's
+    numerator and denominator are hits out of trials; None for any other measure (a rate
+    per something, "events per active user", or a sum over a count)."""
     m = tables[table].measures[name]
     if m.agg != "ratio" or not m.numerator or not m.denominator:
-        return False
+        return None
     top = find_measure(tables, m.numerator, home=table)
     base = find_measure(tables, m.denominator, home=table)
     kinds = (top.measure.agg, base.measure.agg)
     if kinds == ("count_distinct", "count_distinct"):
-        return top.measure.column == base.measure.column
-    return kinds == ("count", "count")
+        return (top, base) if top.measure.column == base.measure.column else None
+    return (top, base) if kinds == ("count", "count") else None
+
+
+def is_share(tables: Mapping[str, Table], table: str, name: str) -> bool:
+    """Is measure ``name`` of ``table`` a share (share_parts)? Its numerator then counts a
+    subset of its denominator's rows: loading the model checked that."""
+    return share_parts(tables, table, name) is not None
 
 
 def _share_problem(tables: Mapping[str, Table], table: str, name: str) -> str | None:
-    """A ratio of two counts of the same kind is a share of its denominator's rows, so its
-    numerator must count a subset of them: the same table, and every filter the denominator
-    has among the numerator's ("churned / converted" counting trials that never converted
-    gives churn rates above what can happen)."""
-    m = tables[table].measures[name]
-    if m.agg != "ratio" or not m.numerator or not m.denominator:
+    """A share's numerator must count a subset of its denominator's rows: the same table,
+    and every filter the denominator has among the numerator's ("churned / converted"
+    counting trials that never converted gives churn rates above what can happen)."""
+    parts = share_parts(tables, table, name)
+    if parts is None:
         return None
-    top = find_measure(tables, m.numerator, home=table)
-    base = find_measure(tables, m.denominator, home=table)
-    kinds = (top.measure.agg, base.measure.agg)
-    if kinds not in (("count", "count"), ("count_distinct", "count_distinct")):
-        return None  # a rate per something ("events per active user"), not a share
-    if kinds[0] == "count_distinct" and top.measure.column != base.measure.column:
-        return None
+    top, base = parts
     keep = {(f.field, f.op, repr(f.value)) for f in top.measure.filters}
     missing = [f for f in base.measure.filters if (f.field, f.op, repr(f.value)) not in keep]
     if top.table == base.table and not missing:
