@@ -113,11 +113,8 @@ class SemanticModel(StrictModel):
     def shares(self) -> list[str]:
         """The measures that are shares (model_checks.is_share), by the names they are asked
         by (``table.name`` where several tables define one)."""
-        return [
-            n
-            for n in self.measure_names()
-            if (ref := self.measure(n)) and is_share(self.tables, ref.table, ref.measure.name)
-        ]
+        refs = {n: self.measure(n) for n in self.measure_names()}
+        return [n for n, r in refs.items() if is_share(self.tables, r.table, r.measure.name)]
 
     def dimension_candidates(self, name: str) -> list[FieldRef]:
         """Every table's dimension that ``name`` could mean (qualified names give one)."""

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from chatter.errors import InvalidQueryError
 from chatter.result import Finding
-from chatter.semantic.model_checks import is_share
+from chatter.semantic.model_checks import share_parts
 from chatter.semantic.warehouse import Warehouse
 from chatter.tools.analyses.churn_exposure import (
     ExposureParams,
@@ -173,9 +173,8 @@ def segment_rate_tests(
     p = params or SegmentTestParams()
     ref = warehouse.model.measure(p.metric)
     measure = ref.measure
-    if not is_share(warehouse.model.tables, ref.table, measure.name) or not (
-        measure.numerator and measure.denominator
-    ):
+    parts = share_parts(warehouse.model.tables, ref.table, measure.name)
+    if parts is None:
         # A ratio of a sum or of other units (revenue per account, events per user) has no
         # hits out of trials to test; its levels could even exceed 1.
         kind = (
@@ -196,7 +195,7 @@ def segment_rate_tests(
     )
     if _per_paying_month(warehouse, p):
         return _churn_tests(warehouse, p, choice)
-    num, den = measure.numerator.split(".")[-1], measure.denominator.split(".")[-1]
+    num, den = (part.measure.name for part in parts)
     rec = Recorder(warehouse)
     rows: list[dict[str, Any]] = []
     findings: list[Finding] = []
